@@ -1,0 +1,80 @@
+//! Storage ports, one per aggregate. Every org-scoped method takes a [`TenantPass`] and confines
+//! its query to the pass's organization, so a row of another tenant is unreachable by
+//! construction — the BOLA check cannot be skipped by a handler that forgets it.
+//!
+//! Stores for the remaining aggregates (users and sessions, products, patterns, …) are added by
+//! the issues that build their services, following the same shape.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use async_trait::async_trait;
+
+use super::BoxError;
+use crate::domain::{Interaction, InteractionQuery, NewInteraction, Organization, Page};
+use crate::id::{InteractionId, OrganizationId};
+use crate::tenancy::TenantPass;
+
+/// Why a store call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No such row for this tenant.
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule was broken (e.g. a duplicate slug).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The input breaks a rule the store enforces (e.g. a malformed cursor).
+    #[error("invalid input: {0}")]
+    Invalid(String),
+    /// The backend failed; retrying later may work.
+    #[error("storage backend failed")]
+    Backend(#[source] BoxError),
+}
+
+/// Shorthand for store results.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// How many rows an idempotent batch insert wrote, and how many it had already.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InsertOutcome {
+    /// Rows written now.
+    pub inserted: u64,
+    /// Rows skipped because their id was already stored (a redelivery).
+    pub duplicates: u64,
+}
+
+/// Interactions of every channel.
+#[async_trait]
+pub trait InteractionStore: Send + Sync {
+    /// Stores a batch in one transaction. Idempotent on `id`: a redelivered interaction is
+    /// counted as a duplicate and not stored twice.
+    async fn insert_batch(&self, pass: &TenantPass, items: &[NewInteraction]) -> StoreResult<InsertOutcome>;
+
+    /// One interaction of the pass's organization.
+    async fn get(&self, pass: &TenantPass, id: InteractionId) -> StoreResult<Interaction>;
+
+    /// Newest first, filtered, with cursor pagination.
+    async fn list(&self, pass: &TenantPass, query: &InteractionQuery) -> StoreResult<Page<Interaction>>;
+}
+
+/// Organizations: the tenants themselves.
+#[async_trait]
+pub trait OrganizationStore: Send + Sync {
+    /// Creates the organization. Idempotent on `auth_id`: creating the same auth organization
+    /// again returns the stored record, so a retried sync never duplicates a tenant.
+    async fn create(&self, organization: &Organization) -> StoreResult<Organization>;
+
+    /// The pass's organization.
+    async fn get(&self, pass: &TenantPass) -> StoreResult<Organization>;
+
+    /// Resolves the auth service's organization id to the internal one. This is how the gateway
+    /// learns the tenant from a verified session, so it takes no pass.
+    async fn resolve_auth_id(&self, auth_id: &str) -> StoreResult<OrganizationId>;
+
+    /// Replaces the editable fields of the pass's organization.
+    async fn update(&self, pass: &TenantPass, organization: &Organization) -> StoreResult<Organization>;
+
+    /// Every organization id, for schedulers that fan out per tenant.
+    async fn list_ids(&self) -> StoreResult<Vec<OrganizationId>>;
+}
