@@ -58,10 +58,14 @@ error_codes! {
     NoActiveOrganization = ("NO_ACTIVE_ORGANIZATION", 403),
     /// The resource does not exist (or is not visible to the caller).
     NotFound = ("NOT_FOUND", 404),
+    /// The route exists, but not for this HTTP method.
+    MethodNotAllowed = ("METHOD_NOT_ALLOWED", 405),
     /// The request conflicts with existing state (duplicate, wrong state for the transition).
     Conflict = ("CONFLICT", 409),
     /// The body exceeds the route's size limit.
     PayloadTooLarge = ("PAYLOAD_TOO_LARGE", 413),
+    /// The body's `Content-Type` is not one the route reads.
+    UnsupportedMediaType = ("UNSUPPORTED_MEDIA_TYPE", 415),
     /// Well-formed, but the values break a rule.
     ValidationFailed = ("VALIDATION_FAILED", 422),
     /// Too many requests; retry after the `Retry-After` header.

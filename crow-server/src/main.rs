@@ -1,1 +1,129 @@
-fn main(){}
+//! `crow-server`: run every CROW service in one process (the default) or a subset.
+//!
+//! ```text
+//! crow-server [--config FILE] [--services a,b] [--listen ADDR] [--data-dir DIR]
+//! ```
+//! Configuration precedence: defaults → file (`--config` or `CROW_CONFIG`) → `CROW_*`
+//! environment → flags. Exit status 2 means bad configuration, 1 a failed start.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crow_server::config::{Layers, LogFormat};
+use crow_server::Server;
+use tracing_subscriber::EnvFilter;
+
+const USAGE: &str = "usage: crow-server [--config FILE] [--services a,b|all] [--listen ADDR] [--data-dir DIR]
+Runs the CROW services (all by default) with embedded storage under ./crow-data.
+Every flag has a CROW_* environment variable; see README.md for the full list.";
+
+struct Args {
+    config: Option<PathBuf>,
+    flags: Vec<(String, String)>,
+}
+
+fn parse_args() -> Result<Option<Args>, String> {
+    let mut args = Args { config: std::env::var_os("CROW_CONFIG").map(PathBuf::from), flags: Vec::new() };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) => (n.to_owned(), Some(v.to_owned())),
+            None => (arg.clone(), None),
+        };
+        let env = match name.as_str() {
+            "-h" | "--help" => return Ok(None),
+            "-V" | "--version" => {
+                println!("crow-server {}", env!("CARGO_PKG_VERSION"));
+                std::process::exit(0);
+            }
+            "--config" => None,
+            "--services" => Some("CROW_SERVICES"),
+            "--listen" => Some("CROW_LISTEN"),
+            "--data-dir" => Some("CROW_DATA_DIR"),
+            other => return Err(format!("unknown argument `{other}`")),
+        };
+        let value = match inline.or_else(|| it.next()) {
+            Some(v) => v,
+            None => return Err(format!("{name} needs a value")),
+        };
+        match env {
+            None => args.config = Some(PathBuf::from(value)),
+            Some(env) => args.flags.push((env.to_owned(), value)),
+        }
+    }
+    Ok(Some(args))
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(Some(args)) => args,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("crow-server: {e}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    // Flags are applied after the environment, so they win.
+    let env = std::env::vars().chain(args.flags);
+    let config = match Layers::load(args.config.as_deref(), env).and_then(|layers| layers.resolve()) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("crow-server: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(config.log_format, &config.log_filter);
+
+    let server = match Server::start(config).await {
+        Ok(server) => server,
+        Err(e) => {
+            tracing::error!(error = %crow_server::http::error::chain(&e), "cannot start");
+            eprintln!("crow-server: cannot start: {}", crow_server::http::error::chain(&e));
+            return ExitCode::from(1);
+        }
+    };
+    let token = server.shutdown_token();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutdown signal received; draining");
+        token.cancel();
+    });
+    server.wait().await;
+    ExitCode::SUCCESS
+}
+
+fn init_logging(format: LogFormat, filter: &str) {
+    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}

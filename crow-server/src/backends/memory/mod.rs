@@ -1,0 +1,5 @@
+//! In-memory backends for the embedded deployment.
+
+mod cache;
+
+pub use cache::MemoryCache;

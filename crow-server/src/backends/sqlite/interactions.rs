@@ -1,0 +1,193 @@
+//! Interactions on SQLite.
+//!
+//! Batches are written as multi-row `INSERT … ON CONFLICT DO NOTHING` statements of a fixed
+//! chunk size inside one transaction: one round trip to sqlx's SQLite worker per chunk instead of
+//! per row (the per-row round trip, not SQLite, is the cost), and a fixed chunk size keeps the
+//! number of distinct cached statements small.
+
+use async_trait::async_trait;
+use crow_core::domain::{Channel, Interaction, InteractionKind, InteractionQuery, NewInteraction, Page};
+use crow_core::id::{InteractionId, OrganizationId};
+use crow_core::ports::clock::Clock;
+use crow_core::ports::store::{InsertOutcome, InteractionStore, StoreError, StoreResult};
+use crow_core::{TenantPass, Timestamp};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+use std::sync::Arc;
+
+use super::{id_bytes, store_error};
+
+/// Rows per INSERT statement: 128 × 11 parameters stays far below SQLite's 32 766 limit.
+const CHUNK: usize = 128;
+/// Largest page a listing returns.
+const MAX_PAGE: u32 = 500;
+const DEFAULT_PAGE: u32 = 50;
+
+/// SQLite-backed [`InteractionStore`].
+#[derive(Clone, Debug)]
+pub struct SqliteInteractionStore {
+    pool: SqlitePool,
+    clock: Arc<dyn Clock>,
+}
+
+impl SqliteInteractionStore {
+    /// A store over `pool`; `clock` stamps `received_at`.
+    pub fn new(pool: SqlitePool, clock: Arc<dyn Clock>) -> Self {
+        Self { pool, clock }
+    }
+}
+
+/// One row's values, serialized before the statement is built.
+struct Encoded<'a> {
+    item: &'a NewInteraction,
+    products: String,
+    tags: String,
+    payload: String,
+}
+
+fn encode(item: &NewInteraction) -> StoreResult<Encoded<'_>> {
+    Ok(Encoded { item, products: to_json(&item.products)?, tags: to_json(&item.tags)?, payload: to_json(&item.payload)? })
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> StoreResult<String> {
+    serde_json::to_string(value).map_err(|e| StoreError::Invalid(e.to_string()))
+}
+
+#[async_trait]
+impl InteractionStore for SqliteInteractionStore {
+    async fn insert_batch(&self, pass: &TenantPass, items: &[NewInteraction]) -> StoreResult<InsertOutcome> {
+        if items.is_empty() {
+            return Ok(InsertOutcome::default());
+        }
+        let org = pass.organization_id();
+        let received_at = self.clock.now().as_millis();
+        let encoded = items.iter().map(encode).collect::<StoreResult<Vec<_>>>()?;
+        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut inserted = 0;
+        for chunk in encoded.chunks(CHUNK) {
+            let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "INSERT INTO interactions (id, organization_id, channel, kind, occurred_at, received_at, \
+                 session_id, products, confidence, tags, payload) ",
+            );
+            q.push_values(chunk, |mut row, e| {
+                row.push_bind(e.item.id.as_bytes().as_slice())
+                    .push_bind(org.as_bytes().as_slice())
+                    .push_bind(e.item.channel.as_str())
+                    .push_bind(e.item.kind.as_str())
+                    .push_bind(e.item.occurred_at.as_millis())
+                    .push_bind(received_at)
+                    .push_bind(e.item.session_id.as_deref())
+                    .push_bind(e.products.as_str())
+                    .push_bind(e.item.confidence)
+                    .push_bind(e.tags.as_str())
+                    .push_bind(e.payload.as_str());
+            });
+            q.push(" ON CONFLICT (id) DO NOTHING");
+            inserted += q.build().persistent(true).execute(&mut *tx).await.map_err(store_error)?.rows_affected();
+        }
+        tx.commit().await.map_err(store_error)?;
+        Ok(InsertOutcome { inserted, duplicates: items.len() as u64 - inserted })
+    }
+
+    async fn get(&self, pass: &TenantPass, id: InteractionId) -> StoreResult<Interaction> {
+        let row = sqlx::query(concat!(
+            "SELECT id, organization_id, channel, kind, occurred_at, received_at, session_id, products, ",
+            "confidence, tags, payload, analysis FROM interactions WHERE organization_id = ? AND id = ?"
+        ))
+        .bind(pass.organization_id().as_bytes().as_slice())
+        .bind(id.as_bytes().as_slice())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)?
+        .ok_or(StoreError::NotFound)?;
+        decode(&row)
+    }
+
+    async fn list(&self, pass: &TenantPass, query: &InteractionQuery) -> StoreResult<Page<Interaction>> {
+        let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "SELECT id, organization_id, channel, kind, occurred_at, received_at, session_id, products, \
+             confidence, tags, payload, analysis FROM interactions WHERE organization_id = ",
+        );
+        q.push_bind(pass.organization_id().as_bytes().to_vec());
+        if let Some(since) = query.since {
+            q.push(" AND occurred_at >= ").push_bind(since.as_millis());
+        }
+        if let Some(until) = query.until {
+            q.push(" AND occurred_at < ").push_bind(until.as_millis());
+        }
+        if let Some(channel) = query.channel {
+            q.push(" AND channel = ").push_bind(channel.as_str());
+        }
+        if let Some(kind) = query.kind {
+            q.push(" AND kind = ").push_bind(kind.as_str());
+        }
+        if let Some(session) = &query.session_id {
+            q.push(" AND session_id = ").push_bind(session.clone());
+        }
+        if let Some(product) = query.product_id {
+            q.push(" AND EXISTS (SELECT 1 FROM json_each(products) WHERE json_extract(value, '$.productId') = ")
+                .push_bind(product.to_string())
+                .push(")");
+        }
+        if let Some(cursor) = &query.cursor {
+            let (at, id) = decode_cursor(cursor)?;
+            q.push(" AND (occurred_at < ")
+                .push_bind(at)
+                .push(" OR (occurred_at = ")
+                .push_bind(at)
+                .push(" AND id < ")
+                .push_bind(id.as_bytes().to_vec())
+                .push("))");
+        }
+        // One extra row tells whether another page exists.
+        q.push(" ORDER BY occurred_at DESC, id DESC LIMIT ").push_bind(i64::from(limit) + 1);
+        let rows = q.build().fetch_all(&self.pool).await.map_err(store_error)?;
+        let mut items = rows.iter().map(decode).collect::<StoreResult<Vec<_>>>()?;
+        let next_cursor = if items.len() > limit as usize {
+            items.truncate(limit as usize);
+            items.last().map(|last| encode_cursor(last.occurred_at, last.id))
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor })
+    }
+}
+
+fn encode_cursor(at: Timestamp, id: InteractionId) -> String {
+    format!("{}.{}", at.as_millis(), id.as_uuid().simple())
+}
+
+fn decode_cursor(cursor: &str) -> StoreResult<(i64, InteractionId)> {
+    let bad = || StoreError::Invalid("malformed cursor".into());
+    let (at, id) = cursor.split_once('.').ok_or_else(bad)?;
+    Ok((at.parse().map_err(|_| bad())?, id.parse().map_err(|_| bad())?))
+}
+
+fn json<T: serde::de::DeserializeOwned>(row: &SqliteRow, column: &str) -> StoreResult<T> {
+    let text: String = row.try_get(column).map_err(store_error)?;
+    serde_json::from_str(&text).map_err(|e| StoreError::Invalid(format!("{column}: {e}")))
+}
+
+fn decode(row: &SqliteRow) -> StoreResult<Interaction> {
+    let text = |c: &str| -> StoreResult<String> { row.try_get(c).map_err(store_error) };
+    let channel = text("channel")?;
+    let kind = text("kind")?;
+    let analysis: Option<String> = row.try_get("analysis").map_err(store_error)?;
+    Ok(Interaction {
+        id: InteractionId::from_bytes(id_bytes(row, "id")?),
+        organization_id: OrganizationId::from_bytes(id_bytes(row, "organization_id")?),
+        channel: Channel::parse(&channel).ok_or_else(|| StoreError::Invalid(format!("channel {channel}")))?,
+        kind: InteractionKind::parse(&kind).ok_or_else(|| StoreError::Invalid(format!("kind {kind}")))?,
+        occurred_at: Timestamp::from_millis(row.try_get("occurred_at").map_err(store_error)?),
+        received_at: Timestamp::from_millis(row.try_get("received_at").map_err(store_error)?),
+        session_id: row.try_get("session_id").map_err(store_error)?,
+        products: json(row, "products")?,
+        confidence: row.try_get("confidence").map_err(store_error)?,
+        tags: json(row, "tags")?,
+        payload: json(row, "payload")?,
+        analysis: analysis
+            .map(|a| serde_json::from_str(&a).map_err(|e| StoreError::Invalid(format!("analysis: {e}"))))
+            .transpose()?,
+    })
+}

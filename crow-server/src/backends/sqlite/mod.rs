@@ -1,0 +1,104 @@
+//! The embedded storage backend: one SQLite database through sqlx.
+//!
+//! WAL journal (readers never block the writer), foreign keys on, `synchronous = NORMAL` (a commit
+//! survives a process crash; the last commits before a power cut may be lost — see README),
+//! a busy timeout so concurrent writers wait instead of failing, and the embedded migrations
+//! applied at open.
+
+mod interactions;
+mod migrations;
+mod organizations;
+mod queue;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+
+pub use interactions::SqliteInteractionStore;
+pub use organizations::SqliteOrganizationStore;
+pub use queue::SqliteQueue;
+
+/// Why the database could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// SQLite refused to open or create the file.
+    #[error("cannot open SQLite database {path}")]
+    Open {
+        /// The file.
+        path: String,
+        /// Cause.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// A migration failed.
+    #[error("cannot apply database migrations")]
+    Migrate(#[source] sqlx::migrate::MigrateError),
+}
+
+/// An open, migrated SQLite database.
+#[derive(Clone, Debug)]
+pub struct SqliteDatabase {
+    pool: SqlitePool,
+}
+
+impl SqliteDatabase {
+    /// Opens (creating if needed) the database file and applies pending migrations.
+    pub async fn open(path: &Path) -> Result<Self, OpenError> {
+        let err = |source| OpenError::Open { path: path.display().to_string(), source };
+        let options = SqliteConnectOptions::from_str("sqlite:")
+            .map_err(err)?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("temp_store", "memory")
+            .pragma("cache_size", "-16000");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .min_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(err)?;
+        migrations::run(&pool).await.map_err(OpenError::Migrate)?;
+        Ok(Self { pool })
+    }
+
+    /// The connection pool, for the stores built on this database.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Readiness: one round trip to the database.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
+    }
+
+    /// Closes every connection, checkpointing the WAL.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Maps sqlx errors to the store port's error, keeping the cause.
+pub(crate) fn store_error(e: sqlx::Error) -> crow_core::ports::store::StoreError {
+    use crow_core::ports::store::StoreError;
+    match e {
+        sqlx::Error::RowNotFound => StoreError::NotFound,
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_owned()),
+        other => StoreError::Backend(Box::new(other)),
+    }
+}
+
+/// Reads a 16-byte id column.
+pub(crate) fn id_bytes(row: &sqlx::sqlite::SqliteRow, column: &str) -> crow_core::ports::store::StoreResult<[u8; 16]> {
+    use sqlx::Row;
+    let bytes: Vec<u8> = row.try_get(column).map_err(store_error)?;
+    bytes
+        .try_into()
+        .map_err(|_| crow_core::ports::store::StoreError::Invalid(format!("{column} is not a 16-byte id")))
+}

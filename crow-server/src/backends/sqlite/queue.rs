@@ -1,0 +1,223 @@
+//! The in-process durable queue on SQLite.
+//!
+//! Every operation is a single SQL statement (or one transaction for a publish batch), so the
+//! queue's state is always consistent even when the process dies between calls. Waiting
+//! consumers are woken by a `Notify` on publish, with a short poll as a backstop so retries
+//! whose backoff has elapsed are picked up without a publish.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use crow_core::ports::clock::Clock;
+use crow_core::ports::queue::{DeadLetter, Delivery, NackOutcome, Queue, QueueError, Receipt, RetryPolicy};
+use crow_core::Timestamp;
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+use tokio::sync::Notify;
+
+/// How often a waiting `receive` looks again even without a publish.
+const POLL: Duration = Duration::from_millis(200);
+/// Messages per publish statement.
+const PUBLISH_CHUNK: usize = 256;
+
+/// SQLite-backed [`Queue`].
+#[derive(Clone, Debug)]
+pub struct SqliteQueue {
+    pool: SqlitePool,
+    clock: Arc<dyn Clock>,
+    policy: RetryPolicy,
+    published: Arc<Notify>,
+}
+
+impl SqliteQueue {
+    /// A queue over `pool` with `policy`; `clock` decides readiness and backoff.
+    pub fn new(pool: SqlitePool, clock: Arc<dyn Clock>, policy: RetryPolicy) -> Self {
+        Self { pool, clock, policy, published: Arc::new(Notify::new()) }
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now().as_millis()
+    }
+
+    async fn try_receive(&self, topic: &str, max: usize) -> Result<Vec<Delivery>, QueueError> {
+        let now = self.now();
+        // A message whose final attempt's lease ran out (its consumer died) is dead-lettered
+        // rather than delivered beyond max_attempts.
+        sqlx::query(
+            "UPDATE queue_messages SET dead_at = ?1, last_error = COALESCE(last_error, 'lease expired on final attempt') \
+             WHERE topic = ?2 AND dead_at IS NULL AND available_at <= ?1 AND attempts >= ?3",
+        )
+        .bind(now)
+        .bind(topic)
+        .bind(i64::from(self.policy.max_attempts))
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+
+        let lease_until = now.saturating_add(millis(self.policy.visibility_timeout));
+        let rows = sqlx::query(
+            "UPDATE queue_messages SET attempts = attempts + 1, lease = lease + 1, available_at = ?1 \
+             WHERE id IN (SELECT id FROM queue_messages WHERE topic = ?2 AND dead_at IS NULL AND available_at <= ?3 \
+                          ORDER BY id LIMIT ?4) \
+             RETURNING id, payload, attempts, lease, published_at",
+        )
+        .bind(lease_until)
+        .bind(topic)
+        .bind(now)
+        .bind(i64::try_from(max).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let id: i64 = row.try_get("id").map_err(backend)?;
+            let lease: i64 = row.try_get("lease").map_err(backend)?;
+            let attempts: i64 = row.try_get("attempts").map_err(backend)?;
+            let payload: Vec<u8> = row.try_get("payload").map_err(backend)?;
+            out.push((
+                id,
+                Delivery {
+                    receipt: Receipt::new(format!("{id}:{lease}")),
+                    topic: topic.to_owned(),
+                    payload: Bytes::from(payload),
+                    attempt: u32::try_from(attempts).unwrap_or(u32::MAX),
+                    published_at: Timestamp::from_millis(row.try_get("published_at").map_err(backend)?),
+                },
+            ));
+        }
+        // RETURNING does not promise an order; deliver in publish order.
+        out.sort_by_key(|(id, _)| *id);
+        Ok(out.into_iter().map(|(_, d)| d).collect())
+    }
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn backend(e: sqlx::Error) -> QueueError {
+    QueueError::Backend(Box::new(e))
+}
+
+fn parse_receipt(receipt: &Receipt) -> Result<(i64, i64), QueueError> {
+    let (id, lease) = receipt.as_str().split_once(':').ok_or(QueueError::BadReceipt)?;
+    Ok((id.parse().map_err(|_| QueueError::BadReceipt)?, lease.parse().map_err(|_| QueueError::BadReceipt)?))
+}
+
+#[async_trait]
+impl Queue for SqliteQueue {
+    async fn publish(&self, topic: &str, payloads: &[Bytes]) -> Result<(), QueueError> {
+        if payloads.is_empty() {
+            return Ok(());
+        }
+        let now = self.now();
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        for chunk in payloads.chunks(PUBLISH_CHUNK) {
+            let mut q: QueryBuilder<Sqlite> =
+                QueryBuilder::new("INSERT INTO queue_messages (topic, payload, available_at, published_at) ");
+            q.push_values(chunk, |mut row, payload| {
+                row.push_bind(topic).push_bind(payload.as_ref()).push_bind(now).push_bind(now);
+            });
+            q.build().persistent(true).execute(&mut *tx).await.map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)?;
+        self.published.notify_waiters();
+        Ok(())
+    }
+
+    async fn receive(&self, topic: &str, max: usize, wait: Duration) -> Result<Vec<Delivery>, QueueError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            // Register interest before looking, so a publish between the look and the wait
+            // is not missed.
+            let notified = self.published.notified();
+            let got = self.try_receive(topic, max.max(1)).await?;
+            let now = tokio::time::Instant::now();
+            if !got.is_empty() || now >= deadline {
+                return Ok(got);
+            }
+            let nap = (deadline - now).min(POLL);
+            let _ = tokio::time::timeout(nap, notified).await;
+        }
+    }
+
+    async fn ack(&self, delivery: &Delivery) -> Result<(), QueueError> {
+        let (id, lease) = parse_receipt(&delivery.receipt)?;
+        let done = sqlx::query("DELETE FROM queue_messages WHERE id = ? AND lease = ? AND dead_at IS NULL")
+            .bind(id)
+            .bind(lease)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        if done.rows_affected() == 0 { Err(QueueError::StaleReceipt) } else { Ok(()) }
+    }
+
+    async fn nack(&self, delivery: &Delivery, error: &str) -> Result<NackOutcome, QueueError> {
+        let (id, lease) = parse_receipt(&delivery.receipt)?;
+        let now = self.now();
+        let dead = delivery.attempt >= self.policy.max_attempts;
+        let retry_at = now.saturating_add(millis(self.policy.backoff(delivery.attempt)));
+        let error: String = error.chars().take(2000).collect();
+        let done = sqlx::query(
+            "UPDATE queue_messages SET last_error = ?, available_at = ?, dead_at = ? \
+             WHERE id = ? AND lease = ? AND dead_at IS NULL",
+        )
+        .bind(error)
+        .bind(retry_at)
+        .bind(dead.then_some(now))
+        .bind(id)
+        .bind(lease)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        if done.rows_affected() == 0 {
+            return Err(QueueError::StaleReceipt);
+        }
+        if !dead {
+            // A consumer may be waiting for exactly this retry; wake it when it is due.
+            let notify = Arc::clone(&self.published);
+            let delay = self.policy.backoff(delivery.attempt);
+            tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                notify.notify_waiters();
+            });
+        }
+        Ok(if dead { NackOutcome::DeadLettered } else { NackOutcome::RetryAt(Timestamp::from_millis(retry_at)) })
+    }
+
+    async fn dead_letters(&self, topic: &str, limit: usize) -> Result<Vec<DeadLetter>, QueueError> {
+        let rows = sqlx::query(
+            "SELECT payload, attempts, last_error, published_at FROM queue_messages \
+             WHERE topic = ? AND dead_at IS NOT NULL ORDER BY dead_at DESC, id DESC LIMIT ?",
+        )
+        .bind(topic)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.into_iter()
+            .map(|row| {
+                let payload: Vec<u8> = row.try_get("payload").map_err(backend)?;
+                let attempts: i64 = row.try_get("attempts").map_err(backend)?;
+                let last_error: Option<String> = row.try_get("last_error").map_err(backend)?;
+                Ok(DeadLetter {
+                    payload: Bytes::from(payload),
+                    attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+                    last_error: last_error.unwrap_or_default(),
+                    published_at: Timestamp::from_millis(row.try_get("published_at").map_err(backend)?),
+                })
+            })
+            .collect()
+    }
+
+    async fn pending(&self, topic: &str) -> Result<u64, QueueError> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM queue_messages WHERE topic = ? AND dead_at IS NULL")
+            .bind(topic)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+}

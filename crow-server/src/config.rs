@@ -1,0 +1,392 @@
+//! Configuration: embedded defaults → optional TOML file → `CROW_*` environment variables →
+//! validation. Every value, whatever its source, is parsed by the one function of its key, so an
+//! error always names the key and where the bad value came from (`CROW_LISTEN (environment)`,
+//! `listen (crow.toml)`). Secret values are never echoed in errors or logs.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crow_core::ports::queue::RetryPolicy;
+use secrecy::SecretString;
+
+use crate::services::ServiceName;
+
+/// Where a configuration value came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// Built in.
+    Default,
+    /// The TOML file at this path.
+    File(PathBuf),
+    /// The environment.
+    Env,
+}
+
+/// A configuration error that names the key at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A value does not parse or breaks a rule.
+    #[error("invalid value for {key}: {reason}")]
+    Invalid {
+        /// The key, as its source spells it (`CROW_LISTEN`, `listen (crow.toml)`).
+        key: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The file has a key this build does not know (often a typo).
+    #[error("unknown configuration key `{key}` in {file}")]
+    UnknownKey {
+        /// The key.
+        key: String,
+        /// The file.
+        file: String,
+    },
+    /// The file cannot be read or is not TOML.
+    #[error("cannot read configuration file {file}: {reason}")]
+    File {
+        /// The file.
+        file: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Deployment environment; decides what may be defaulted (local only) and the CORS defaults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Environment {
+    /// A laptop: secrets may be generated, cookies may be non-Secure on localhost.
+    Local,
+    /// A shared development deployment.
+    Dev,
+    /// Production.
+    Prod,
+}
+
+/// Log output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// Validated configuration.
+#[derive(Clone)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Where SQLite, objects and generated secrets live.
+    pub data_dir: PathBuf,
+    /// Deployment environment.
+    pub environment: Environment,
+    /// Shared secret the gateway injects as `X-Internal-Key`. `None`: service routes answer 503.
+    pub internal_gateway_key: Option<SecretString>,
+    /// Root secret of the auth service (session and key-encryption material).
+    pub auth_secret: Option<SecretString>,
+    /// Which services this process hosts.
+    pub services: Vec<ServiceName>,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// `tracing` filter directive, e.g. `info,crow_server=debug`.
+    pub log_filter: String,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// How long shutdown waits for requests and consumers to finish.
+    pub shutdown_grace: Duration,
+    /// Queue retry and lease settings.
+    pub queue: RetryPolicy,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Secrets are shown only as present/absent.
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("environment", &self.environment)
+            .field("internal_gateway_key", &self.internal_gateway_key.as_ref().map(|_| "[set]"))
+            .field("auth_secret", &self.auth_secret.as_ref().map(|_| "[set]"))
+            .field("services", &self.services)
+            .field("log_format", &self.log_format)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One configuration key: its file name, environment name, default and meaning.
+struct Key {
+    file: &'static str,
+    env: &'static str,
+    default: Option<&'static str>,
+}
+
+/// Every key. README's configuration table documents the same list.
+const KEYS: &[Key] = &[
+    Key { file: "listen", env: "CROW_LISTEN", default: Some("127.0.0.1:8080") },
+    Key { file: "data_dir", env: "CROW_DATA_DIR", default: Some("./crow-data") },
+    Key { file: "environment", env: "CROW_ENVIRONMENT", default: Some("local") },
+    Key { file: "internal_gateway_key", env: "CROW_INTERNAL_GATEWAY_KEY", default: None },
+    Key { file: "auth_secret", env: "CROW_AUTH_SECRET", default: None },
+    Key { file: "services", env: "CROW_SERVICES", default: Some("all") },
+    Key { file: "log_format", env: "CROW_LOG_FORMAT", default: Some("text") },
+    Key { file: "log", env: "CROW_LOG", default: Some("info") },
+    Key { file: "max_body_bytes", env: "CROW_MAX_BODY_BYTES", default: Some("1048576") },
+    Key { file: "shutdown_grace_secs", env: "CROW_SHUTDOWN_GRACE_SECS", default: Some("30") },
+    Key { file: "queue_max_attempts", env: "CROW_QUEUE_MAX_ATTEMPTS", default: Some("5") },
+    Key { file: "queue_backoff_ms", env: "CROW_QUEUE_BACKOFF_MS", default: Some("1000") },
+    Key { file: "queue_max_backoff_ms", env: "CROW_QUEUE_MAX_BACKOFF_MS", default: Some("300000") },
+    Key { file: "queue_visibility_secs", env: "CROW_QUEUE_VISIBILITY_SECS", default: Some("30") },
+];
+
+/// The raw layers, before parsing. Secret keys' parsers never put the value in an error.
+#[derive(Debug, Default)]
+pub struct Layers {
+    values: BTreeMap<&'static str, (String, Source)>,
+}
+
+impl Layers {
+    /// Defaults, then the file (if any), then `env` (the process environment in `main`, a map in
+    /// tests).
+    pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
+        let mut layers = Self::default();
+        for key in KEYS {
+            if let Some(default) = key.default {
+                layers.values.insert(key.file, (default.to_owned(), Source::Default));
+            }
+        }
+        if let Some(path) = file {
+            layers.apply_file(path)?;
+        }
+        let env: BTreeMap<String, String> = env.into_iter().collect();
+        for key in KEYS {
+            if let Some(value) = env.get(key.env) {
+                layers.values.insert(key.file, (value.clone(), Source::Env));
+            }
+        }
+        Ok(layers)
+    }
+
+    fn apply_file(&mut self, path: &Path) -> Result<(), ConfigError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::File { file: file.clone(), reason: e.to_string() })?;
+        let table: toml::Table =
+            toml::from_str(&text).map_err(|e| ConfigError::File { file: file.clone(), reason: e.to_string() })?;
+        for (name, value) in table {
+            let key = KEYS
+                .iter()
+                .find(|k| k.file == name)
+                .ok_or_else(|| ConfigError::UnknownKey { key: name.clone(), file: file.clone() })?;
+            let text = match value {
+                toml::Value::String(s) => s,
+                toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Boolean(b) => b.to_string(),
+                toml::Value::Array(items) => {
+                    let parts: Option<Vec<String>> = items.into_iter().map(|v| v.as_str().map(str::to_owned)).collect();
+                    parts.ok_or_else(|| ConfigError::Invalid {
+                        key: format!("{name} ({file})"),
+                        reason: "expected an array of strings".into(),
+                    })?
+                    .join(",")
+                }
+                other => {
+                    return Err(ConfigError::Invalid {
+                        key: format!("{name} ({file})"),
+                        reason: format!("unsupported value type {}", other.type_str()),
+                    });
+                }
+            };
+            self.values.insert(key.file, (text, Source::File(path.to_owned())));
+        }
+        Ok(())
+    }
+
+    /// Parses and validates every key.
+    pub fn resolve(&self) -> Result<Config, ConfigError> {
+        let listen = self.parse("listen", |v| {
+            v.parse::<SocketAddr>().map_err(|_| "expected a socket address such as 127.0.0.1:8080".to_owned())
+        })?;
+        let data_dir = self.parse("data_dir", |v| {
+            if v.trim().is_empty() { Err("must not be empty".to_owned()) } else { Ok(PathBuf::from(v)) }
+        })?;
+        let environment = self.parse("environment", |v| match v {
+            "local" => Ok(Environment::Local),
+            "dev" => Ok(Environment::Dev),
+            "prod" => Ok(Environment::Prod),
+            _ => Err("expected one of local, dev, prod".to_owned()),
+        })?;
+        let secret = |name| self.optional(name, |v| parse_secret(v));
+        let internal_gateway_key = secret("internal_gateway_key")?;
+        let auth_secret = secret("auth_secret")?;
+        let services = self.parse("services", parse_services)?;
+        let log_format = self.parse("log_format", |v| match v {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            _ => Err("expected text or json".to_owned()),
+        })?;
+        let log_filter = self.parse("log", |v| Ok(v.to_owned()))?;
+        let max_body_bytes = self.parse("max_body_bytes", |v| parse_range(v, 1024, 1 << 30))?;
+        let shutdown_grace = Duration::from_secs(self.parse("shutdown_grace_secs", |v| parse_range(v, 0, 3600))?);
+        let queue = RetryPolicy {
+            max_attempts: self.parse("queue_max_attempts", |v| parse_range(v, 1, 1000))?,
+            base_backoff: Duration::from_millis(self.parse("queue_backoff_ms", |v| parse_range(v, 1, 3_600_000))?),
+            max_backoff: Duration::from_millis(self.parse("queue_max_backoff_ms", |v| parse_range(v, 1, 86_400_000))?),
+            visibility_timeout: Duration::from_secs(self.parse("queue_visibility_secs", |v| parse_range(v, 1, 43_200))?),
+        };
+        if queue.max_backoff < queue.base_backoff {
+            return Err(self.invalid("queue_max_backoff_ms", "must not be below queue_backoff_ms".into()));
+        }
+        if environment == Environment::Prod && (internal_gateway_key.is_none() || auth_secret.is_none()) {
+            let missing = if internal_gateway_key.is_none() { "internal_gateway_key" } else { "auth_secret" };
+            return Err(self.invalid(missing, "must be set when environment is prod".into()));
+        }
+        Ok(Config {
+            listen,
+            data_dir,
+            environment,
+            internal_gateway_key,
+            auth_secret,
+            services,
+            log_format,
+            log_filter,
+            max_body_bytes,
+            shutdown_grace,
+            queue,
+        })
+    }
+
+    fn parse<T>(&self, name: &'static str, f: impl FnOnce(&str) -> Result<T, String>) -> Result<T, ConfigError> {
+        let (value, _) = self.values.get(name).ok_or_else(|| self.invalid(name, "is required".into()))?;
+        f(value.trim()).map_err(|reason| self.invalid(name, reason))
+    }
+
+    fn optional<T>(&self, name: &'static str, f: impl FnOnce(&str) -> Result<T, String>) -> Result<Option<T>, ConfigError> {
+        match self.values.get(name) {
+            None => Ok(None),
+            Some((value, _)) if value.is_empty() => Ok(None),
+            Some((value, _)) => f(value).map(Some).map_err(|reason| self.invalid(name, reason)),
+        }
+    }
+
+    /// An error naming the key as its source spells it; secret values never appear.
+    fn invalid(&self, name: &'static str, reason: String) -> ConfigError {
+        let key = KEYS.iter().find(|k| k.file == name);
+        let label = match (key, self.values.get(name).map(|(_, s)| s)) {
+            (Some(k), Some(Source::Env)) => format!("{} (environment)", k.env),
+            (_, Some(Source::File(path))) => format!("{name} ({})", path.display()),
+            (Some(k), _) => format!("{} / {name}", k.env),
+            (None, _) => name.to_owned(),
+        };
+        ConfigError::Invalid { key: label, reason }
+    }
+}
+
+fn parse_range<T: TryFrom<u64>>(v: &str, min: u64, max: u64) -> Result<T, String> {
+    let n: u64 = v.parse().map_err(|_| format!("expected a whole number from {min} to {max}"))?;
+    if !(min..=max).contains(&n) {
+        return Err(format!("{n} is outside {min}..={max}"));
+    }
+    T::try_from(n).map_err(|_| format!("{n} is too large"))
+}
+
+fn parse_secret(v: &str) -> Result<SecretString, String> {
+    // Length only: the reason must never contain the value.
+    if v.len() < 32 {
+        return Err("must be at least 32 characters (generate one with `openssl rand -hex 32`)".to_owned());
+    }
+    Ok(SecretString::from(v.to_owned()))
+}
+
+fn parse_services(v: &str) -> Result<Vec<ServiceName>, String> {
+    if v == "all" {
+        return Ok(ServiceName::ALL.to_vec());
+    }
+    let mut out = Vec::new();
+    for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let service = ServiceName::parse(part).ok_or_else(|| {
+            let known: Vec<&str> = ServiceName::ALL.iter().map(|s| s.as_str()).collect();
+            format!("unknown service `{part}`; known: all, {}", known.join(", "))
+        })?;
+        if !out.contains(&service) {
+            out.push(service);
+        }
+    }
+    if out.is_empty() {
+        return Err("name at least one service, or `all`".to_owned());
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn defaults_are_the_laptop_setup() {
+        let c = Layers::load(None, env(&[])).unwrap().resolve().unwrap();
+        assert_eq!(c.listen, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(c.data_dir, PathBuf::from("./crow-data"));
+        assert_eq!(c.environment, Environment::Local);
+        assert_eq!(c.services, ServiceName::ALL);
+        assert!(c.internal_gateway_key.is_none());
+    }
+
+    #[test]
+    fn env_overrides_file_overrides_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("crow.toml");
+        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\nservices = [\"auth\", \"users\"]\nmax_body_bytes = 2048\n").unwrap();
+        let c = Layers::load(Some(&file), env(&[("CROW_LISTEN", "0.0.0.0:7000")])).unwrap().resolve().unwrap();
+        assert_eq!(c.listen, "0.0.0.0:7000".parse().unwrap());
+        assert_eq!(c.services, vec![ServiceName::Auth, ServiceName::Users]);
+        assert_eq!(c.max_body_bytes, 2048);
+    }
+
+    #[test]
+    fn errors_name_the_key_and_source() {
+        let err = Layers::load(None, env(&[("CROW_LISTEN", "not-an-address")])).unwrap().resolve().unwrap_err();
+        assert!(err.to_string().contains("CROW_LISTEN (environment)"), "{err}");
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("crow.toml");
+        std::fs::write(&file, "queue_max_attempts = 0\n").unwrap();
+        let err = Layers::load(Some(&file), env(&[])).unwrap().resolve().unwrap_err();
+        assert!(err.to_string().contains("queue_max_attempts ("), "{err}");
+
+        std::fs::write(&file, "lisen = \"x\"\n").unwrap();
+        let err = Layers::load(Some(&file), env(&[])).unwrap_err();
+        assert!(matches!(err, ConfigError::UnknownKey { ref key, .. } if key == "lisen"), "{err}");
+
+        let err = Layers::load(None, env(&[("CROW_SERVICES", "auth,nope")])).unwrap().resolve().unwrap_err();
+        assert!(err.to_string().contains("unknown service `nope`"), "{err}");
+    }
+
+    #[test]
+    fn short_secrets_are_refused_without_echoing_them() {
+        let err = Layers::load(None, env(&[("CROW_AUTH_SECRET", "hunter2")])).unwrap().resolve().unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("CROW_AUTH_SECRET"), "{text}");
+        assert!(!text.contains("hunter2"), "{text}");
+    }
+
+    #[test]
+    fn prod_requires_explicit_secrets() {
+        let err = Layers::load(None, env(&[("CROW_ENVIRONMENT", "prod")])).unwrap().resolve().unwrap_err();
+        assert!(err.to_string().contains("must be set when environment is prod"), "{err}");
+    }
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let secret = "s".repeat(40);
+        let c = Layers::load(None, env(&[("CROW_INTERNAL_GATEWAY_KEY", &secret)])).unwrap().resolve().unwrap();
+        assert!(!format!("{c:?}").contains(&secret));
+    }
+}

@@ -1,0 +1,11 @@
+//! Analytics service: usage events and summaries.
+//!
+//! Not built yet (the analytics issue fills it in): it answers `/health` and `/ready` only.
+
+use axum::Router;
+
+use crate::app::AppState;
+
+pub(super) fn router() -> Router<AppState> {
+    crate::http::probes::service_routes(super::ServiceName::Analytics)
+}

@@ -1,0 +1,11 @@
+//! CCTV ingest service: frames from capture devices, described by the vision port.
+//!
+//! Not built yet (the CCTV issue fills it in): it answers `/health` and `/ready` only.
+
+use axum::Router;
+
+use crate::app::AppState;
+
+pub(super) fn router() -> Router<AppState> {
+    crate::http::probes::service_routes(super::ServiceName::Cctv)
+}

@@ -1,0 +1,93 @@
+//! The services of the routing table, one module each. A service's module owns its axum router
+//! (`http.rs`) and its logic behind the ports (`service.rs`) once its issue fills it in; until
+//! then it serves its health and readiness probes only — no endpoint is faked.
+//!
+//! `ServiceName` is the one list of services: routing, `--services`, and the gateway's table
+//! all derive from it.
+
+mod analytics;
+mod auth;
+mod billing;
+mod cctv;
+mod chat;
+mod ingest;
+mod interactions;
+mod mcp;
+mod notifications;
+mod organizations;
+mod patterns;
+mod products;
+mod qna;
+mod users;
+
+use axum::Router;
+
+use crate::app::AppState;
+
+macro_rules! services {
+    ($($variant:ident = $name:literal [$($segment:literal),+] => $module:ident),+ $(,)?) => {
+        /// A service this process can host.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum ServiceName { $($variant,)+ }
+
+        impl ServiceName {
+            /// Every service, in routing-table order.
+            pub const ALL: [ServiceName; [$($name),+].len()] = [$(ServiceName::$variant,)+];
+
+            /// The name used in `--services` and logs.
+            pub const fn as_str(self) -> &'static str {
+                match self { $(ServiceName::$variant => $name,)+ }
+            }
+
+            /// Parses a `--services` entry.
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($name => Some(ServiceName::$variant),)+ _ => None }
+            }
+
+            /// The path segments after `/api/v1/` that route to this service.
+            pub const fn segments(self) -> &'static [&'static str] {
+                match self { $(ServiceName::$variant => &[$($segment),+],)+ }
+            }
+
+            /// The service's router, mounted under each of its segments.
+            pub(crate) fn router(self) -> Router<AppState> {
+                match self { $(ServiceName::$variant => $module::router(),)+ }
+            }
+        }
+    };
+}
+
+services! {
+    Auth = "auth" ["auth", "better-auth"] => auth,
+    Users = "users" ["users"] => users,
+    Organizations = "organizations" ["organizations"] => organizations,
+    Products = "products" ["products", "crawler-jobs"] => products,
+    Interactions = "interactions" ["interactions"] => interactions,
+    Patterns = "patterns" ["patterns"] => patterns,
+    Billing = "billing" ["billing"] => billing,
+    Notifications = "notifications" ["notifications"] => notifications,
+    Analytics = "analytics" ["analytics"] => analytics,
+    Chat = "chat" ["chat"] => chat,
+    Qna = "qna" ["qna"] => qna,
+    Mcp = "mcp" ["mcp"] => mcp,
+    Cctv = "cctv" ["cctv"] => cctv,
+    Ingest = "ingest" ["ingest"] => ingest,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_are_unique_and_names_round_trip() {
+        let mut seen = std::collections::HashSet::new();
+        for s in ServiceName::ALL {
+            assert_eq!(ServiceName::parse(s.as_str()), Some(s));
+            for seg in s.segments() {
+                assert!(seen.insert(*seg), "segment {seg} routed twice");
+            }
+        }
+        // The seeds' routing table plus web ingest.
+        assert_eq!(seen.len(), 17);
+    }
+}

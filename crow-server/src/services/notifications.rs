@@ -1,0 +1,11 @@
+//! Notification service: email and in-app notifications from a queue.
+//!
+//! Not built yet (the notifications issue fills it in): it answers `/health` and `/ready` only.
+
+use axum::Router;
+
+use crate::app::AppState;
+
+pub(super) fn router() -> Router<AppState> {
+    crate::http::probes::service_routes(super::ServiceName::Notifications)
+}
