@@ -88,6 +88,6 @@ mod tests {
             }
         }
         // The seeds' routing table plus web ingest.
-        assert_eq!(seen.len(), 17);
+        assert_eq!(seen.len(), 16);
     }
 }

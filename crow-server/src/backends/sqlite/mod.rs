@@ -90,6 +90,9 @@ pub(crate) fn store_error(e: sqlx::Error) -> crow_core::ports::store::StoreError
     match e {
         sqlx::Error::RowNotFound => StoreError::NotFound,
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_owned()),
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+            StoreError::Invalid("refers to a record that does not exist".to_owned())
+        }
         other => StoreError::Backend(Box::new(other)),
     }
 }
