@@ -54,3 +54,40 @@ fn unusable_data_directory_is_a_clear_error() {
     assert!(stderr.contains("data directory") && stderr.contains("not usable"), "{stderr}");
     assert!(stderr.contains(&data_dir.display().to_string()), "{stderr}");
 }
+
+#[test]
+fn sigterm_drains_and_exits_cleanly() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpStream;
+    use std::process::Stdio;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = crow_server()
+        .env("CROW_DATA_DIR", dir.path())
+        .env("CROW_LISTEN", "127.0.0.1:0")
+        .env("CROW_LOG_FORMAT", "json")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    // The listening line carries the bound address.
+    let addr = loop {
+        let line = lines.next().expect("server exited before listening").unwrap();
+        let event: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        if event["message"] == "crow-server listening" {
+            break event["addr"].as_str().unwrap().to_owned();
+        }
+    };
+    let mut stream = TcpStream::connect(&addr).unwrap();
+    stream.write_all(b"GET /ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+
+    let status = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+    assert!(status.success());
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let exit = child.wait().unwrap();
+    assert_eq!(exit.code(), Some(0), "{rest:?}");
+    assert!(rest.iter().any(|l| l.contains("crow-server stopped")), "{rest:?}");
+}

@@ -53,6 +53,35 @@ fn to_json<T: serde::Serialize>(value: &T) -> StoreResult<String> {
     serde_json::to_string(value).map_err(|e| StoreError::Invalid(e.to_string()))
 }
 
+/// `INSERT … VALUES (…), (…) ON CONFLICT (id) DO NOTHING` for one chunk; returns rows written.
+async fn insert_chunk<'e, E: sqlx::SqliteExecutor<'e>>(
+    executor: E,
+    org: OrganizationId,
+    received_at: i64,
+    chunk: &[Encoded<'_>],
+) -> StoreResult<u64> {
+    let mut q: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
+        "INSERT INTO interactions (id, organization_id, channel, kind, occurred_at, received_at, \
+         session_id, products, confidence, tags, payload) ",
+    );
+    q.push_values(chunk, |mut row, e| {
+        row.push_bind(e.item.id.as_bytes().as_slice())
+            .push_bind(org.as_bytes().to_vec())
+            .push_bind(e.item.channel.as_str())
+            .push_bind(e.item.kind.as_str())
+            .push_bind(e.item.occurred_at.as_millis())
+            .push_bind(received_at)
+            .push_bind(e.item.session_id.as_deref())
+            .push_bind(e.products.as_str())
+            .push_bind(e.item.confidence)
+            .push_bind(e.tags.as_str())
+            .push_bind(e.payload.as_str());
+    });
+    q.push(" ON CONFLICT (id) DO NOTHING");
+    let done = q.build().persistent(true).execute(executor).await.map_err(store_error)?;
+    Ok(done.rows_affected())
+}
+
 #[async_trait]
 impl InteractionStore for SqliteInteractionStore {
     async fn insert_batch(&self, pass: &TenantPass, items: &[NewInteraction]) -> StoreResult<InsertOutcome> {
@@ -62,30 +91,18 @@ impl InteractionStore for SqliteInteractionStore {
         let org = pass.organization_id();
         let received_at = self.clock.now().as_millis();
         let encoded = items.iter().map(encode).collect::<StoreResult<Vec<_>>>()?;
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
-        let mut inserted = 0;
-        for chunk in encoded.chunks(CHUNK) {
-            let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "INSERT INTO interactions (id, organization_id, channel, kind, occurred_at, received_at, \
-                 session_id, products, confidence, tags, payload) ",
-            );
-            q.push_values(chunk, |mut row, e| {
-                row.push_bind(e.item.id.as_bytes().as_slice())
-                    .push_bind(org.as_bytes().as_slice())
-                    .push_bind(e.item.channel.as_str())
-                    .push_bind(e.item.kind.as_str())
-                    .push_bind(e.item.occurred_at.as_millis())
-                    .push_bind(received_at)
-                    .push_bind(e.item.session_id.as_deref())
-                    .push_bind(e.products.as_str())
-                    .push_bind(e.item.confidence)
-                    .push_bind(e.tags.as_str())
-                    .push_bind(e.payload.as_str());
-            });
-            q.push(" ON CONFLICT (id) DO NOTHING");
-            inserted += q.build().persistent(true).execute(&mut *tx).await.map_err(store_error)?.rows_affected();
-        }
-        tx.commit().await.map_err(store_error)?;
+        let inserted = if encoded.len() <= CHUNK {
+            // One statement is atomic on its own: no BEGIN/COMMIT round trips for small batches.
+            insert_chunk(&self.pool, org, received_at, &encoded).await?
+        } else {
+            let mut tx = self.pool.begin().await.map_err(store_error)?;
+            let mut inserted = 0;
+            for chunk in encoded.chunks(CHUNK) {
+                inserted += insert_chunk(&mut *tx, org, received_at, chunk).await?;
+            }
+            tx.commit().await.map_err(store_error)?;
+            inserted
+        };
         Ok(InsertOutcome { inserted, duplicates: items.len() as u64 - inserted })
     }
 
