@@ -93,14 +93,21 @@ impl Client {
     pub fn new(base_url: &str) -> Result<Self> {
         let base = Url::parse(base_url).map_err(|e| Error::BaseUrl(e.to_string()))?;
         if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
-            return Err(Error::BaseUrl(format!("{base_url} is not an http(s) base URL")));
+            return Err(Error::BaseUrl(format!(
+                "{base_url} is not an http(s) base URL"
+            )));
         }
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(60))
             .user_agent(concat!("crow-client/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Self { http, base, internal_key: None, api_key: None })
+        Ok(Self {
+            http,
+            base,
+            internal_key: None,
+            api_key: None,
+        })
     }
 
     /// Sends `X-Internal-Key` (service-to-service calls behind the gateway).
@@ -116,7 +123,10 @@ impl Client {
     }
 
     fn request(&self, method: Method, path: &str) -> Result<RequestBuilder> {
-        let url = self.base.join(path.trim_start_matches('/')).map_err(|e| Error::BaseUrl(e.to_string()))?;
+        let url = self
+            .base
+            .join(path.trim_start_matches('/'))
+            .map_err(|e| Error::BaseUrl(e.to_string()))?;
         let mut req = self.http.request(method, url);
         if let Some(key) = &self.internal_key {
             req = req.header("x-internal-key", key.expose_secret());
@@ -133,7 +143,10 @@ impl Client {
         let status = response.status();
         let bytes = response.bytes().await?;
         if status.is_success() {
-            return serde_json::from_slice(&bytes).map_err(|e| Error::Decode { status: status.as_u16(), reason: e.to_string() });
+            return serde_json::from_slice(&bytes).map_err(|e| Error::Decode {
+                status: status.as_u16(),
+                reason: e.to_string(),
+            });
         }
         Err(api_error(status, &bytes))
     }
@@ -149,10 +162,10 @@ impl Client {
         let response = self.request(Method::GET, "/ready")?.send().await?;
         let status = response.status();
         let bytes = response.bytes().await?;
-        if status.is_success() || status == StatusCode::SERVICE_UNAVAILABLE {
-            if let Ok(ready) = serde_json::from_slice(&bytes) {
-                return Ok(ready);
-            }
+        if (status.is_success() || status == StatusCode::SERVICE_UNAVAILABLE)
+            && let Ok(ready) = serde_json::from_slice(&bytes)
+        {
+            return Ok(ready);
         }
         Err(api_error(status, &bytes))
     }
@@ -160,18 +173,23 @@ impl Client {
     /// `GET /api/v1/{segment}/health` of one service (needs the internal key unless called
     /// through the gateway).
     pub async fn service_health(&self, segment: &str) -> Result<Health> {
-        self.send(self.request(Method::GET, &format!("/api/v1/{segment}/health"))?).await
+        self.send(self.request(Method::GET, &format!("/api/v1/{segment}/health"))?)
+            .await
     }
 
     /// `GET /api/v1/{segment}/ready` of one service.
     pub async fn service_ready(&self, segment: &str) -> Result<Ready> {
-        self.send(self.request(Method::GET, &format!("/api/v1/{segment}/ready"))?).await
+        self.send(self.request(Method::GET, &format!("/api/v1/{segment}/ready"))?)
+            .await
     }
 }
 
 fn api_error(status: StatusCode, bytes: &[u8]) -> Error {
     match serde_json::from_slice::<ErrorBody>(bytes) {
-        Ok(body) => Error::Api { status: status.as_u16(), body },
+        Ok(body) => Error::Api {
+            status: status.as_u16(),
+            body,
+        },
         Err(_) => Error::Decode {
             status: status.as_u16(),
             reason: String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned(),
@@ -192,13 +210,18 @@ mod tests {
 
     #[test]
     fn debug_hides_keys() {
-        let c = Client::new("http://127.0.0.1:1").unwrap().with_api_key("crow_secret_value");
+        let c = Client::new("http://127.0.0.1:1")
+            .unwrap()
+            .with_api_key("crow_secret_value");
         assert!(!format!("{c:?}").contains("crow_secret_value"));
     }
 
     #[test]
     fn error_bodies_become_api_errors() {
-        let e = api_error(StatusCode::FORBIDDEN, br#"{"message":"no","code":"FORBIDDEN"}"#);
+        let e = api_error(
+            StatusCode::FORBIDDEN,
+            br#"{"message":"no","code":"FORBIDDEN"}"#,
+        );
         assert_eq!(e.code(), Some(ErrorCode::Forbidden));
         assert_eq!(e.status(), Some(403));
         let e = api_error(StatusCode::BAD_GATEWAY, b"<html>");

@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::http::Request;
 use axum::routing::get;
-use axum::Router;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -24,7 +24,7 @@ use crate::backends::{BackendError, Backends};
 use crate::config::Config;
 use crate::http::error::{method_not_allowed, not_found};
 use crate::http::internal_key::{self, InternalKey};
-use crate::http::{probes, ApiError};
+use crate::http::{ApiError, probes};
 use crate::runtime::Consumers;
 use crate::secrets::{self, SecretsError};
 use crate::services::ServiceName;
@@ -92,14 +92,19 @@ impl FromRef<AppState> for InternalKey {
 /// The full router: process probes, then every hosted service under `/api/v1/{segment}`, each
 /// behind the internal-key guard, inside the shared middleware stack.
 pub fn router(state: AppState, services: &[ServiceName], max_body_bytes: usize) -> Router {
-    let mut app = Router::new().route("/health", get(probes::health)).route("/ready", get(probes::ready));
+    let mut app = Router::new()
+        .route("/health", get(probes::health))
+        .route("/ready", get(probes::ready));
     for service in services {
         for segment in service.segments() {
             let guarded = service
                 .router()
                 .fallback(not_found)
                 .method_not_allowed_fallback(method_not_allowed)
-                .layer(axum::middleware::from_fn_with_state(state.clone(), internal_key::require));
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    internal_key::require,
+                ));
             app = app.nest(&format!("/api/v1/{segment}"), guarded);
         }
     }
@@ -125,7 +130,10 @@ pub fn router(state: AppState, services: &[ServiceName], max_body_bytes: usize) 
 /// Creates the data directory if needed and proves it writable, so a bad path fails at start with
 /// a clear message instead of deep inside SQLite.
 pub fn prepare_data_dir(path: &Path) -> Result<(), StartError> {
-    let err = |source| StartError::DataDir { path: path.to_owned(), source };
+    let err = |source| StartError::DataDir {
+        path: path.to_owned(),
+        source,
+    };
     std::fs::create_dir_all(path).map_err(err)?;
     let probe = path.join(".write-test");
     std::fs::write(&probe, b"ok").map_err(err)?;
@@ -156,8 +164,17 @@ impl Server {
             tracing::warn!("no internal gateway key configured: service routes answer 503");
         }
         let backends = Backends::embedded(&config.data_dir, config.queue).await?;
-        let listener = TcpListener::bind(config.listen).await.map_err(|source| StartError::Bind { addr: config.listen, source })?;
-        let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.listen, source })?;
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| StartError::Bind {
+                    addr: config.listen,
+                    source,
+                })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: config.listen,
+            source,
+        })?;
 
         let shutdown = CancellationToken::new();
         let state = AppState {
@@ -173,8 +190,19 @@ impl Server {
         let services: Vec<&str> = config.services.iter().map(|s| s.as_str()).collect();
         tracing::info!(%addr, data_dir = %config.data_dir.display(), ?services, "crow-server listening");
 
-        let task = tokio::spawn(serve(listener, app, shutdown.clone(), config.shutdown_grace, consumers, backends));
-        Ok(Self { addr, shutdown, task })
+        let task = tokio::spawn(serve(
+            listener,
+            app,
+            shutdown.clone(),
+            config.shutdown_grace,
+            consumers,
+            backends,
+        ));
+        Ok(Self {
+            addr,
+            shutdown,
+            task,
+        })
     }
 
     /// The bound address (useful with port 0).
@@ -210,7 +238,8 @@ async fn serve(
     backends: Backends,
 ) {
     let signal = shutdown.clone();
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move { signal.cancelled().await });
+    let server =
+        axum::serve(listener, app).with_graceful_shutdown(async move { signal.cancelled().await });
     let drained = async {
         if let Err(e) = server.await {
             tracing::error!(error = %e, "HTTP server failed");

@@ -108,7 +108,10 @@ impl fmt::Debug for Config {
             .field("listen", &self.listen)
             .field("data_dir", &self.data_dir)
             .field("environment", &self.environment)
-            .field("internal_gateway_key", &self.internal_gateway_key.as_ref().map(|_| "[set]"))
+            .field(
+                "internal_gateway_key",
+                &self.internal_gateway_key.as_ref().map(|_| "[set]"),
+            )
             .field("auth_secret", &self.auth_secret.as_ref().map(|_| "[set]"))
             .field("services", &self.services)
             .field("log_format", &self.log_format)
@@ -126,20 +129,76 @@ struct Key {
 
 /// Every key. README's configuration table documents the same list.
 const KEYS: &[Key] = &[
-    Key { file: "listen", env: "CROW_LISTEN", default: Some("127.0.0.1:8080") },
-    Key { file: "data_dir", env: "CROW_DATA_DIR", default: Some("./crow-data") },
-    Key { file: "environment", env: "CROW_ENVIRONMENT", default: Some("local") },
-    Key { file: "internal_gateway_key", env: "CROW_INTERNAL_GATEWAY_KEY", default: None },
-    Key { file: "auth_secret", env: "CROW_AUTH_SECRET", default: None },
-    Key { file: "services", env: "CROW_SERVICES", default: Some("all") },
-    Key { file: "log_format", env: "CROW_LOG_FORMAT", default: Some("text") },
-    Key { file: "log", env: "CROW_LOG", default: Some("info") },
-    Key { file: "max_body_bytes", env: "CROW_MAX_BODY_BYTES", default: Some("1048576") },
-    Key { file: "shutdown_grace_secs", env: "CROW_SHUTDOWN_GRACE_SECS", default: Some("30") },
-    Key { file: "queue_max_attempts", env: "CROW_QUEUE_MAX_ATTEMPTS", default: Some("5") },
-    Key { file: "queue_backoff_ms", env: "CROW_QUEUE_BACKOFF_MS", default: Some("1000") },
-    Key { file: "queue_max_backoff_ms", env: "CROW_QUEUE_MAX_BACKOFF_MS", default: Some("300000") },
-    Key { file: "queue_visibility_secs", env: "CROW_QUEUE_VISIBILITY_SECS", default: Some("30") },
+    Key {
+        file: "listen",
+        env: "CROW_LISTEN",
+        default: Some("127.0.0.1:8080"),
+    },
+    Key {
+        file: "data_dir",
+        env: "CROW_DATA_DIR",
+        default: Some("./crow-data"),
+    },
+    Key {
+        file: "environment",
+        env: "CROW_ENVIRONMENT",
+        default: Some("local"),
+    },
+    Key {
+        file: "internal_gateway_key",
+        env: "CROW_INTERNAL_GATEWAY_KEY",
+        default: None,
+    },
+    Key {
+        file: "auth_secret",
+        env: "CROW_AUTH_SECRET",
+        default: None,
+    },
+    Key {
+        file: "services",
+        env: "CROW_SERVICES",
+        default: Some("all"),
+    },
+    Key {
+        file: "log_format",
+        env: "CROW_LOG_FORMAT",
+        default: Some("text"),
+    },
+    Key {
+        file: "log",
+        env: "CROW_LOG",
+        default: Some("info"),
+    },
+    Key {
+        file: "max_body_bytes",
+        env: "CROW_MAX_BODY_BYTES",
+        default: Some("1048576"),
+    },
+    Key {
+        file: "shutdown_grace_secs",
+        env: "CROW_SHUTDOWN_GRACE_SECS",
+        default: Some("30"),
+    },
+    Key {
+        file: "queue_max_attempts",
+        env: "CROW_QUEUE_MAX_ATTEMPTS",
+        default: Some("5"),
+    },
+    Key {
+        file: "queue_backoff_ms",
+        env: "CROW_QUEUE_BACKOFF_MS",
+        default: Some("1000"),
+    },
+    Key {
+        file: "queue_max_backoff_ms",
+        env: "CROW_QUEUE_MAX_BACKOFF_MS",
+        default: Some("300000"),
+    },
+    Key {
+        file: "queue_visibility_secs",
+        env: "CROW_QUEUE_VISIBILITY_SECS",
+        default: Some("30"),
+    },
 ];
 
 /// The raw layers, before parsing. Secret keys' parsers never put the value in an error.
@@ -151,11 +210,16 @@ pub struct Layers {
 impl Layers {
     /// Defaults, then the file (if any), then `env` (the process environment in `main`, a map in
     /// tests).
-    pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
         let mut layers = Self::default();
         for key in KEYS {
             if let Some(default) = key.default {
-                layers.values.insert(key.file, (default.to_owned(), Source::Default));
+                layers
+                    .values
+                    .insert(key.file, (default.to_owned(), Source::Default));
             }
         }
         if let Some(path) = file {
@@ -172,26 +236,37 @@ impl Layers {
 
     fn apply_file(&mut self, path: &Path) -> Result<(), ConfigError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError::File { file: file.clone(), reason: e.to_string() })?;
-        let table: toml::Table =
-            toml::from_str(&text).map_err(|e| ConfigError::File { file: file.clone(), reason: e.to_string() })?;
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+            file: file.clone(),
+            reason: e.to_string(),
+        })?;
+        let table: toml::Table = toml::from_str(&text).map_err(|e| ConfigError::File {
+            file: file.clone(),
+            reason: e.to_string(),
+        })?;
         for (name, value) in table {
-            let key = KEYS
-                .iter()
-                .find(|k| k.file == name)
-                .ok_or_else(|| ConfigError::UnknownKey { key: name.clone(), file: file.clone() })?;
+            let key =
+                KEYS.iter()
+                    .find(|k| k.file == name)
+                    .ok_or_else(|| ConfigError::UnknownKey {
+                        key: name.clone(),
+                        file: file.clone(),
+                    })?;
             let text = match value {
                 toml::Value::String(s) => s,
                 toml::Value::Integer(i) => i.to_string(),
                 toml::Value::Boolean(b) => b.to_string(),
                 toml::Value::Array(items) => {
-                    let parts: Option<Vec<String>> = items.into_iter().map(|v| v.as_str().map(str::to_owned)).collect();
-                    parts.ok_or_else(|| ConfigError::Invalid {
-                        key: format!("{name} ({file})"),
-                        reason: "expected an array of strings".into(),
-                    })?
-                    .join(",")
+                    let parts: Option<Vec<String>> = items
+                        .into_iter()
+                        .map(|v| v.as_str().map(str::to_owned))
+                        .collect();
+                    parts
+                        .ok_or_else(|| ConfigError::Invalid {
+                            key: format!("{name} ({file})"),
+                            reason: "expected an array of strings".into(),
+                        })?
+                        .join(",")
                 }
                 other => {
                     return Err(ConfigError::Invalid {
@@ -200,7 +275,8 @@ impl Layers {
                     });
                 }
             };
-            self.values.insert(key.file, (text, Source::File(path.to_owned())));
+            self.values
+                .insert(key.file, (text, Source::File(path.to_owned())));
         }
         Ok(())
     }
@@ -208,10 +284,15 @@ impl Layers {
     /// Parses and validates every key.
     pub fn resolve(&self) -> Result<Config, ConfigError> {
         let listen = self.parse("listen", |v| {
-            v.parse::<SocketAddr>().map_err(|_| "expected a socket address such as 127.0.0.1:8080".to_owned())
+            v.parse::<SocketAddr>()
+                .map_err(|_| "expected a socket address such as 127.0.0.1:8080".to_owned())
         })?;
         let data_dir = self.parse("data_dir", |v| {
-            if v.trim().is_empty() { Err("must not be empty".to_owned()) } else { Ok(PathBuf::from(v)) }
+            if v.trim().is_empty() {
+                Err("must not be empty".to_owned())
+            } else {
+                Ok(PathBuf::from(v))
+            }
         })?;
         let environment = self.parse("environment", |v| match v {
             "local" => Ok(Environment::Local),
@@ -219,7 +300,7 @@ impl Layers {
             "prod" => Ok(Environment::Prod),
             _ => Err("expected one of local, dev, prod".to_owned()),
         })?;
-        let secret = |name| self.optional(name, |v| parse_secret(v));
+        let secret = |name| self.optional(name, parse_secret);
         let internal_gateway_key = secret("internal_gateway_key")?;
         let auth_secret = secret("auth_secret")?;
         let services = self.parse("services", parse_services)?;
@@ -230,18 +311,34 @@ impl Layers {
         })?;
         let log_filter = self.parse("log", |v| Ok(v.to_owned()))?;
         let max_body_bytes = self.parse("max_body_bytes", |v| parse_range(v, 1024, 1 << 30))?;
-        let shutdown_grace = Duration::from_secs(self.parse("shutdown_grace_secs", |v| parse_range(v, 0, 3600))?);
+        let shutdown_grace =
+            Duration::from_secs(self.parse("shutdown_grace_secs", |v| parse_range(v, 0, 3600))?);
         let queue = RetryPolicy {
             max_attempts: self.parse("queue_max_attempts", |v| parse_range(v, 1, 1000))?,
-            base_backoff: Duration::from_millis(self.parse("queue_backoff_ms", |v| parse_range(v, 1, 3_600_000))?),
-            max_backoff: Duration::from_millis(self.parse("queue_max_backoff_ms", |v| parse_range(v, 1, 86_400_000))?),
-            visibility_timeout: Duration::from_secs(self.parse("queue_visibility_secs", |v| parse_range(v, 1, 43_200))?),
+            base_backoff: Duration::from_millis(
+                self.parse("queue_backoff_ms", |v| parse_range(v, 1, 3_600_000))?,
+            ),
+            max_backoff: Duration::from_millis(
+                self.parse("queue_max_backoff_ms", |v| parse_range(v, 1, 86_400_000))?,
+            ),
+            visibility_timeout: Duration::from_secs(
+                self.parse("queue_visibility_secs", |v| parse_range(v, 1, 43_200))?,
+            ),
         };
         if queue.max_backoff < queue.base_backoff {
-            return Err(self.invalid("queue_max_backoff_ms", "must not be below queue_backoff_ms".into()));
+            return Err(self.invalid(
+                "queue_max_backoff_ms",
+                "must not be below queue_backoff_ms".into(),
+            ));
         }
-        if environment == Environment::Prod && (internal_gateway_key.is_none() || auth_secret.is_none()) {
-            let missing = if internal_gateway_key.is_none() { "internal_gateway_key" } else { "auth_secret" };
+        if environment == Environment::Prod
+            && (internal_gateway_key.is_none() || auth_secret.is_none())
+        {
+            let missing = if internal_gateway_key.is_none() {
+                "internal_gateway_key"
+            } else {
+                "auth_secret"
+            };
             return Err(self.invalid(missing, "must be set when environment is prod".into()));
         }
         Ok(Config {
@@ -259,16 +356,29 @@ impl Layers {
         })
     }
 
-    fn parse<T>(&self, name: &'static str, f: impl FnOnce(&str) -> Result<T, String>) -> Result<T, ConfigError> {
-        let (value, _) = self.values.get(name).ok_or_else(|| self.invalid(name, "is required".into()))?;
+    fn parse<T>(
+        &self,
+        name: &'static str,
+        f: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Result<T, ConfigError> {
+        let (value, _) = self
+            .values
+            .get(name)
+            .ok_or_else(|| self.invalid(name, "is required".into()))?;
         f(value.trim()).map_err(|reason| self.invalid(name, reason))
     }
 
-    fn optional<T>(&self, name: &'static str, f: impl FnOnce(&str) -> Result<T, String>) -> Result<Option<T>, ConfigError> {
+    fn optional<T>(
+        &self,
+        name: &'static str,
+        f: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Result<Option<T>, ConfigError> {
         match self.values.get(name) {
             None => Ok(None),
             Some((value, _)) if value.is_empty() => Ok(None),
-            Some((value, _)) => f(value).map(Some).map_err(|reason| self.invalid(name, reason)),
+            Some((value, _)) => f(value)
+                .map(Some)
+                .map_err(|reason| self.invalid(name, reason)),
         }
     }
 
@@ -286,7 +396,9 @@ impl Layers {
 }
 
 fn parse_range<T: TryFrom<u64>>(v: &str, min: u64, max: u64) -> Result<T, String> {
-    let n: u64 = v.parse().map_err(|_| format!("expected a whole number from {min} to {max}"))?;
+    let n: u64 = v
+        .parse()
+        .map_err(|_| format!("expected a whole number from {min} to {max}"))?;
     if !(min..=max).contains(&n) {
         return Err(format!("{n} is outside {min}..={max}"));
     }
@@ -296,7 +408,9 @@ fn parse_range<T: TryFrom<u64>>(v: &str, min: u64, max: u64) -> Result<T, String
 fn parse_secret(v: &str) -> Result<SecretString, String> {
     // Length only: the reason must never contain the value.
     if v.len() < 32 {
-        return Err("must be at least 32 characters (generate one with `openssl rand -hex 32`)".to_owned());
+        return Err(
+            "must be at least 32 characters (generate one with `openssl rand -hex 32`)".to_owned(),
+        );
     }
     Ok(SecretString::from(v.to_owned()))
 }
@@ -326,7 +440,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     #[test]
@@ -344,7 +461,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("crow.toml");
         std::fs::write(&file, "listen = \"127.0.0.1:9000\"\nservices = [\"auth\", \"users\"]\nmax_body_bytes = 2048\n").unwrap();
-        let c = Layers::load(Some(&file), env(&[("CROW_LISTEN", "0.0.0.0:7000")])).unwrap().resolve().unwrap();
+        let c = Layers::load(Some(&file), env(&[("CROW_LISTEN", "0.0.0.0:7000")]))
+            .unwrap()
+            .resolve()
+            .unwrap();
         assert_eq!(c.listen, "0.0.0.0:7000".parse().unwrap());
         assert_eq!(c.services, vec![ServiceName::Auth, ServiceName::Users]);
         assert_eq!(c.max_body_bytes, 2048);
@@ -352,26 +472,44 @@ mod tests {
 
     #[test]
     fn errors_name_the_key_and_source() {
-        let err = Layers::load(None, env(&[("CROW_LISTEN", "not-an-address")])).unwrap().resolve().unwrap_err();
-        assert!(err.to_string().contains("CROW_LISTEN (environment)"), "{err}");
+        let err = Layers::load(None, env(&[("CROW_LISTEN", "not-an-address")]))
+            .unwrap()
+            .resolve()
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("CROW_LISTEN (environment)"),
+            "{err}"
+        );
 
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("crow.toml");
         std::fs::write(&file, "queue_max_attempts = 0\n").unwrap();
-        let err = Layers::load(Some(&file), env(&[])).unwrap().resolve().unwrap_err();
+        let err = Layers::load(Some(&file), env(&[]))
+            .unwrap()
+            .resolve()
+            .unwrap_err();
         assert!(err.to_string().contains("queue_max_attempts ("), "{err}");
 
         std::fs::write(&file, "lisen = \"x\"\n").unwrap();
         let err = Layers::load(Some(&file), env(&[])).unwrap_err();
-        assert!(matches!(err, ConfigError::UnknownKey { ref key, .. } if key == "lisen"), "{err}");
+        assert!(
+            matches!(err, ConfigError::UnknownKey { ref key, .. } if key == "lisen"),
+            "{err}"
+        );
 
-        let err = Layers::load(None, env(&[("CROW_SERVICES", "auth,nope")])).unwrap().resolve().unwrap_err();
+        let err = Layers::load(None, env(&[("CROW_SERVICES", "auth,nope")]))
+            .unwrap()
+            .resolve()
+            .unwrap_err();
         assert!(err.to_string().contains("unknown service `nope`"), "{err}");
     }
 
     #[test]
     fn short_secrets_are_refused_without_echoing_them() {
-        let err = Layers::load(None, env(&[("CROW_AUTH_SECRET", "hunter2")])).unwrap().resolve().unwrap_err();
+        let err = Layers::load(None, env(&[("CROW_AUTH_SECRET", "hunter2")]))
+            .unwrap()
+            .resolve()
+            .unwrap_err();
         let text = err.to_string();
         assert!(text.contains("CROW_AUTH_SECRET"), "{text}");
         assert!(!text.contains("hunter2"), "{text}");
@@ -379,14 +517,24 @@ mod tests {
 
     #[test]
     fn prod_requires_explicit_secrets() {
-        let err = Layers::load(None, env(&[("CROW_ENVIRONMENT", "prod")])).unwrap().resolve().unwrap_err();
-        assert!(err.to_string().contains("must be set when environment is prod"), "{err}");
+        let err = Layers::load(None, env(&[("CROW_ENVIRONMENT", "prod")]))
+            .unwrap()
+            .resolve()
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("must be set when environment is prod"),
+            "{err}"
+        );
     }
 
     #[test]
     fn debug_output_hides_secrets() {
         let secret = "s".repeat(40);
-        let c = Layers::load(None, env(&[("CROW_INTERNAL_GATEWAY_KEY", &secret)])).unwrap().resolve().unwrap();
+        let c = Layers::load(None, env(&[("CROW_INTERNAL_GATEWAY_KEY", &secret)]))
+            .unwrap()
+            .resolve()
+            .unwrap();
         assert!(!format!("{c:?}").contains(&secret));
     }
 }

@@ -9,11 +9,12 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crow_server::config::{Layers, LogFormat};
 use crow_server::Server;
+use crow_server::config::{Layers, LogFormat};
 use tracing_subscriber::EnvFilter;
 
-const USAGE: &str = "usage: crow-server [--config FILE] [--services a,b|all] [--listen ADDR] [--data-dir DIR]
+const USAGE: &str =
+    "usage: crow-server [--config FILE] [--services a,b|all] [--listen ADDR] [--data-dir DIR]
 Runs the CROW services (all by default) with embedded storage under ./crow-data.
 Every flag has a CROW_* environment variable; see README.md for the full list.";
 
@@ -22,8 +23,12 @@ struct Args {
     flags: Vec<(String, String)>,
 }
 
+#[allow(clippy::print_stdout, reason = "the CLI prints --version")]
 fn parse_args() -> Result<Option<Args>, String> {
-    let mut args = Args { config: std::env::var_os("CROW_CONFIG").map(PathBuf::from), flags: Vec::new() };
+    let mut args = Args {
+        config: std::env::var_os("CROW_CONFIG").map(PathBuf::from),
+        flags: Vec::new(),
+    };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         let (name, inline) = match arg.split_once('=') {
@@ -55,6 +60,7 @@ fn parse_args() -> Result<Option<Args>, String> {
 }
 
 #[tokio::main]
+#[allow(clippy::print_stdout, reason = "the CLI prints --help and --version")]
 async fn main() -> ExitCode {
     let args = match parse_args() {
         Ok(Some(args)) => args,
@@ -69,7 +75,8 @@ async fn main() -> ExitCode {
     };
     // Flags are applied after the environment, so they win.
     let env = std::env::vars().chain(args.flags);
-    let config = match Layers::load(args.config.as_deref(), env).and_then(|layers| layers.resolve()) {
+    let config = match Layers::load(args.config.as_deref(), env).and_then(|layers| layers.resolve())
+    {
         Ok(config) => config,
         Err(e) => {
             eprintln!("crow-server: configuration error: {e}");
@@ -82,7 +89,10 @@ async fn main() -> ExitCode {
         Ok(server) => server,
         Err(e) => {
             tracing::error!(error = %crow_server::http::error::chain(&e), "cannot start");
-            eprintln!("crow-server: cannot start: {}", crow_server::http::error::chain(&e));
+            eprintln!(
+                "crow-server: cannot start: {}",
+                crow_server::http::error::chain(&e)
+            );
             return ExitCode::from(1);
         }
     };
@@ -98,7 +108,9 @@ async fn main() -> ExitCode {
 
 fn init_logging(format: LogFormat, filter: &str) {
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Json => builder.json().flatten_event(true).init(),
         LogFormat::Text => builder.init(),

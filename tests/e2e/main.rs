@@ -1,6 +1,12 @@
 //! End-to-end: the real crow-server started in-process on port 0 with a temp data directory,
 //! driven through crow-client exactly as an integration would.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a panic is a failed test"
+)]
+
 use crow_client::{Client, Error};
 use crow_core::ErrorCode;
 use crow_server::{Layers, Server};
@@ -27,7 +33,11 @@ async fn start(extra: &[(&str, &str)]) -> Running {
         ("CROW_INTERNAL_GATEWAY_KEY".to_owned(), KEY.to_owned()),
         ("CROW_SHUTDOWN_GRACE_SECS".to_owned(), "2".to_owned()),
     ];
-    env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    env.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
     let config = Layers::load(None, env).unwrap().resolve().unwrap();
     let server = Server::start(config).await.unwrap();
     Running { server, _dir: dir }
@@ -48,9 +58,14 @@ async fn starts_on_port_zero_and_is_ready() {
 async fn every_service_requires_the_internal_key() {
     let app = start(&[]).await;
     let anonymous = app.client();
-    let wrong = app.client().with_internal_key("not-the-key-not-the-key-not-the-key");
+    let wrong = app
+        .client()
+        .with_internal_key("not-the-key-not-the-key-not-the-key");
     let right = app.client().with_internal_key(KEY);
-    for segment in crow_server::services::ServiceName::ALL.iter().flat_map(|s| s.segments()) {
+    for segment in crow_server::services::ServiceName::ALL
+        .iter()
+        .flat_map(|s| s.segments())
+    {
         for client in [&anonymous, &wrong] {
             let err = client.service_health(segment).await.unwrap_err();
             assert_eq!(err.status(), Some(401), "{segment}: {err}");
@@ -66,8 +81,17 @@ async fn every_service_requires_the_internal_key() {
 #[tokio::test]
 async fn unconfigured_internal_key_answers_503() {
     // Outside `local` no key is generated; services must refuse everyone rather than trust anyone.
-    let app = start(&[("CROW_ENVIRONMENT", "dev"), ("CROW_INTERNAL_GATEWAY_KEY", "")]).await;
-    let err = app.client().with_internal_key(KEY).service_health("users").await.unwrap_err();
+    let app = start(&[
+        ("CROW_ENVIRONMENT", "dev"),
+        ("CROW_INTERNAL_GATEWAY_KEY", ""),
+    ])
+    .await;
+    let err = app
+        .client()
+        .with_internal_key(KEY)
+        .service_health("users")
+        .await
+        .unwrap_err();
     assert_eq!(err.status(), Some(503));
     assert_eq!(err.code(), Some(ErrorCode::ServiceUnavailable));
     // The process probes stay public.
@@ -79,8 +103,14 @@ async fn unconfigured_internal_key_answers_503() {
 async fn a_service_subset_serves_only_its_routes() {
     let app = start(&[("CROW_SERVICES", "auth,interactions")]).await;
     let client = app.client().with_internal_key(KEY);
-    assert_eq!(client.service_health("better-auth").await.unwrap().service, "auth");
-    assert_eq!(client.service_health("interactions").await.unwrap().service, "interactions");
+    assert_eq!(
+        client.service_health("better-auth").await.unwrap().service,
+        "auth"
+    );
+    assert_eq!(
+        client.service_health("interactions").await.unwrap().service,
+        "interactions"
+    );
     let err = client.service_health("patterns").await.unwrap_err();
     assert_eq!(err.code(), Some(ErrorCode::NotFound));
     app.server.stop().await;
@@ -89,7 +119,12 @@ async fn a_service_subset_serves_only_its_routes() {
 #[tokio::test]
 async fn unknown_routes_get_the_json_error_body() {
     let app = start(&[]).await;
-    let err = app.client().with_internal_key(KEY).service_health("no-such-service").await.unwrap_err();
+    let err = app
+        .client()
+        .with_internal_key(KEY)
+        .service_health("no-such-service")
+        .await
+        .unwrap_err();
     match err {
         Error::Api { status, body } => {
             assert_eq!(status, 404);
@@ -119,21 +154,38 @@ async fn local_secrets_are_generated_once_and_reused() {
             ("CROW_DATA_DIR".to_owned(), dir.path().display().to_string()),
         ]
     };
-    let first = Server::start(Layers::load(None, env()).unwrap().resolve().unwrap()).await.unwrap();
+    let first = Server::start(Layers::load(None, env()).unwrap().resolve().unwrap())
+        .await
+        .unwrap();
     first.stop().await;
     let secrets = std::fs::read_to_string(dir.path().join("secrets.toml")).unwrap();
-    let key = secrets.lines().find_map(|l| l.strip_prefix("internal_gateway_key = \"")).unwrap().trim_end_matches('"').to_owned();
+    let key = secrets
+        .lines()
+        .find_map(|l| l.strip_prefix("internal_gateway_key = \""))
+        .unwrap()
+        .trim_end_matches('"')
+        .to_owned();
     assert_eq!(key.len(), 64);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.path().join("secrets.toml")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.path().join("secrets.toml"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o077, 0, "secrets file is private");
     }
     // A second start reuses the stored key: the same key opens the services.
-    let second = Server::start(Layers::load(None, env()).unwrap().resolve().unwrap()).await.unwrap();
-    let client = Client::new(&format!("http://{}", second.local_addr())).unwrap().with_internal_key(key);
+    let second = Server::start(Layers::load(None, env()).unwrap().resolve().unwrap())
+        .await
+        .unwrap();
+    let client = Client::new(&format!("http://{}", second.local_addr()))
+        .unwrap()
+        .with_internal_key(key);
     assert_eq!(client.service_health("users").await.unwrap().status, "ok");
-    assert_eq!(std::fs::read_to_string(dir.path().join("secrets.toml")).unwrap(), secrets);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("secrets.toml")).unwrap(),
+        secrets
+    );
     second.stop().await;
 }

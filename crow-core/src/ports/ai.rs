@@ -167,6 +167,10 @@ pub trait VisionDescriber: Send + Sync {
 #[async_trait]
 pub trait StructuredExtractor: Send + Sync {
     /// Returns a JSON value valid against `schema`, following `instruction`, from `input`.
-    async fn extract(&self, instruction: &str, input: &str, schema: &serde_json::Value)
-    -> Result<serde_json::Value, AiError>;
+    async fn extract(
+        &self,
+        instruction: &str,
+        input: &str,
+        schema: &serde_json::Value,
+    ) -> Result<serde_json::Value, AiError>;
 }

@@ -23,7 +23,11 @@ pub struct InternalKey(Option<[u8; 32]>);
 
 impl std::fmt::Debug for InternalKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_some() { "InternalKey([set])" } else { "InternalKey([unset])" })
+        f.write_str(if self.0.is_some() {
+            "InternalKey([set])"
+        } else {
+            "InternalKey([unset])"
+        })
     }
 }
 
@@ -53,12 +57,19 @@ impl InternalKey {
 /// Middleware guarding a service router.
 pub async fn require(State(key): State<InternalKey>, request: Request, next: Next) -> Response {
     if !key.is_configured() {
-        return ApiError::new(ErrorCode::ServiceUnavailable, "service unavailable: internal gateway key not configured")
-            .into_response();
+        return ApiError::new(
+            ErrorCode::ServiceUnavailable,
+            "service unavailable: internal gateway key not configured",
+        )
+        .into_response();
     }
     match request.headers().get(HEADER) {
         Some(value) if key.matches(value.as_bytes()) => next.run(request).await,
-        _ => ApiError::new(ErrorCode::InvalidInternalKey, "missing or invalid internal key").into_response(),
+        _ => ApiError::new(
+            ErrorCode::InvalidInternalKey,
+            "missing or invalid internal key",
+        )
+        .into_response(),
     }
 }
 

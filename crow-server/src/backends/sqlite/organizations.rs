@@ -26,11 +26,13 @@ impl SqliteOrganizationStore {
     }
 
     async fn fetch_by_auth_id(&self, auth_id: &str) -> StoreResult<Option<Organization>> {
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM organizations WHERE auth_id = ?"))
-            .bind(auth_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(store_error)?;
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM organizations WHERE auth_id = ?"
+        ))
+        .bind(auth_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)?;
         row.as_ref().map(decode).transpose()
     }
 }
@@ -62,7 +64,9 @@ impl OrganizationStore for SqliteOrganizationStore {
         if result.rows_affected() == 0 {
             tracing::debug!(auth_id = %org.auth_id, "organization already synced; returning the stored record");
         }
-        self.fetch_by_auth_id(&org.auth_id).await?.ok_or(StoreError::NotFound)
+        self.fetch_by_auth_id(&org.auth_id)
+            .await?
+            .ok_or(StoreError::NotFound)
     }
 
     async fn get(&self, pass: &TenantPass) -> StoreResult<Organization> {
@@ -110,7 +114,10 @@ impl OrganizationStore for SqliteOrganizationStore {
     }
 
     async fn list_ids(&self) -> StoreResult<Vec<OrganizationId>> {
-        let rows = sqlx::query("SELECT id FROM organizations ORDER BY id").fetch_all(&self.pool).await.map_err(store_error)?;
+        let rows = sqlx::query("SELECT id FROM organizations ORDER BY id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)?;
         rows.iter().map(|r| id_of(r, "id")).collect()
     }
 }
@@ -122,7 +129,8 @@ fn id_of(row: &SqliteRow, column: &str) -> StoreResult<OrganizationId> {
 fn decode(row: &SqliteRow) -> StoreResult<Organization> {
     let get_str = |c: &str| -> StoreResult<Option<String>> { row.try_get(c).map_err(store_error) };
     let parse = |c: &str, text: Option<String>| -> StoreResult<Option<serde_json::Value>> {
-        text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Invalid(format!("{c}: {e}")))).transpose()
+        text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Invalid(format!("{c}: {e}"))))
+            .transpose()
     };
     let origins: String = row.try_get("allowed_origins").map_err(store_error)?;
     Ok(Organization {
@@ -132,7 +140,8 @@ fn decode(row: &SqliteRow) -> StoreResult<Organization> {
         slug: row.try_get("slug").map_err(store_error)?,
         logo: get_str("logo")?,
         metadata: parse("metadata", get_str("metadata")?)?,
-        allowed_origins: serde_json::from_str(&origins).map_err(|e| StoreError::Invalid(format!("allowed_origins: {e}")))?,
+        allowed_origins: serde_json::from_str(&origins)
+            .map_err(|e| StoreError::Invalid(format!("allowed_origins: {e}")))?,
         ai_context: get_str("ai_context")?,
         created_at: Timestamp::from_millis(row.try_get("created_at").map_err(store_error)?),
         updated_at: Timestamp::from_millis(row.try_get("updated_at").map_err(store_error)?),

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The one command that checks everything: it installs what the checks need (idempotently), then
+# runs formatting, clippy with warnings denied, the wasm32 build of crow-core, and every test.
+# README.md documents it; .ci/run calls it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "toolchain components"
+rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
+rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
+rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$' || rustup target add wasm32-unknown-unknown
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (warnings denied)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "crow-core builds for wasm32 with default features off"
+cargo build -p crow-core --no-default-features --target wasm32-unknown-unknown --locked
+
+step "cargo test"
+cargo test --workspace --locked
