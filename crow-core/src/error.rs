@@ -78,6 +78,42 @@ error_codes! {
     ServiceUnavailable = ("SERVICE_UNAVAILABLE", 503),
     /// An upstream service did not answer in time.
     UpstreamTimeout = ("UPSTREAM_TIMEOUT", 504),
+
+    // Auth codes, spelled and statused as Better Auth does so its clients understand them.
+    /// Sign-up with an email that already has an account.
+    UserAlreadyExists = ("USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL", 422),
+    /// Unknown email or wrong password — deliberately the same answer.
+    InvalidEmailOrPassword = ("INVALID_EMAIL_OR_PASSWORD", 401),
+    /// Not an email address.
+    InvalidEmail = ("INVALID_EMAIL", 400),
+    /// Password below the minimum length.
+    PasswordTooShort = ("PASSWORD_TOO_SHORT", 400),
+    /// Password above the maximum length.
+    PasswordTooLong = ("PASSWORD_TOO_LONG", 400),
+    /// Sign-up from a blocked (consumer) email domain.
+    EmailDomainNotAllowed = ("EMAIL_DOMAIN_NOT_ALLOWED", 400),
+    /// A cookie-carrying state change from an untrusted or missing `Origin` (CSRF).
+    InvalidOrigin = ("INVALID_ORIGIN", 403),
+    /// No such organization.
+    OrganizationNotFound = ("ORGANIZATION_NOT_FOUND", 400),
+    /// The slug is taken.
+    OrganizationAlreadyExists = ("ORGANIZATION_ALREADY_EXISTS", 400),
+    /// The caller is not a member of that organization.
+    NotAMember = ("USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION", 403),
+    /// The caller's role may not do this in the organization.
+    NotAllowed = ("YOU_ARE_NOT_ALLOWED_TO_PERFORM_THIS_ACTION", 403),
+    /// Invitation missing, expired or no longer pending.
+    InvitationNotFound = ("INVITATION_NOT_FOUND", 400),
+    /// The invitation is for another email.
+    NotInvitationRecipient = ("YOU_ARE_NOT_THE_RECIPIENT_OF_THE_INVITATION", 403),
+    /// The user is already a member.
+    AlreadyMember = ("USER_IS_ALREADY_A_MEMBER_OF_THIS_ORGANIZATION", 400),
+    /// No such member in the organization.
+    MemberNotFound = ("MEMBER_NOT_FOUND", 400),
+    /// No such API key for the caller.
+    KeyNotFound = ("KEY_NOT_FOUND", 404),
+    /// An onboarding step out of order or already done.
+    InvalidOnboardingStep = ("INVALID_ONBOARDING_STEP", 409),
 }
 
 impl fmt::Display for ErrorCode {

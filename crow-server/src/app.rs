@@ -20,14 +20,21 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::backends::sqlite::SqliteAuthStore;
 use crate::backends::{BackendError, Backends};
-use crate::config::Config;
+use crate::config::{AuthConfig, Config, Environment};
 use crate::http::error::{method_not_allowed, not_found};
 use crate::http::internal_key::{self, InternalKey};
+use crate::http::origins::TrustedOrigins;
+use crate::http::rate_limit::RateLimiter;
 use crate::http::{ApiError, probes};
 use crate::runtime::Consumers;
 use crate::secrets::{self, SecretsError};
 use crate::services::ServiceName;
+use crate::services::auth::keys::{KeyError, KeyRing};
+use crate::services::auth::password::Hasher;
+use crate::services::auth::service::{AuthService, Settings};
+use crow_core::ports::auth::AuthStore;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +54,15 @@ pub enum StartError {
     /// A backend.
     #[error(transparent)]
     Backend(#[from] BackendError),
+    /// A secret the hosted services need is not configured.
+    #[error("{0} is not configured")]
+    MissingSecret(&'static str),
+    /// The JWT signing keys.
+    #[error(transparent)]
+    Keys(#[from] KeyError),
+    /// The password hasher.
+    #[error("cannot start the password hasher: {0}")]
+    Hasher(String),
     /// The listen address.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -69,6 +85,12 @@ struct Inner {
     backends: Backends,
     internal_key: InternalKey,
     shutdown: CancellationToken,
+    auth: Arc<AuthService>,
+    auth_config: AuthConfig,
+    trusted_origins: TrustedOrigins,
+    /// `X-Service-API-Key` for internal auth routes (key verification, system tokens).
+    service_key: InternalKey,
+    auth_limiter: RateLimiter,
 }
 
 impl AppState {
@@ -80,6 +102,53 @@ impl AppState {
     /// Whether shutdown has begun.
     pub fn is_shutting_down(&self) -> bool {
         self.inner.shutdown.is_cancelled()
+    }
+
+    /// The auth service.
+    pub fn auth(&self) -> &AuthService {
+        &self.inner.auth
+    }
+
+    /// Cookie and origin settings.
+    pub fn cookie_settings(&self) -> &AuthConfig {
+        &self.inner.auth_config
+    }
+
+    /// Origins trusted for state-changing browser requests.
+    pub fn trusted_origins(&self) -> &TrustedOrigins {
+        &self.inner.trusted_origins
+    }
+
+    /// The stricter per-client limit of sign-in, sign-up and key verification.
+    pub fn check_auth_rate(&self, peer: SocketAddr) -> Result<(), ApiError> {
+        let now = self.inner.backends.clock.now().as_millis();
+        self.inner
+            .auth_limiter
+            .check(peer.ip(), now)
+            .map_err(|wait| {
+                ApiError::new(
+                    crow_core::ErrorCode::RateLimited,
+                    "too many requests; slow down",
+                )
+                .retry_after(wait)
+            })
+    }
+
+    /// Internal auth routes need `X-Service-API-Key` (503 when none is configured).
+    pub fn require_service_key(&self, headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
+        if !self.inner.service_key.is_configured() {
+            return Err(ApiError::new(
+                crow_core::ErrorCode::ServiceUnavailable,
+                "service API key not configured",
+            ));
+        }
+        match headers.get("x-service-api-key") {
+            Some(v) if self.inner.service_key.matches(v.as_bytes()) => Ok(()),
+            _ => Err(ApiError::new(
+                crow_core::ErrorCode::Unauthorized,
+                "missing or invalid service API key",
+            )),
+        }
     }
 }
 
@@ -97,15 +166,19 @@ pub fn router(state: AppState, services: &[ServiceName], max_body_bytes: usize) 
         .route("/ready", get(probes::ready));
     for service in services {
         for segment in service.segments() {
-            let guarded = service
-                .router()
+            let routes = service
+                .router(&state)
                 .fallback(not_found)
-                .method_not_allowed_fallback(method_not_allowed)
-                .layer(axum::middleware::from_fn_with_state(
+                .method_not_allowed_fallback(method_not_allowed);
+            let routes = if service.requires_internal_key() {
+                routes.layer(axum::middleware::from_fn_with_state(
                     state.clone(),
                     internal_key::require,
-                ));
-            app = app.nest(&format!("/api/v1/{segment}"), guarded);
+                ))
+            } else {
+                routes
+            };
+            app = app.nest(&format!("/api/v1/{segment}"), routes);
         }
     }
     app.fallback(not_found)
@@ -125,6 +198,32 @@ pub fn router(state: AppState, services: &[ServiceName], max_body_bytes: usize) 
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// The auth service over the embedded store, with its signing keys loaded (or created).
+async fn build_auth(config: &Config, backends: &Backends) -> Result<AuthService, StartError> {
+    let store: Arc<dyn AuthStore> =
+        Arc::new(SqliteAuthStore::new(backends.database.pool().clone()));
+    let secret = config
+        .auth_secret
+        .clone()
+        .ok_or(StartError::MissingSecret("auth_secret (CROW_AUTH_SECRET)"))?;
+    let keys = KeyRing::open(Arc::clone(&store), Arc::clone(&backends.clock), &secret)
+        .await
+        .map_err(StartError::Keys)?;
+    let hasher = Hasher::new(config.auth.hash_concurrency, config.auth.hash_queue)
+        .map_err(|e| StartError::Hasher(e.to_string()))?;
+    let settings = Settings {
+        public_url: config.auth.public_url.clone(),
+        blocked_email_domains: config.auth.blocked_email_domains.clone(),
+    };
+    Ok(AuthService::new(
+        store,
+        hasher,
+        Arc::new(keys),
+        Arc::clone(&backends.clock),
+        settings,
+    ))
 }
 
 /// Creates the data directory if needed and proves it writable, so a bad path fails at start with
@@ -164,6 +263,7 @@ impl Server {
             tracing::warn!("no internal gateway key configured: service routes answer 503");
         }
         let backends = Backends::embedded(&config.data_dir, config.queue).await?;
+        let auth = Arc::new(build_auth(&config, &backends).await?);
         let listener =
             TcpListener::bind(config.listen)
                 .await
@@ -182,11 +282,30 @@ impl Server {
                 backends: backends.clone(),
                 internal_key: InternalKey::new(config.internal_gateway_key.as_ref()),
                 shutdown: shutdown.clone(),
+                auth,
+                trusted_origins: TrustedOrigins::new(
+                    &config.auth.trusted_origins,
+                    config.environment == Environment::Local,
+                ),
+                service_key: InternalKey::new(config.auth.service_api_key.as_ref()),
+                auth_limiter: RateLimiter::new(
+                    config.auth.rate_per_minute,
+                    Duration::from_secs(60),
+                    config.auth.rate_burst,
+                    100_000,
+                ),
+                auth_config: config.auth.clone(),
             }),
         };
         let app = router(state, &config.services, config.max_body_bytes);
-        // Consumers are registered here by the services that own queues (interactions, …).
-        let consumers = Consumers::default();
+        // Consumers of the services this process hosts.
+        let mut consumers = Consumers::default();
+        if config.services.contains(&ServiceName::Organizations) {
+            let sync = Arc::new(crate::services::organizations::SyncConsumer::new(
+                Arc::clone(&backends.organizations),
+            ));
+            consumers.spawn(Arc::clone(&backends.queue), sync, shutdown.clone());
+        }
         let services: Vec<&str> = config.services.iter().map(|s| s.as_str()).collect();
         tracing::info!(%addr, data_dir = %config.data_dir.display(), ?services, "crow-server listening");
 
@@ -238,8 +357,11 @@ async fn serve(
     backends: Backends,
 ) {
     let signal = shutdown.clone();
-    let server =
-        axum::serve(listener, app).with_graceful_shutdown(async move { signal.cancelled().await });
+    let server = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move { signal.cancelled().await });
     let drained = async {
         if let Err(e) = server.await {
             tracing::error!(error = %e, "HTTP server failed");

@@ -99,6 +99,46 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// Queue retry and lease settings.
     pub queue: RetryPolicy,
+    /// Authentication settings.
+    pub auth: AuthConfig,
+}
+
+/// `SameSite` attribute of the session cookie.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SameSite {
+    /// Sent on top-level navigations from other sites (the default).
+    Lax,
+    /// Never sent cross-site.
+    Strict,
+    /// Sent cross-site; requires `Secure` (cross-subdomain deployments).
+    None,
+}
+
+/// Authentication settings.
+#[derive(Clone, Debug)]
+pub struct AuthConfig {
+    /// Public base URL of the API (JWT issuer and audience; decides the cookie's `Secure`).
+    pub public_url: String,
+    /// Exact origins and `https://*.example.com` patterns trusted for CSRF checks and CORS.
+    pub trusted_origins: Vec<String>,
+    /// `Domain` of the session cookie (e.g. `.example.com`); `None` for host-only.
+    pub cookie_domain: Option<String>,
+    /// `SameSite` of the session cookie.
+    pub cookie_same_site: SameSite,
+    /// Whether the cookie is `Secure`: always, except for `http://localhost` development.
+    pub cookie_secure: bool,
+    /// Email domains refused at sign-up (consumer mail providers).
+    pub blocked_email_domains: Vec<String>,
+    /// Shared secret other services send as `X-Service-API-Key` to verify API keys.
+    pub service_api_key: Option<SecretString>,
+    /// Password hashes computed at once (each takes ~19 MiB and a core for tens of ms).
+    pub hash_concurrency: usize,
+    /// Hash requests allowed to wait for a slot; beyond that sign-ins are refused with 503.
+    pub hash_queue: usize,
+    /// Sign-in, sign-up, key verification and system-token requests per minute per client.
+    pub rate_per_minute: u32,
+    /// Burst allowance of that limit.
+    pub rate_burst: u32,
 }
 
 impl fmt::Debug for Config {
@@ -116,6 +156,11 @@ impl fmt::Debug for Config {
             .field("services", &self.services)
             .field("log_format", &self.log_format)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("public_url", &self.auth.public_url)
+            .field(
+                "service_api_key",
+                &self.auth.service_api_key.as_ref().map(|_| "[set]"),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -198,6 +243,58 @@ const KEYS: &[Key] = &[
         file: "queue_visibility_secs",
         env: "CROW_QUEUE_VISIBILITY_SECS",
         default: Some("30"),
+    },
+    Key {
+        file: "public_url",
+        env: "CROW_PUBLIC_URL",
+        default: Some("http://localhost:8080"),
+    },
+    Key {
+        file: "trusted_origins",
+        env: "CROW_TRUSTED_ORIGINS",
+        default: Some(""),
+    },
+    Key {
+        file: "cookie_domain",
+        env: "CROW_COOKIE_DOMAIN",
+        default: None,
+    },
+    Key {
+        file: "cookie_same_site",
+        env: "CROW_COOKIE_SAME_SITE",
+        default: Some("lax"),
+    },
+    Key {
+        file: "blocked_email_domains",
+        env: "CROW_BLOCKED_EMAIL_DOMAINS",
+        default: Some(
+            "gmail.com,yahoo.com,outlook.com,hotmail.com,x.com,live.com,msn.com,icloud.com,me.com,aol.com,yandex.com,mail.com",
+        ),
+    },
+    Key {
+        file: "service_api_key",
+        env: "CROW_SERVICE_API_KEY",
+        default: None,
+    },
+    Key {
+        file: "password_hash_concurrency",
+        env: "CROW_PASSWORD_HASH_CONCURRENCY",
+        default: Some("0"),
+    },
+    Key {
+        file: "password_hash_queue",
+        env: "CROW_PASSWORD_HASH_QUEUE",
+        default: Some("64"),
+    },
+    Key {
+        file: "auth_rate_per_minute",
+        env: "CROW_AUTH_RATE_PER_MINUTE",
+        default: Some("60"),
+    },
+    Key {
+        file: "auth_rate_burst",
+        env: "CROW_AUTH_RATE_BURST",
+        default: Some("20"),
     },
 ];
 
@@ -331,6 +428,7 @@ impl Layers {
                 "must not be below queue_backoff_ms".into(),
             ));
         }
+        let auth = self.auth_config()?;
         if environment == Environment::Prod
             && (internal_gateway_key.is_none() || auth_secret.is_none())
         {
@@ -353,6 +451,81 @@ impl Layers {
             max_body_bytes,
             shutdown_grace,
             queue,
+            auth,
+        })
+    }
+
+    fn auth_config(&self) -> Result<AuthConfig, ConfigError> {
+        let public_url = self.parse("public_url", |v| {
+            let uri: axum::http::Uri = v
+                .parse()
+                .map_err(|_| "expected an absolute http(s) URL".to_owned())?;
+            match (uri.scheme_str(), uri.host()) {
+                (Some("http" | "https"), Some(_)) if uri.path() == "/" || uri.path().is_empty() => {
+                    Ok(v.trim_end_matches('/').to_owned())
+                }
+                _ => Err(
+                    "expected an absolute http(s) URL without a path, e.g. https://api.example.com"
+                        .to_owned(),
+                ),
+            }
+        })?;
+        let list = |v: &str| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        let trusted_origins = self.parse("trusted_origins", |v| {
+            let origins = list(v);
+            match origins
+                .iter()
+                .find(|o| crate::http::origins::Pattern::parse(o).is_none())
+            {
+                Some(bad) => Err(format!(
+                    "`{bad}` is not an origin (scheme://host[:port]) or https://*.domain pattern"
+                )),
+                None => Ok(origins),
+            }
+        })?;
+        let cookie_domain = self.optional("cookie_domain", |v| Ok(v.to_owned()))?;
+        let cookie_same_site = self.parse("cookie_same_site", |v| match v {
+            "lax" => Ok(SameSite::Lax),
+            "strict" => Ok(SameSite::Strict),
+            "none" => Ok(SameSite::None),
+            _ => Err("expected lax, strict or none".to_owned()),
+        })?;
+        let local_http = public_url.starts_with("http://localhost")
+            || public_url.starts_with("http://127.0.0.1");
+        let cookie_secure = !local_http;
+        if cookie_same_site == SameSite::None && !cookie_secure {
+            return Err(self.invalid(
+                "cookie_same_site",
+                "none requires an https public_url (browsers drop SameSite=None without Secure)"
+                    .into(),
+            ));
+        }
+        Ok(AuthConfig {
+            public_url,
+            trusted_origins,
+            cookie_domain,
+            cookie_same_site,
+            cookie_secure,
+            blocked_email_domains: self.parse("blocked_email_domains", |v| {
+                Ok(list(v).into_iter().map(|d| d.to_lowercase()).collect())
+            })?,
+            service_api_key: self.optional("service_api_key", parse_secret)?,
+            hash_concurrency: match self
+                .parse("password_hash_concurrency", |v| parse_range(v, 0, 256))?
+            {
+                0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+                n => n,
+            },
+            hash_queue: self.parse("password_hash_queue", |v| parse_range(v, 0, 100_000))?,
+            rate_per_minute: self
+                .parse("auth_rate_per_minute", |v| parse_range(v, 1, 10_000_000))?,
+            rate_burst: self.parse("auth_rate_burst", |v| parse_range(v, 1, 1_000_000))?,
         })
     }
 

@@ -9,6 +9,7 @@ pub mod app;
 pub mod backends;
 pub mod config;
 pub mod http;
+pub mod jwt;
 pub mod runtime;
 pub mod secrets;
 pub mod services;

@@ -23,7 +23,7 @@ pub use operations::{
     UsageEvent,
 };
 pub use organization::{
-    ApiKey, ApiKeyKind, Invitation, InvitationStatus, Member, Onboarding, OnboardingStatus,
-    Organization,
+    ApiKey, ApiKeyKind, AuthOrganization, Invitation, InvitationStatus, Member, Onboarding,
+    OnboardingStatus, Organization,
 };
 pub use pattern::{Evidence, PatternKind, PatternResult, Period};

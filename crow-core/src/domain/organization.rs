@@ -35,6 +35,25 @@ pub struct Organization {
     pub updated_at: Timestamp,
 }
 
+/// An organization as the auth service knows it (Better Auth's `organization` table). The
+/// organizations service keeps the internal record, synced from this one under the same id.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthOrganization {
+    /// Id (also the internal organization's id).
+    pub id: OrganizationId,
+    /// Display name.
+    pub name: String,
+    /// URL-safe unique name.
+    pub slug: String,
+    /// Logo URL.
+    pub logo: Option<String>,
+    /// Free-form JSON metadata.
+    pub metadata: Option<serde_json::Value>,
+    /// Created.
+    pub created_at: Timestamp,
+}
+
 /// A user's membership in an organization.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -111,8 +130,11 @@ pub struct ApiKey {
     pub prefix: Option<String>,
     /// Secret or publishable.
     pub kind: ApiKeyKind,
-    /// Owner; the key's organization is the owner's membership, not editable metadata.
+    /// Owner.
     pub user_id: UserId,
+    /// The organization the key acts for: the owner's active organization at creation, checked
+    /// against the owner's membership at every verification — never taken from `metadata`.
+    pub organization_id: Option<OrganizationId>,
     /// Disabled keys fail verification.
     pub enabled: bool,
     /// Per-key rate limit on/off.

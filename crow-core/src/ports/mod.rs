@@ -7,6 +7,7 @@
 //! library failed; the source is kept for logs.
 
 pub mod ai;
+pub mod auth;
 pub mod cache;
 pub mod clock;
 pub mod objects;

@@ -3,6 +3,8 @@
 
 pub mod error;
 pub mod internal_key;
+pub mod origins;
 pub mod probes;
+pub mod rate_limit;
 
 pub use error::ApiError;

@@ -6,7 +6,7 @@
 //! all derive from it.
 
 mod analytics;
-mod auth;
+pub mod auth;
 mod billing;
 mod cctv;
 mod chat;
@@ -14,7 +14,7 @@ mod ingest;
 mod interactions;
 mod mcp;
 mod notifications;
-mod organizations;
+pub mod organizations;
 mod patterns;
 mod products;
 mod qna;
@@ -50,8 +50,15 @@ macro_rules! services {
             }
 
             /// The service's router, mounted under each of its segments.
-            pub(crate) fn router(self) -> Router<AppState> {
-                match self { $(ServiceName::$variant => $module::router(),)+ }
+            pub(crate) fn router(self, state: &AppState) -> Router<AppState> {
+                match self { $(ServiceName::$variant => $module::router(state),)+ }
+            }
+
+            /// Whether the service's routes require `X-Internal-Key`. Per the specification the
+            /// auth service is reached directly (it is how callers obtain credentials); its
+            /// internal routes check `X-Service-API-Key` instead.
+            pub const fn requires_internal_key(self) -> bool {
+                !matches!(self, ServiceName::Auth)
             }
         }
     };

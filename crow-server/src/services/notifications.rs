@@ -6,6 +6,6 @@ use axum::Router;
 
 use crate::app::AppState;
 
-pub(super) fn router() -> Router<AppState> {
+pub(super) fn router(_state: &AppState) -> Router<AppState> {
     crate::http::probes::service_routes(super::ServiceName::Notifications)
 }

@@ -11,11 +11,14 @@ use sqlx::SqlitePool;
 use sqlx::error::BoxDynError;
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../../../migrations/0001_foundation.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../../../migrations/0001_foundation.sql"),
+    ),
+    (2, "auth", include_str!("../../../migrations/0002_auth.sql")),
+];
 
 #[derive(Debug)]
 struct Embedded;

@@ -5,6 +5,7 @@
 //! a busy timeout so concurrent writers wait instead of failing, and the embedded migrations
 //! applied at open.
 
+mod auth;
 mod interactions;
 mod migrations;
 mod organizations;
@@ -17,6 +18,7 @@ use std::time::Duration;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+pub use auth::SqliteAuthStore;
 pub use interactions::SqliteInteractionStore;
 pub use organizations::SqliteOrganizationStore;
 pub use queue::SqliteQueue;

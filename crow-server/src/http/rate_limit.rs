@@ -1,0 +1,131 @@
+//! GCRA rate limiting per client address (IPv4 per address, IPv6 per /64, since one host
+//! commonly holds a whole /64).
+//!
+//! GCRA keeps one number per key — the theoretical arrival time (TAT) of the next request — so
+//! memory is one map entry per active client. Entries whose TAT has passed carry no state (they
+//! equal a fresh key) and are evicted when the map reaches its bound, keeping memory bounded
+//! even under a flood of spoofed-looking distinct addresses.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// The key a client is limited by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ClientKey {
+    /// One IPv4 address.
+    V4(u32),
+    /// One IPv6 /64 prefix.
+    V6(u64),
+}
+
+impl From<IpAddr> for ClientKey {
+    fn from(ip: IpAddr) -> Self {
+        match ip {
+            IpAddr::V4(v4) => ClientKey::V4(u32::from(v4)),
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => ClientKey::V4(u32::from(v4)),
+                None => ClientKey::V6((u128::from(v6) >> 64) as u64),
+            },
+        }
+    }
+}
+
+/// A GCRA limiter: `rate` requests per `period` on average, bursts of up to `burst`.
+#[derive(Debug)]
+pub struct RateLimiter {
+    tats: Mutex<HashMap<ClientKey, i64>>,
+    /// Milliseconds between requests at the sustained rate.
+    interval_ms: i64,
+    /// How far ahead of now a TAT may run (burst tolerance).
+    tolerance_ms: i64,
+    max_keys: usize,
+}
+
+impl RateLimiter {
+    /// `rate` per `period`, with bursts of `burst`; at most `max_keys` clients tracked.
+    pub fn new(rate: u32, period: Duration, burst: u32, max_keys: usize) -> Self {
+        let interval_ms =
+            (i64::try_from(period.as_millis()).unwrap_or(i64::MAX) / i64::from(rate.max(1))).max(1);
+        Self {
+            tats: Mutex::new(HashMap::new()),
+            interval_ms,
+            tolerance_ms: interval_ms * i64::from(burst.max(1) - 1),
+            max_keys: max_keys.max(1),
+        }
+    }
+
+    /// Admits a request from `ip` at `now_ms`, or says how long to wait. Fails closed: if the
+    /// limiter's lock is poisoned, requests are refused.
+    pub fn check(&self, ip: IpAddr, now_ms: i64) -> Result<(), Duration> {
+        let Ok(mut tats) = self.tats.lock() else {
+            return Err(Duration::from_secs(1));
+        };
+        if tats.len() >= self.max_keys {
+            tats.retain(|_, tat| *tat > now_ms);
+            if tats.len() >= self.max_keys {
+                // Still full of active clients: refuse newcomers rather than grow.
+                if !tats.contains_key(&ClientKey::from(ip)) {
+                    return Err(Duration::from_millis(
+                        u64::try_from(self.interval_ms).unwrap_or(1000),
+                    ));
+                }
+            }
+        }
+        let key = ClientKey::from(ip);
+        let tat = tats.get(&key).copied().unwrap_or(now_ms).max(now_ms);
+        let ahead = tat - now_ms;
+        if ahead > self.tolerance_ms {
+            let wait = ahead - self.tolerance_ms;
+            return Err(Duration::from_millis(u64::try_from(wait).unwrap_or(1)));
+        }
+        tats.insert(key, tat + self.interval_ms);
+        Ok(())
+    }
+
+    /// Clients currently tracked.
+    pub fn tracked(&self) -> usize {
+        self.tats.lock().map_or(0, |t| t.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn allows_burst_then_the_sustained_rate() {
+        let l = RateLimiter::new(60, Duration::from_secs(60), 3, 100);
+        let a = ip("10.0.0.1");
+        assert!((0..3).all(|_| l.check(a, 0).is_ok()), "burst of 3");
+        let wait = l.check(a, 0).unwrap_err();
+        assert_eq!(wait, Duration::from_millis(1000));
+        assert!(l.check(a, 1000).is_ok(), "one more after the interval");
+        assert!(
+            l.check(ip("10.0.0.2"), 0).is_ok(),
+            "other clients are independent"
+        );
+    }
+
+    #[test]
+    fn ipv6_is_limited_per_slash_64() {
+        let l = RateLimiter::new(60, Duration::from_secs(60), 1, 100);
+        assert!(l.check(ip("2001:db8::1"), 0).is_ok());
+        assert!(l.check(ip("2001:db8::ffff"), 0).is_err(), "same /64");
+        assert!(l.check(ip("2001:db8:0:1::1"), 0).is_ok(), "next /64");
+    }
+
+    #[test]
+    fn memory_stays_bounded() {
+        let l = RateLimiter::new(60, Duration::from_secs(60), 1, 50);
+        for i in 0..10_000u32 {
+            let _ = l.check(IpAddr::V4(i.into()), i64::from(i) * 2000);
+        }
+        assert!(l.tracked() <= 50);
+    }
+}
