@@ -15,11 +15,19 @@
 
 use std::time::Duration;
 
+use crow_core::api::auth::{
+    AcceptedInvitation, ApiKeyList, CreateApiKey, CreatedApiKey, MemberList,
+    OrganizationWithMembers, SessionEnvelope, SignedIn, TokenResponse, Verification,
+};
 use crow_core::api::{Health, Ready};
+use crow_core::domain::{AuthOrganization, Invitation};
+use crow_core::id::{ApiKeyId, InvitationId, OrganizationId};
+use crow_core::tenancy::Role;
 use crow_core::{ErrorBody, ErrorCode};
 use reqwest::{Method, RequestBuilder, StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
+use serde_json::json;
 
 /// What can go wrong.
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +84,9 @@ pub struct Client {
     base: Url,
     internal_key: Option<SecretString>,
     api_key: Option<SecretString>,
+    session: Option<SecretString>,
+    service_key: Option<SecretString>,
+    origin: Option<String>,
 }
 
 impl std::fmt::Debug for Client {
@@ -84,7 +95,8 @@ impl std::fmt::Debug for Client {
             .field("base", &self.base.as_str())
             .field("internal_key", &self.internal_key.as_ref().map(|_| "[set]"))
             .field("api_key", &self.api_key.as_ref().map(|_| "[set]"))
-            .finish()
+            .field("session", &self.session.as_ref().map(|_| "[set]"))
+            .finish_non_exhaustive()
     }
 }
 
@@ -107,6 +119,9 @@ impl Client {
             base,
             internal_key: None,
             api_key: None,
+            session: None,
+            service_key: None,
+            origin: None,
         })
     }
 
@@ -122,6 +137,25 @@ impl Client {
         self
     }
 
+    /// Sends the session cookie (a browser-like client after sign-in).
+    pub fn with_session(mut self, token: impl Into<String>) -> Self {
+        self.session = Some(SecretString::from(token.into()));
+        self
+    }
+
+    /// Sends `X-Service-API-Key` (services verifying API keys with the auth service).
+    pub fn with_service_key(mut self, key: impl Into<String>) -> Self {
+        self.service_key = Some(SecretString::from(key.into()));
+        self
+    }
+
+    /// Sends `Origin`, as a browser on that site would; cookie-carrying state changes need a
+    /// trusted one.
+    pub fn with_origin(mut self, origin: impl Into<String>) -> Self {
+        self.origin = Some(origin.into());
+        self
+    }
+
     fn request(&self, method: Method, path: &str) -> Result<RequestBuilder> {
         let url = self
             .base
@@ -133,6 +167,18 @@ impl Client {
         }
         if let Some(key) = &self.api_key {
             req = req.header("x-api-key", key.expose_secret());
+        }
+        if let Some(token) = &self.session {
+            req = req.header(
+                "cookie",
+                format!("better-auth.session_token={}", token.expose_secret()),
+            );
+        }
+        if let Some(key) = &self.service_key {
+            req = req.header("x-service-api-key", key.expose_secret());
+        }
+        if let Some(origin) = &self.origin {
+            req = req.header("origin", origin);
         }
         Ok(req)
     }
@@ -183,6 +229,226 @@ impl Client {
             .await
     }
 }
+
+/// The auth service (`/api/v1/auth/…`), Better Auth's routes.
+impl Client {
+    async fn auth_post<T: DeserializeOwned>(
+        &self,
+        route: &str,
+        body: serde_json::Value,
+    ) -> Result<T> {
+        self.send(
+            self.request(Method::POST, &format!("/api/v1/auth/{route}"))?
+                .json(&body),
+        )
+        .await
+    }
+
+    async fn auth_get<T: DeserializeOwned>(&self, route: &str) -> Result<T> {
+        self.send(self.request(Method::GET, &format!("/api/v1/auth/{route}"))?)
+            .await
+    }
+
+    /// `POST sign-up/email`. Use the returned token with [`Client::with_session`].
+    pub async fn sign_up(&self, name: &str, email: &str, password: &str) -> Result<SignedIn> {
+        self.auth_post(
+            "sign-up/email",
+            json!({ "name": name, "email": email, "password": password }),
+        )
+        .await
+    }
+
+    /// `POST sign-in/email`.
+    pub async fn sign_in(&self, email: &str, password: &str) -> Result<SignedIn> {
+        self.auth_post(
+            "sign-in/email",
+            json!({ "email": email, "password": password }),
+        )
+        .await
+    }
+
+    /// `POST sign-out`.
+    pub async fn sign_out(&self) -> Result<()> {
+        self.auth_post::<serde_json::Value>("sign-out", json!({}))
+            .await
+            .map(|_| ())
+    }
+
+    /// `GET get-session`: `None` without a live session.
+    pub async fn get_session(&self) -> Result<Option<SessionEnvelope>> {
+        self.auth_get("get-session").await
+    }
+
+    /// `GET token`: a JWT for the session.
+    pub async fn token(&self) -> Result<String> {
+        self.auth_get::<TokenResponse>("token")
+            .await
+            .map(|t| t.token)
+    }
+
+    /// `GET jwks`.
+    pub async fn jwks(&self) -> Result<serde_json::Value> {
+        self.auth_get("jwks").await
+    }
+
+    /// `POST organization/create`: the caller becomes owner and the organization active.
+    pub async fn create_organization(
+        &self,
+        name: &str,
+        slug: &str,
+    ) -> Result<OrganizationWithMembers> {
+        self.auth_post("organization/create", json!({ "name": name, "slug": slug }))
+            .await
+    }
+
+    /// `GET organization/list`.
+    pub async fn list_organizations(&self) -> Result<Vec<AuthOrganization>> {
+        self.auth_get("organization/list").await
+    }
+
+    /// `POST organization/set-active` (`None` clears it).
+    pub async fn set_active_organization(
+        &self,
+        id: Option<OrganizationId>,
+    ) -> Result<Option<OrganizationWithMembers>> {
+        self.auth_post("organization/set-active", json!({ "organizationId": id }))
+            .await
+    }
+
+    /// `GET organization/list-members` of the active organization.
+    pub async fn list_members(&self) -> Result<MemberList> {
+        self.auth_get("organization/list-members").await
+    }
+
+    /// `POST organization/invite-member` to the active organization.
+    pub async fn invite_member(&self, email: &str, role: Role) -> Result<Invitation> {
+        self.auth_post(
+            "organization/invite-member",
+            json!({ "email": email, "role": role }),
+        )
+        .await
+    }
+
+    /// `POST organization/accept-invitation`.
+    pub async fn accept_invitation(&self, id: InvitationId) -> Result<AcceptedInvitation> {
+        self.auth_post(
+            "organization/accept-invitation",
+            json!({ "invitationId": id }),
+        )
+        .await
+    }
+
+    /// `POST organization/remove-member` from the active organization.
+    pub async fn remove_member(&self, member_id_or_email: &str) -> Result<serde_json::Value> {
+        self.auth_post(
+            "organization/remove-member",
+            json!({ "memberIdOrEmail": member_id_or_email }),
+        )
+        .await
+    }
+
+    /// `POST api-key/create`: the full key is in the answer, once.
+    pub async fn create_api_key(&self, request: &CreateApiKey) -> Result<CreatedApiKey> {
+        let body = serde_json::to_value(request).map_err(|e| Error::Decode {
+            status: 0,
+            reason: e.to_string(),
+        })?;
+        self.auth_post("api-key/create", body).await
+    }
+
+    /// `GET api-key/list`.
+    pub async fn list_api_keys(&self) -> Result<ApiKeyList> {
+        self.auth_get("api-key/list").await
+    }
+
+    /// `POST api-key/delete`.
+    pub async fn delete_api_key(&self, id: ApiKeyId) -> Result<()> {
+        self.auth_post::<serde_json::Value>("api-key/delete", json!({ "keyId": id }))
+            .await
+            .map(|_| ())
+    }
+
+    /// `POST api-key/update`: enable or disable a key.
+    pub async fn set_api_key_enabled(&self, id: ApiKeyId, enabled: bool) -> Result<()> {
+        self.auth_post::<serde_json::Value>(
+            "api-key/update",
+            json!({ "keyId": id, "enabled": enabled }),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// `POST api-key/verify` (needs [`Client::with_service_key`]).
+    pub async fn verify_api_key(&self, key: &str) -> Result<Verification> {
+        self.auth_post("api-key/verify", json!({ "key": key }))
+            .await
+    }
+
+    /// `POST api-key/system-token` (needs [`Client::with_service_key`]).
+    pub async fn system_token(&self, key: &str) -> Result<String> {
+        self.auth_post::<TokenResponse>("api-key/system-token", json!({ "key": key }))
+            .await
+            .map(|t| t.token)
+    }
+
+    /// Any request, for what the typed methods do not cover (and for testing bad input):
+    /// returns the status, the `Set-Cookie` headers and the body.
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Result<RawResponse> {
+        let mut req = self.request(method, path)?;
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        let response = req.body(body).send().await?;
+        let status = response.status().as_u16();
+        let set_cookies = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .collect();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = response.bytes().await?.to_vec();
+        Ok(RawResponse {
+            status,
+            set_cookies,
+            retry_after,
+            body,
+        })
+    }
+}
+
+/// An undecoded answer.
+#[derive(Clone, Debug)]
+pub struct RawResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// `Set-Cookie` header values.
+    pub set_cookies: Vec<String>,
+    /// `Retry-After`, if sent.
+    pub retry_after: Option<String>,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+impl RawResponse {
+    /// The body as an error body, if it is one.
+    pub fn error(&self) -> Option<ErrorBody> {
+        serde_json::from_slice(&self.body).ok()
+    }
+}
+
+pub use reqwest::Method as HttpMethod;
 
 fn api_error(status: StatusCode, bytes: &[u8]) -> Error {
     match serde_json::from_slice::<ErrorBody>(bytes) {

@@ -133,6 +133,15 @@ pub trait AuthStore: Send + Sync {
     async fn list_api_keys(&self, user: UserId) -> StoreResult<Vec<ApiKey>>;
     /// Deletes one of the owner's keys; `NotFound` when the owner has no such key.
     async fn delete_api_key(&self, user: UserId, id: ApiKeyId) -> StoreResult<()>;
+    /// Renames or enables/disables one of the owner's keys; `NotFound` when the owner has none.
+    async fn update_api_key(
+        &self,
+        user: UserId,
+        id: ApiKeyId,
+        name: Option<String>,
+        enabled: Option<bool>,
+        now: Timestamp,
+    ) -> StoreResult<ApiKey>;
     /// The key with this hash.
     async fn find_api_key(&self, key_hash: &TokenHash) -> StoreResult<Option<ApiKey>>;
     /// Counts one use atomically, honouring `remaining` and the key's rate limit.

@@ -412,16 +412,24 @@ impl AuthStore for SqliteAuthStore {
     }
 
     async fn remove_member(&self, org: OrganizationId, id: MemberId) -> StoreResult<Member> {
+        let mut tx = self.pool.begin().await.map_err(store_error)?;
         let row = sqlx::query(&format!(
-            "DELETE FROM members AS m WHERE m.organization_id = ? AND m.id = ? RETURNING {MEMBER_COLUMNS}"
+            "SELECT {MEMBER_COLUMNS} FROM members m WHERE m.organization_id = ? AND m.id = ?"
         ))
         .bind(org.as_bytes().as_slice())
         .bind(id.as_bytes().as_slice())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(store_error)?
         .ok_or(StoreError::NotFound)?;
-        member(&row)
+        let removed = member(&row)?;
+        sqlx::query("DELETE FROM members WHERE id = ?")
+            .bind(id.as_bytes().as_slice())
+            .execute(&mut *tx)
+            .await
+            .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)?;
+        Ok(removed)
     }
 
     async fn create_invitation(&self, inv: &Invitation) -> StoreResult<()> {
@@ -528,6 +536,30 @@ impl AuthStore for SqliteAuthStore {
         } else {
             Ok(())
         }
+    }
+
+    async fn update_api_key(
+        &self,
+        user_id: UserId,
+        id: ApiKeyId,
+        name: Option<String>,
+        enabled: Option<bool>,
+        now: Timestamp,
+    ) -> StoreResult<ApiKey> {
+        let row = sqlx::query(&format!(
+            "UPDATE api_keys SET name = COALESCE(?, name), enabled = COALESCE(?, enabled), updated_at = ? \
+             WHERE id = ? AND user_id = ? RETURNING {KEY_COLUMNS}"
+        ))
+        .bind(name)
+        .bind(enabled)
+        .bind(now.as_millis())
+        .bind(id.as_bytes().as_slice())
+        .bind(user_id.as_bytes().as_slice())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)?
+        .ok_or(StoreError::NotFound)?;
+        api_key(&row)
     }
 
     async fn find_api_key(&self, key_hash: &TokenHash) -> StoreResult<Option<ApiKey>> {

@@ -58,6 +58,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/api-key/create", post(create_api_key))
         .route("/api-key/list", get(list_api_keys))
         .route("/api-key/delete", post(delete_api_key))
+        .route("/api-key/update", post(update_api_key))
         .route("/api-key/verify", post(verify_api_key))
         .route("/api-key/system-token", post(system_token))
         .layer(axum::middleware::from_fn_with_state(
@@ -551,6 +552,32 @@ async fn delete_api_key(
         .map_err(|_| ApiError::new(ErrorCode::KeyNotFound, "API key not found"))?;
     state.auth().delete_api_key(&auth, id).await?;
     Ok(Json(json!({ "success": true })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UpdateKeyBody {
+    key_id: String,
+    name: Option<String>,
+    enabled: Option<bool>,
+}
+
+async fn update_api_key(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    payload: Result<Json<UpdateKeyBody>, JsonRejection>,
+) -> ApiResult {
+    let b = body(payload)?;
+    let auth = require_session(&state, &headers).await?;
+    let id: ApiKeyId = b
+        .key_id
+        .parse()
+        .map_err(|_| ApiError::new(ErrorCode::KeyNotFound, "API key not found"))?;
+    let key = state
+        .auth()
+        .update_api_key(&auth, id, b.name, b.enabled)
+        .await?;
+    Ok(Json(api_key_json(&key)).into_response())
 }
 
 #[derive(Deserialize)]

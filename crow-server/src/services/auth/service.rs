@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
+use crow_core::api::auth::Verification;
 use crow_core::domain::{
     Account, ApiKey, ApiKeyKind, AuthOrganization, Invitation, InvitationStatus, Member, Session,
     User,
@@ -152,50 +153,6 @@ pub struct NewKey {
     pub rate_limit_time_window: Option<i64>,
     /// Requests per window.
     pub rate_limit_max: Option<i64>,
-}
-
-/// The answer of `api-key/verify`: flat, so callers cannot misread a nested shape.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Verification {
-    /// Whether the key may be used now.
-    pub valid: bool,
-    /// Why not (`KEY_NOT_FOUND`, `KEY_DISABLED`, `KEY_EXPIRED`, `USAGE_EXCEEDED`, `RATE_LIMITED`,
-    /// `NOT_A_MEMBER`).
-    pub error: Option<String>,
-    /// The key.
-    pub key_id: Option<ApiKeyId>,
-    /// Its owner.
-    pub user_id: Option<UserId>,
-    /// The organization it acts for (the owner is a member, checked now).
-    pub organization_id: Option<OrganizationId>,
-    /// The owner's role there.
-    pub role: Option<Role>,
-    /// Secret or publishable.
-    pub kind: Option<ApiKeyKind>,
-    /// Uses left.
-    pub remaining: Option<i64>,
-    /// Permission map.
-    pub permissions: Option<serde_json::Value>,
-    /// For `RATE_LIMITED`: milliseconds to wait.
-    pub try_again_in: Option<i64>,
-}
-
-impl Verification {
-    fn invalid(error: &str) -> Self {
-        Self {
-            valid: false,
-            error: Some(error.into()),
-            key_id: None,
-            user_id: None,
-            organization_id: None,
-            role: None,
-            kind: None,
-            remaining: None,
-            permissions: None,
-            try_again_in: None,
-        }
-    }
 }
 
 /// The auth service.
@@ -817,6 +774,27 @@ impl AuthService {
     /// `api-key/delete`.
     pub async fn delete_api_key(&self, auth: &Authenticated, id: ApiKeyId) -> AuthResult<()> {
         match self.store.delete_api_key(auth.user.id, id).await {
+            Err(StoreError::NotFound) => Err(refuse(ErrorCode::KeyNotFound, "API key not found")),
+            other => Ok(other?),
+        }
+    }
+
+    /// `api-key/update`: rename, enable or disable one of the caller's keys.
+    pub async fn update_api_key(
+        &self,
+        auth: &Authenticated,
+        id: ApiKeyId,
+        name: Option<String>,
+        enabled: Option<bool>,
+    ) -> AuthResult<ApiKey> {
+        if let Some(name) = &name {
+            check_name("name", name)?;
+        }
+        match self
+            .store
+            .update_api_key(auth.user.id, id, name, enabled, self.clock.now())
+            .await
+        {
             Err(StoreError::NotFound) => Err(refuse(ErrorCode::KeyNotFound, "API key not found")),
             other => Ok(other?),
         }

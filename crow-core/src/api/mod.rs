@@ -1,5 +1,7 @@
 //! Wire types shared by `crow-server` and `crow-client` that belong to no single entity.
 
+pub mod auth;
+
 use alloc::string::String;
 use alloc::vec::Vec;
 

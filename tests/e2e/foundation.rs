@@ -1,0 +1,160 @@
+//! The foundation: probes, the internal-key guard, service subsets, secrets, shutdown.
+
+use crow_client::{Client, Error};
+use crow_core::ErrorCode;
+use crow_server::{Layers, Server};
+
+use crate::support::{KEY, start};
+
+#[tokio::test]
+async fn starts_on_port_zero_and_is_ready() {
+    let app = start(&[]).await;
+    let client = app.client();
+    assert_eq!(client.health().await.unwrap().status, "ok");
+    let ready = client.ready().await.unwrap();
+    assert_eq!(ready.status, "ready");
+    assert!(ready.checks.iter().any(|c| c.name == "database" && c.ok));
+    app.server.stop().await;
+}
+
+#[tokio::test]
+async fn every_service_requires_the_internal_key() {
+    let app = start(&[]).await;
+    let anonymous = app.client();
+    let wrong = app
+        .client()
+        .with_internal_key("not-the-key-not-the-key-not-the-key");
+    let right = app.client().with_internal_key(KEY);
+    // Auth is reached directly (it is how callers get credentials); every other service
+    // sits behind the key.
+    let guarded = crow_server::services::ServiceName::ALL
+        .iter()
+        .filter(|s| s.requires_internal_key());
+    for segment in guarded.flat_map(|s| s.segments()) {
+        for client in [&anonymous, &wrong] {
+            let err = client.service_health(segment).await.unwrap_err();
+            assert_eq!(err.status(), Some(401), "{segment}: {err}");
+            assert_eq!(err.code(), Some(ErrorCode::InvalidInternalKey), "{segment}");
+        }
+        let health = right.service_health(segment).await.unwrap();
+        assert_eq!(health.status, "ok");
+        assert_eq!(right.service_ready(segment).await.unwrap().status, "ready");
+    }
+    app.server.stop().await;
+}
+
+#[tokio::test]
+async fn unconfigured_internal_key_answers_503() {
+    // Outside `local` no key is generated; services must refuse everyone rather than trust anyone.
+    let app = start(&[
+        ("CROW_ENVIRONMENT", "dev"),
+        ("CROW_INTERNAL_GATEWAY_KEY", ""),
+        (
+            "CROW_AUTH_SECRET",
+            "an-auth-secret-of-at-least-32-characters",
+        ),
+    ])
+    .await;
+    let err = app
+        .client()
+        .with_internal_key(KEY)
+        .service_health("users")
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(503));
+    assert_eq!(err.code(), Some(ErrorCode::ServiceUnavailable));
+    // The process probes stay public.
+    assert_eq!(app.client().health().await.unwrap().status, "ok");
+    app.server.stop().await;
+}
+
+#[tokio::test]
+async fn a_service_subset_serves_only_its_routes() {
+    let app = start(&[("CROW_SERVICES", "auth,interactions")]).await;
+    let client = app.client().with_internal_key(KEY);
+    assert_eq!(
+        client.service_health("better-auth").await.unwrap().service,
+        "auth"
+    );
+    assert_eq!(
+        client.service_health("interactions").await.unwrap().service,
+        "interactions"
+    );
+    let err = client.service_health("patterns").await.unwrap_err();
+    assert_eq!(err.code(), Some(ErrorCode::NotFound));
+    app.server.stop().await;
+}
+
+#[tokio::test]
+async fn unknown_routes_get_the_json_error_body() {
+    let app = start(&[]).await;
+    let err = app
+        .client()
+        .with_internal_key(KEY)
+        .service_health("no-such-service")
+        .await
+        .unwrap_err();
+    match err {
+        Error::Api { status, body } => {
+            assert_eq!(status, 404);
+            assert_eq!(body.code, "NOT_FOUND");
+            assert!(!body.message.is_empty());
+        }
+        other => panic!("expected an API error, got {other}"),
+    }
+    app.server.stop().await;
+}
+
+#[tokio::test]
+async fn stopped_server_refuses_connections() {
+    let app = start(&[]).await;
+    let client = app.client();
+    assert!(client.health().await.is_ok());
+    app.server.stop().await;
+    assert!(matches!(client.health().await, Err(Error::Transport(_))));
+}
+
+#[tokio::test]
+async fn local_secrets_are_generated_once_and_reused() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = || {
+        vec![
+            ("CROW_LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
+            ("CROW_DATA_DIR".to_owned(), dir.path().display().to_string()),
+        ]
+    };
+    let first = Server::start(Layers::load(None, env()).unwrap().resolve().unwrap())
+        .await
+        .unwrap();
+    first.stop().await;
+    let secrets = std::fs::read_to_string(dir.path().join("secrets.toml")).unwrap();
+    let key = secrets
+        .lines()
+        .find_map(|l| l.strip_prefix("internal_gateway_key = \""))
+        .unwrap()
+        .trim_end_matches('"')
+        .to_owned();
+    assert_eq!(key.len(), 64);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("secrets.toml"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "secrets file is private");
+    }
+    // A second start reuses the stored key: the same key opens the services.
+    let second = Server::start(Layers::load(None, env()).unwrap().resolve().unwrap())
+        .await
+        .unwrap();
+    let client = Client::new(&format!("http://{}", second.local_addr()))
+        .unwrap()
+        .with_internal_key(key);
+    assert_eq!(client.service_health("users").await.unwrap().status, "ok");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("secrets.toml")).unwrap(),
+        secrets
+    );
+    second.stop().await;
+}
