@@ -12,6 +12,17 @@ rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup com
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
 rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$' || rustup target add wasm32-unknown-unknown
 
+step "Node packages for the Better Auth compatibility test"
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  apt-get update -qq && apt-get install -y -qq nodejs npm
+fi
+lock=tests/better-auth/package-lock.json
+stamp=tests/better-auth/node_modules/.crow-lock
+if [ ! -f "$stamp" ] || ! cmp -s "$lock" "$stamp"; then
+  (cd tests/better-auth && npm ci --no-audit --no-fund --loglevel=error)
+  cp "$lock" "$stamp"
+fi
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

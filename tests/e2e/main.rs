@@ -8,5 +8,6 @@
 )]
 
 mod auth;
+mod better_auth;
 mod foundation;
 mod support;

@@ -6,6 +6,7 @@
     reason = "test code: a panic is a failed test"
 )]
 
+mod auth;
 mod cli;
 mod conformance;
 mod fixtures;
