@@ -20,7 +20,7 @@ use crow_core::api::auth::{
     OrganizationWithMembers, SessionEnvelope, SignedIn, TokenResponse, Verification,
 };
 use crow_core::api::{Health, Ready};
-use crow_core::domain::{AuthOrganization, Invitation};
+use crow_core::domain::{AuthOrganization, Invitation, Onboarding};
 use crow_core::id::{ApiKeyId, InvitationId, OrganizationId};
 use crow_core::tenancy::Role;
 use crow_core::{ErrorBody, ErrorCode};
@@ -389,6 +389,41 @@ impl Client {
         self.auth_post::<TokenResponse>("api-key/system-token", json!({ "key": key }))
             .await
             .map(|t| t.token)
+    }
+
+    /// `POST onboarding/start`: the caller's flow (created at step 1, or resumed).
+    pub async fn start_onboarding(&self) -> Result<Onboarding> {
+        self.auth_post("onboarding/start", json!({})).await
+    }
+
+    /// `GET onboarding`.
+    pub async fn onboarding(&self) -> Result<Option<Onboarding>> {
+        self.auth_get("onboarding").await
+    }
+
+    /// `POST onboarding/step` with `{ "step": "...", ...answer }`.
+    pub async fn onboarding_step(&self, step: serde_json::Value) -> Result<Onboarding> {
+        self.auth_post("onboarding/step", step).await
+    }
+
+    /// `GET team-invitations`: pending invitations of the active organization (admins).
+    pub async fn team_invitations(&self) -> Result<Vec<Invitation>> {
+        self.auth_get("team-invitations").await
+    }
+
+    /// `GET team-invitations/mine`: pending invitations addressed to the caller.
+    pub async fn my_invitations(&self) -> Result<Vec<Invitation>> {
+        self.auth_get("team-invitations/mine").await
+    }
+
+    /// `POST team-invitations/cancel`.
+    pub async fn cancel_invitation(&self, id: InvitationId) -> Result<()> {
+        self.auth_post::<serde_json::Value>(
+            "team-invitations/cancel",
+            json!({ "invitationId": id }),
+        )
+        .await
+        .map(|_| ())
     }
 
     /// Any request, for what the typed methods do not cover (and for testing bad input):

@@ -226,6 +226,19 @@ async fn build_auth(config: &Config, backends: &Backends) -> Result<AuthService,
     ))
 }
 
+/// Rotates the JWT signing key of the deployment's auth store (the `rotate-signing-key` command).
+pub async fn rotate_signing_key(
+    mut config: Config,
+) -> Result<crow_core::id::JwksKeyId, StartError> {
+    prepare_data_dir(&config.data_dir)?;
+    secrets::ensure_local(&mut config)?;
+    let backends = Backends::embedded(&config.data_dir, config.queue).await?;
+    let auth = build_auth(&config, &backends).await?;
+    let kid = auth.keys().rotate().await?;
+    backends.close().await;
+    Ok(kid)
+}
+
 /// Creates the data directory if needed and proves it writable, so a bad path fails at start with
 /// a clear message instead of deep inside SQLite.
 pub fn prepare_data_dir(path: &Path) -> Result<(), StartError> {

@@ -21,6 +21,7 @@ Every flag has a CROW_* environment variable; see README.md for the full list.";
 struct Args {
     config: Option<PathBuf>,
     flags: Vec<(String, String)>,
+    rotate_signing_key: bool,
 }
 
 #[allow(clippy::print_stdout, reason = "the CLI prints --version")]
@@ -28,6 +29,7 @@ fn parse_args() -> Result<Option<Args>, String> {
     let mut args = Args {
         config: std::env::var_os("CROW_CONFIG").map(PathBuf::from),
         flags: Vec::new(),
+        rotate_signing_key: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -40,6 +42,10 @@ fn parse_args() -> Result<Option<Args>, String> {
             "-V" | "--version" => {
                 println!("crow-server {}", env!("CARGO_PKG_VERSION"));
                 std::process::exit(0);
+            }
+            "rotate-signing-key" => {
+                args.rotate_signing_key = true;
+                continue;
             }
             "--config" => None,
             "--services" => Some("CROW_SERVICES"),
@@ -84,6 +90,23 @@ async fn main() -> ExitCode {
         }
     };
     init_logging(config.log_format, &config.log_filter);
+    if args.rotate_signing_key {
+        return match crow_server::app::rotate_signing_key(config).await {
+            Ok(kid) => {
+                println!(
+                    "new signing key {kid}; the previous key stays published until its tokens expire"
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!(
+                    "crow-server: cannot rotate the signing key: {}",
+                    crow_server::http::error::chain(&e)
+                );
+                ExitCode::from(1)
+            }
+        };
+    }
 
     let server = match Server::start(config).await {
         Ok(server) => server,

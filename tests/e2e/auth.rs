@@ -658,3 +658,127 @@ async fn sign_in_is_rate_limited_per_client() {
     );
     app.server.stop().await;
 }
+
+#[tokio::test]
+async fn onboarding_is_resumable_and_refuses_skipped_steps() {
+    use crow_core::domain::OnboardingStatus;
+    use serde_json::json;
+    let app = start(&[]).await;
+    let ada = signed_in(&app, "Ada", "ada@acme.io").await;
+    let org = ada
+        .create_organization("Acme", "acme")
+        .await
+        .unwrap()
+        .organization
+        .id;
+    assert!(ada.onboarding().await.unwrap().is_none());
+    let err = ada
+        .onboarding_step(json!({ "step": "organization", "organizationId": org }))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.status(), code(&err)),
+        (Some(409), Some(ErrorCode::InvalidOnboardingStep)),
+        "not started"
+    );
+
+    let started = ada.start_onboarding().await.unwrap();
+    assert_eq!(
+        (started.current_step, started.status),
+        (1, OnboardingStatus::InProgress)
+    );
+    // Skipping ahead is refused; nothing changes.
+    let err = ada
+        .onboarding_step(json!({ "step": "billing", "plan": "trial" }))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.status(), code(&err)),
+        (Some(409), Some(ErrorCode::InvalidOnboardingStep))
+    );
+    // Someone else's organization is refused at the organization step.
+    let bob = signed_in(&app, "Bob", "bob@beta.io").await;
+    let beta = bob
+        .create_organization("Beta", "beta")
+        .await
+        .unwrap()
+        .organization
+        .id;
+    let err = ada
+        .onboarding_step(json!({ "step": "organization", "organizationId": beta }))
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), Some(ErrorCode::NotAMember));
+
+    ada.onboarding_step(json!({ "step": "organization", "organizationId": org }))
+        .await
+        .unwrap();
+    ada.onboarding_step(json!({ "step": "profile", "name": "Ada Lovelace" }))
+        .await
+        .unwrap();
+    // Resumable: a new start returns the same flow where it was left.
+    let resumed = ada.start_onboarding().await.unwrap();
+    assert_eq!((resumed.id, resumed.current_step), (started.id, 3));
+    let err = ada
+        .onboarding_step(json!({ "step": "sources", "sources": ["fax"] }))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.status(), code(&err)),
+        (Some(422), Some(ErrorCode::ValidationFailed))
+    );
+    ada.onboarding_step(json!({ "step": "sources", "sources": ["web", "social"] }))
+        .await
+        .unwrap();
+    ada.onboarding_step(
+        json!({ "step": "products", "source": "crawl", "url": "https://shop.acme.io" }),
+    )
+    .await
+    .unwrap();
+    let done = ada
+        .onboarding_step(json!({ "step": "billing", "plan": "trial" }))
+        .await
+        .unwrap();
+    assert_eq!(done.status, OnboardingStatus::Completed);
+    assert_eq!(done.completed_steps, vec![1, 2, 3, 4, 5]);
+    assert_eq!(
+        ada.get_session().await.unwrap().unwrap().user.name,
+        "Ada Lovelace",
+        "the profile step updated the user"
+    );
+    app.server.stop().await;
+}
+
+#[tokio::test]
+async fn team_invitations_are_listed_and_cancelled_by_admins() {
+    let app = start(&[]).await;
+    let ada = signed_in(&app, "Ada", "ada@acme.io").await;
+    ada.create_organization("Acme", "acme").await.unwrap();
+    let first = ada
+        .invite_member("grace@acme.io", Role::Member)
+        .await
+        .unwrap();
+    ada.invite_member("linus@acme.io", Role::Member)
+        .await
+        .unwrap();
+    assert_eq!(ada.team_invitations().await.unwrap().len(), 2);
+    let grace = signed_in(&app, "Grace", "grace@acme.io").await;
+    let mine = grace.my_invitations().await.unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].id, first.id);
+    assert_eq!(
+        code(&grace.team_invitations().await.unwrap_err()),
+        Some(ErrorCode::NoActiveOrganization)
+    );
+    ada.cancel_invitation(first.id).await.unwrap();
+    assert!(grace.my_invitations().await.unwrap().is_empty());
+    assert_eq!(
+        code(&grace.accept_invitation(first.id).await.unwrap_err()),
+        Some(ErrorCode::InvitationNotFound)
+    );
+    assert_eq!(
+        code(&ada.cancel_invitation(first.id).await.unwrap_err()),
+        Some(ErrorCode::InvitationNotFound)
+    );
+    app.server.stop().await;
+}

@@ -185,8 +185,12 @@ pub struct Onboarding {
     pub current_step: u8,
     /// Steps done.
     pub completed_steps: Vec<u8>,
-    /// How products will be imported (`crawl`, `manual`, …).
+    /// How products will be imported (`crawl`, `manual`, `none`).
     pub product_source: Option<String>,
+    /// The shop to crawl, when `product_source` is `crawl`.
+    pub product_url: Option<String>,
+    /// The plan chosen at the billing step.
+    pub plan: Option<String>,
     /// Interaction sources chosen (`web`, `cctv`, `social`).
     pub sources: Vec<String>,
     /// Status.

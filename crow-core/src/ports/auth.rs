@@ -12,7 +12,9 @@ use async_trait::async_trait;
 use bytes::Bytes;
 
 use super::store::StoreResult;
-use crate::domain::{Account, ApiKey, AuthOrganization, Invitation, Member, Session, User};
+use crate::domain::{
+    Account, ApiKey, AuthOrganization, Invitation, Member, Onboarding, Session, User,
+};
 use crate::id::{ApiKeyId, InvitationId, JwksKeyId, MemberId, OrganizationId, SessionId, UserId};
 use crate::time::Timestamp;
 
@@ -66,6 +68,14 @@ pub trait AuthStore: Send + Sync {
     async fn find_credentials(&self, email: &str) -> StoreResult<Option<(User, Option<String>)>>;
     /// One user.
     async fn get_user(&self, id: UserId) -> StoreResult<User>;
+    /// Changes a user's profile fields (`None` keeps the value).
+    async fn update_user(
+        &self,
+        id: UserId,
+        name: Option<String>,
+        image: Option<String>,
+        now: Timestamp,
+    ) -> StoreResult<User>;
 
     // --- sessions ---
     /// Stores a session under the hash of its token.
@@ -122,6 +132,16 @@ pub trait AuthStore: Send + Sync {
     async fn create_invitation(&self, invitation: &Invitation) -> StoreResult<()>;
     /// One invitation.
     async fn get_invitation(&self, id: InvitationId) -> StoreResult<Invitation>;
+    /// Pending invitations of an organization.
+    async fn list_invitations(&self, organization: OrganizationId) -> StoreResult<Vec<Invitation>>;
+    /// Pending invitations addressed to an email.
+    async fn list_invitations_for(&self, email: &str) -> StoreResult<Vec<Invitation>>;
+    /// Cancels a pending invitation of the organization; `NotFound` otherwise.
+    async fn cancel_invitation(
+        &self,
+        organization: OrganizationId,
+        id: InvitationId,
+    ) -> StoreResult<()>;
     /// Marks a pending invitation accepted and adds the member, atomically; `Conflict` when it was
     /// no longer pending or the user is already a member.
     async fn accept_invitation(&self, id: InvitationId, member: &Member) -> StoreResult<()>;
@@ -146,6 +166,12 @@ pub trait AuthStore: Send + Sync {
     async fn find_api_key(&self, key_hash: &TokenHash) -> StoreResult<Option<ApiKey>>;
     /// Counts one use atomically, honouring `remaining` and the key's rate limit.
     async fn use_api_key(&self, id: ApiKeyId, now: Timestamp) -> StoreResult<KeyUse>;
+
+    // --- onboarding ---
+    /// The user's onboarding, if started.
+    async fn get_onboarding(&self, user: UserId) -> StoreResult<Option<Onboarding>>;
+    /// Creates or replaces the user's onboarding record.
+    async fn save_onboarding(&self, user: UserId, onboarding: &Onboarding) -> StoreResult<()>;
 
     // --- JWT signing keys ---
     /// Every signing key, newest first.

@@ -121,3 +121,30 @@ fn sigterm_drains_and_exits_cleanly() {
         "{rest:?}"
     );
 }
+
+#[test]
+fn rotate_signing_key_command_adds_a_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = || {
+        crow_server()
+            .env("CROW_DATA_DIR", dir.path())
+            .arg("rotate-signing-key")
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let second = run();
+    let a = String::from_utf8_lossy(&first.stdout).to_string();
+    let b = String::from_utf8_lossy(&second.stdout).to_string();
+    assert!(
+        a.starts_with("new signing key ") && b.starts_with("new signing key "),
+        "{a} {b}"
+    );
+    assert_ne!(a, b, "each rotation makes a new key");
+}

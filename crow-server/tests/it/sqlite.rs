@@ -93,5 +93,5 @@ async fn reopening_applies_migrations_once_and_keeps_pragmas() {
         .fetch_one(db.pool())
         .await
         .unwrap();
-    assert_eq!(applied, 2);
+    assert_eq!(applied, 3);
 }

@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use crow_core::Timestamp;
 use crow_core::domain::{
-    Account, ApiKey, ApiKeyKind, AuthOrganization, Invitation, InvitationStatus, Member, Session,
-    User,
+    Account, ApiKey, ApiKeyKind, AuthOrganization, Invitation, InvitationStatus, Member,
+    Onboarding, OnboardingStatus, Session, User,
 };
 use crow_core::id::{
     ApiKeyId, InvitationId, JwksKeyId, MemberId, OrganizationId, SessionId, UserId,
@@ -16,7 +16,7 @@ use crow_core::tenancy::Role;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqlitePool};
 
-use super::{id_bytes, store_error};
+use super::{id_bytes, json_text, store_error};
 
 /// SQLite-backed [`AuthStore`].
 #[derive(Clone, Debug)]
@@ -140,6 +140,9 @@ fn member(row: &SqliteRow) -> StoreResult<Member> {
     })
 }
 
+const INVITATION_COLUMNS: &str =
+    "id, organization_id, email, role, status, expires_at, inviter_id, created_at";
+
 const MEMBER_COLUMNS: &str = "m.id AS m_id, m.organization_id AS m_organization_id, m.user_id AS m_user_id, m.role, m.created_at AS m_created_at";
 
 fn invitation(row: &SqliteRow) -> StoreResult<Invitation> {
@@ -255,6 +258,27 @@ impl AuthStore for SqliteAuthStore {
         .map_err(store_error)?
         .ok_or(StoreError::NotFound)?;
         user(&row)
+    }
+
+    async fn update_user(
+        &self,
+        id: UserId,
+        name: Option<String>,
+        image: Option<String>,
+        now: Timestamp,
+    ) -> StoreResult<User> {
+        let done = sqlx::query("UPDATE users SET name = COALESCE(?, name), image = COALESCE(?, image), updated_at = ? WHERE id = ?")
+            .bind(name)
+            .bind(image)
+            .bind(now.as_millis())
+            .bind(id.as_bytes().as_slice())
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.get_user(id).await
     }
 
     async fn create_session(&self, s: &Session, token_hash: &TokenHash) -> StoreResult<()> {
@@ -451,15 +475,137 @@ impl AuthStore for SqliteAuthStore {
     }
 
     async fn get_invitation(&self, id: InvitationId) -> StoreResult<Invitation> {
-        let row = sqlx::query(
-            "SELECT id, organization_id, email, role, status, expires_at, inviter_id, created_at FROM invitations WHERE id = ?",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {INVITATION_COLUMNS} FROM invitations WHERE id = ?"
+        ))
         .bind(id.as_bytes().as_slice())
         .fetch_optional(&self.pool)
         .await
         .map_err(store_error)?
         .ok_or(StoreError::NotFound)?;
         invitation(&row)
+    }
+
+    async fn list_invitations(&self, org: OrganizationId) -> StoreResult<Vec<Invitation>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {INVITATION_COLUMNS} FROM invitations WHERE organization_id = ? AND status = 'pending' ORDER BY created_at, id"
+        ))
+        .bind(org.as_bytes().as_slice())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
+        rows.iter().map(invitation).collect()
+    }
+
+    async fn list_invitations_for(&self, email: &str) -> StoreResult<Vec<Invitation>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {INVITATION_COLUMNS} FROM invitations WHERE email = ? AND status = 'pending' ORDER BY created_at, id"
+        ))
+        .bind(email)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
+        rows.iter().map(invitation).collect()
+    }
+
+    async fn cancel_invitation(&self, org: OrganizationId, id: InvitationId) -> StoreResult<()> {
+        let done =
+            sqlx::query("UPDATE invitations SET status = 'canceled' WHERE id = ? AND organization_id = ? AND status = 'pending'")
+                .bind(id.as_bytes().as_slice())
+                .bind(org.as_bytes().as_slice())
+                .execute(&self.pool)
+                .await
+                .map_err(store_error)?;
+        if done.rows_affected() == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
+    }
+
+    async fn get_onboarding(&self, user_id: UserId) -> StoreResult<Option<Onboarding>> {
+        let row = sqlx::query(
+            "SELECT id, organization_id, current_step, completed_steps, product_source, product_url, sources, plan, status, \
+             created_at, completed_at FROM onboarding WHERE user_id = ?",
+        )
+        .bind(user_id.as_bytes().as_slice())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)?;
+        let Some(r) = row else { return Ok(None) };
+        let list = |c: &str| -> StoreResult<Vec<serde_json::Value>> {
+            let t: String = get(&r, c)?;
+            serde_json::from_str(&t).map_err(|e| StoreError::Invalid(format!("{c}: {e}")))
+        };
+        let status: String = get(&r, "status")?;
+        let step: i64 = get(&r, "current_step")?;
+        let steps = list("completed_steps")?
+            .iter()
+            .filter_map(|v| v.as_u64().and_then(|n| u8::try_from(n).ok()))
+            .collect();
+        let sources = list("sources")?
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect();
+        Ok(Some(Onboarding {
+            id: crow_core::id::OnboardingId::from_bytes(id_bytes(&r, "id")?),
+            better_auth_user_id: user_id.to_string(),
+            better_auth_org_id: opt_id(&r, "organization_id")?
+                .map(|b| OrganizationId::from_bytes(b).to_string()),
+            current_step: u8::try_from(step)
+                .map_err(|_| StoreError::Invalid("current_step".into()))?,
+            completed_steps: steps,
+            product_source: get(&r, "product_source")?,
+            product_url: get(&r, "product_url")?,
+            plan: get(&r, "plan")?,
+            sources,
+            status: match status.as_str() {
+                "in_progress" => OnboardingStatus::InProgress,
+                "completed" => OnboardingStatus::Completed,
+                "abandoned" => OnboardingStatus::Abandoned,
+                other => return Err(StoreError::Invalid(format!("onboarding status {other}"))),
+            },
+            created_at: ts(&r, "created_at")?,
+            completed_at: opt_ts(&r, "completed_at")?,
+        }))
+    }
+
+    async fn save_onboarding(&self, user_id: UserId, o: &Onboarding) -> StoreResult<()> {
+        let org: Option<Vec<u8>> = o
+            .better_auth_org_id
+            .as_deref()
+            .map(|s| s.parse::<OrganizationId>().map(|id| id.as_bytes().to_vec()))
+            .transpose()
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let status = match o.status {
+            OnboardingStatus::InProgress => "in_progress",
+            OnboardingStatus::Completed => "completed",
+            OnboardingStatus::Abandoned => "abandoned",
+        };
+        sqlx::query(
+            "INSERT INTO onboarding (id, user_id, organization_id, current_step, completed_steps, product_source, product_url, \
+             sources, plan, status, created_at, completed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (user_id) DO UPDATE SET organization_id = excluded.organization_id, current_step = excluded.current_step, \
+             completed_steps = excluded.completed_steps, product_source = excluded.product_source, \
+             product_url = excluded.product_url, sources = excluded.sources, plan = excluded.plan, status = excluded.status, \
+             completed_at = excluded.completed_at",
+        )
+        .bind(o.id.as_bytes().as_slice())
+        .bind(user_id.as_bytes().as_slice())
+        .bind(org)
+        .bind(i64::from(o.current_step))
+        .bind(json_text(&o.completed_steps)?)
+        .bind(&o.product_source)
+        .bind(&o.product_url)
+        .bind(json_text(&o.sources)?)
+        .bind(&o.plan)
+        .bind(status)
+        .bind(o.created_at.as_millis())
+        .bind(o.completed_at.map(Timestamp::as_millis))
+        .execute(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(())
     }
 
     async fn accept_invitation(&self, id: InvitationId, m: &Member) -> StoreResult<()> {

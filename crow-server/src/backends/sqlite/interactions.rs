@@ -17,7 +17,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use std::sync::Arc;
 
-use super::{id_bytes, store_error};
+use super::{id_bytes, json_text, store_error};
 
 /// Rows per INSERT statement: 128 × 11 parameters stays far below SQLite's 32 766 limit.
 const CHUNK: usize = 128;
@@ -50,14 +50,10 @@ struct Encoded<'a> {
 fn encode(item: &NewInteraction) -> StoreResult<Encoded<'_>> {
     Ok(Encoded {
         item,
-        products: to_json(&item.products)?,
-        tags: to_json(&item.tags)?,
-        payload: to_json(&item.payload)?,
+        products: json_text(&item.products)?,
+        tags: json_text(&item.tags)?,
+        payload: json_text(&item.payload)?,
     })
-}
-
-fn to_json<T: serde::Serialize>(value: &T) -> StoreResult<String> {
-    serde_json::to_string(value).map_err(|e| StoreError::Invalid(e.to_string()))
 }
 
 /// `INSERT … VALUES (…), (…) ON CONFLICT (id) DO NOTHING` for one chunk; returns rows written.

@@ -18,6 +18,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../../migrations/0001_foundation.sql"),
     ),
     (2, "auth", include_str!("../../../migrations/0002_auth.sql")),
+    (
+        3,
+        "onboarding",
+        include_str!("../../../migrations/0003_onboarding.sql"),
+    ),
 ];
 
 #[derive(Debug)]

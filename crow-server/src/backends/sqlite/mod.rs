@@ -121,3 +121,11 @@ pub(crate) fn id_bytes(
         crow_core::ports::store::StoreError::Invalid(format!("{column} is not a 16-byte id"))
     })
 }
+
+/// A value as JSON text for a TEXT column.
+pub(crate) fn json_text<T: serde::Serialize>(
+    value: &T,
+) -> crow_core::ports::store::StoreResult<String> {
+    serde_json::to_string(value)
+        .map_err(|e| crow_core::ports::store::StoreError::Invalid(e.to_string()))
+}

@@ -8,7 +8,7 @@ use crow_core::{TenantPass, Timestamp};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqlitePool};
 
-use super::{id_bytes, store_error};
+use super::{id_bytes, json_text, store_error};
 
 const COLUMNS: &str =
     "id, auth_id, name, slug, logo, metadata, allowed_origins, ai_context, created_at, updated_at";
@@ -35,10 +35,6 @@ impl SqliteOrganizationStore {
         .map_err(store_error)?;
         row.as_ref().map(decode).transpose()
     }
-}
-
-fn json_text<T: serde::Serialize>(value: &T) -> StoreResult<String> {
-    serde_json::to_string(value).map_err(|e| StoreError::Invalid(e.to_string()))
 }
 
 #[async_trait]

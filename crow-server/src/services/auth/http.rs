@@ -18,6 +18,7 @@ use crow_core::tenancy::Role;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::onboarding::StepInput;
 use super::service::{AuthError, Authenticated, NewKey, SESSION_TTL_MS, SignedIn, role_name};
 use super::tokens::{self, SESSION_COOKIE};
 use crate::app::AppState;
@@ -61,6 +62,14 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/api-key/update", post(update_api_key))
         .route("/api-key/verify", post(verify_api_key))
         .route("/api-key/system-token", post(system_token))
+        .route("/onboarding", get(get_onboarding))
+        .route("/onboarding/start", post(start_onboarding))
+        .route("/onboarding/step", post(onboarding_step))
+        .route("/onboarding/abandon", post(abandon_onboarding))
+        .route("/team-invitations", get(team_invitations))
+        .route("/team-invitations/mine", get(my_invitations))
+        .route("/team-invitations/cancel", post(cancel_invitation))
+        .route("/team-invitations/accept", post(accept_invitation))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             csrf_guard,
@@ -607,4 +616,68 @@ async fn system_token(
     state.check_auth_rate(peer)?;
     let b = body(payload)?;
     Ok(Json(json!({ "token": state.auth().system_token(&b.key).await? })).into_response())
+}
+
+async fn get_onboarding(State(state): State<AppState>, headers: HeaderMap) -> ApiResult {
+    let auth = require_session(&state, &headers).await?;
+    Ok(Json(state.auth().onboarding(&auth).await?).into_response())
+}
+
+async fn start_onboarding(State(state): State<AppState>, headers: HeaderMap) -> ApiResult {
+    let auth = require_session(&state, &headers).await?;
+    Ok(Json(state.auth().start_onboarding(&auth).await?).into_response())
+}
+
+async fn onboarding_step(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    payload: Result<Json<StepInput>, JsonRejection>,
+) -> ApiResult {
+    let input = body(payload)?;
+    let auth = require_session(&state, &headers).await?;
+    Ok(Json(state.auth().onboarding_step(&auth, &input).await?).into_response())
+}
+
+async fn abandon_onboarding(State(state): State<AppState>, headers: HeaderMap) -> ApiResult {
+    let auth = require_session(&state, &headers).await?;
+    Ok(Json(state.auth().abandon_onboarding(&auth).await?).into_response())
+}
+
+async fn team_invitations(State(state): State<AppState>, headers: HeaderMap) -> ApiResult {
+    let auth = require_session(&state, &headers).await?;
+    let list: Vec<Value> = state
+        .auth()
+        .team_invitations(&auth)
+        .await?
+        .iter()
+        .map(invitation_json)
+        .collect();
+    Ok(Json(list).into_response())
+}
+
+async fn my_invitations(State(state): State<AppState>, headers: HeaderMap) -> ApiResult {
+    let auth = require_session(&state, &headers).await?;
+    let list: Vec<Value> = state
+        .auth()
+        .my_invitations(&auth)
+        .await?
+        .iter()
+        .map(invitation_json)
+        .collect();
+    Ok(Json(list).into_response())
+}
+
+async fn cancel_invitation(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    payload: Result<Json<InvitationBody>, JsonRejection>,
+) -> ApiResult {
+    let b = body(payload)?;
+    let auth = require_session(&state, &headers).await?;
+    let id: InvitationId = b
+        .invitation_id
+        .parse()
+        .map_err(|_| ApiError::new(ErrorCode::InvitationNotFound, "Invitation not found"))?;
+    state.auth().cancel_invitation(&auth, id).await?;
+    Ok(Json(json!({ "success": true })).into_response())
 }

@@ -7,6 +7,7 @@
 
 mod http;
 pub mod keys;
+pub mod onboarding;
 pub mod password;
 pub mod service;
 pub mod tokens;

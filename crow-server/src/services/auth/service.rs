@@ -6,8 +6,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use crow_core::api::auth::Verification;
 use crow_core::domain::{
-    Account, ApiKey, ApiKeyKind, AuthOrganization, Invitation, InvitationStatus, Member, Session,
-    User,
+    Account, ApiKey, ApiKeyKind, AuthOrganization, Invitation, InvitationStatus, Member,
+    Onboarding, Session, User,
 };
 use crow_core::id::{
     AccountId, ApiKeyId, InvitationId, MemberId, OrganizationId, SessionId, UserId,
@@ -21,6 +21,7 @@ use crow_core::{ErrorCode, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use super::keys::{KeyError, KeyRing};
+use super::onboarding::{self, StepInput, TransitionError};
 use super::password::{self, HashError, Hasher};
 use super::tokens;
 use crate::jwt::{Audience, Claims, TOKEN_LIFETIME};
@@ -864,6 +865,128 @@ impl AuthService {
             .keys
             .sign(&self.claims(user.to_string(), None, v.organization_id, v.role))
             .await?)
+    }
+
+    /// `onboarding/start`: the user's flow, created at step 1 if there is none (resumable).
+    pub async fn start_onboarding(&self, auth: &Authenticated) -> AuthResult<Onboarding> {
+        if let Some(existing) = self.store.get_onboarding(auth.user.id).await? {
+            return Ok(existing);
+        }
+        let fresh = onboarding::start(auth.user.id, self.clock.now());
+        self.store.save_onboarding(auth.user.id, &fresh).await?;
+        Ok(fresh)
+    }
+
+    /// `onboarding` (GET): the flow, if started.
+    pub async fn onboarding(&self, auth: &Authenticated) -> AuthResult<Option<Onboarding>> {
+        Ok(self.store.get_onboarding(auth.user.id).await?)
+    }
+
+    /// `onboarding/step`: applies one step; out-of-order steps are refused with 409.
+    pub async fn onboarding_step(
+        &self,
+        auth: &Authenticated,
+        input: &StepInput,
+    ) -> AuthResult<Onboarding> {
+        let current = self
+            .store
+            .get_onboarding(auth.user.id)
+            .await?
+            .ok_or_else(|| {
+                refuse(
+                    ErrorCode::InvalidOnboardingStep,
+                    "onboarding has not been started",
+                )
+            })?;
+        let next = onboarding::advance(&current, input, self.clock.now()).map_err(|e| match e {
+            TransitionError::Invalid(m) => refuse(ErrorCode::ValidationFailed, m),
+            other => refuse(ErrorCode::InvalidOnboardingStep, other.to_string()),
+        })?;
+        // Steps with effects outside the record.
+        match input {
+            StepInput::Organization { organization_id } => {
+                self.membership(auth, Some(*organization_id)).await?;
+                self.store
+                    .set_active_organization(
+                        auth.session.id,
+                        Some(*organization_id),
+                        self.clock.now(),
+                    )
+                    .await?;
+            }
+            StepInput::Profile { name } => {
+                self.store
+                    .update_user(
+                        auth.user.id,
+                        Some(name.trim().to_owned()),
+                        None,
+                        self.clock.now(),
+                    )
+                    .await?;
+            }
+            _ => {}
+        }
+        self.store.save_onboarding(auth.user.id, &next).await?;
+        Ok(next)
+    }
+
+    /// `onboarding/abandon`.
+    pub async fn abandon_onboarding(&self, auth: &Authenticated) -> AuthResult<Onboarding> {
+        let current = self
+            .store
+            .get_onboarding(auth.user.id)
+            .await?
+            .ok_or_else(|| {
+                refuse(
+                    ErrorCode::InvalidOnboardingStep,
+                    "onboarding has not been started",
+                )
+            })?;
+        let next = onboarding::abandon(&current)
+            .map_err(|e| refuse(ErrorCode::InvalidOnboardingStep, e.to_string()))?;
+        self.store.save_onboarding(auth.user.id, &next).await?;
+        Ok(next)
+    }
+
+    /// `team-invitations` (GET): pending invitations of the active organization (admins).
+    pub async fn team_invitations(&self, auth: &Authenticated) -> AuthResult<Vec<Invitation>> {
+        let me = self.membership(auth, None).await?;
+        if me.role < Role::Admin {
+            return Err(refuse(
+                ErrorCode::NotAllowed,
+                "Only admins and owners see the organization's invitations",
+            ));
+        }
+        Ok(self.store.list_invitations(me.organization_id).await?)
+    }
+
+    /// `team-invitations/mine`: pending invitations addressed to the caller.
+    pub async fn my_invitations(&self, auth: &Authenticated) -> AuthResult<Vec<Invitation>> {
+        let now = self.clock.now();
+        let all = self.store.list_invitations_for(&auth.user.email).await?;
+        Ok(all.into_iter().filter(|i| i.expires_at > now).collect())
+    }
+
+    /// `team-invitations/cancel` (admins).
+    pub async fn cancel_invitation(
+        &self,
+        auth: &Authenticated,
+        id: InvitationId,
+    ) -> AuthResult<()> {
+        let me = self.membership(auth, None).await?;
+        if me.role < Role::Admin {
+            return Err(refuse(
+                ErrorCode::NotAllowed,
+                "Only admins and owners cancel invitations",
+            ));
+        }
+        match self.store.cancel_invitation(me.organization_id, id).await {
+            Err(StoreError::NotFound) => Err(refuse(
+                ErrorCode::InvitationNotFound,
+                "Invitation not found",
+            )),
+            other => Ok(other?),
+        }
     }
 
     /// One user (for responses).
