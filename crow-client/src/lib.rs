@@ -16,12 +16,12 @@
 use std::time::Duration;
 
 use crow_core::api::auth::{
-    AcceptedInvitation, ApiKeyList, CreateApiKey, CreatedApiKey, MemberList,
+    AcceptedInvitation, ApiKeyList, CreateApiKey, CreatedApiKey, MemberList, MemberView,
     OrganizationWithMembers, SessionEnvelope, SignedIn, TokenResponse, Verification,
 };
 use crow_core::api::{Health, Ready};
-use crow_core::domain::{AuthOrganization, Invitation, Onboarding};
-use crow_core::id::{ApiKeyId, InvitationId, OrganizationId};
+use crow_core::domain::{AuthOrganization, Invitation, Onboarding, Organization, User};
+use crow_core::id::{ApiKeyId, InvitationId, OrganizationId, UserId};
 use crow_core::tenancy::Role;
 use crow_core::{ErrorBody, ErrorCode};
 use reqwest::{Method, RequestBuilder, StatusCode, Url};
@@ -87,6 +87,8 @@ pub struct Client {
     session: Option<SecretString>,
     service_key: Option<SecretString>,
     origin: Option<String>,
+    bearer: Option<SecretString>,
+    extra_headers: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for Client {
@@ -122,6 +124,8 @@ impl Client {
             session: None,
             service_key: None,
             origin: None,
+            bearer: None,
+            extra_headers: Vec::new(),
         })
     }
 
@@ -156,6 +160,18 @@ impl Client {
         self
     }
 
+    /// Sends `Authorization: Bearer <jwt>` (a token from [`Client::token`] or a system token).
+    pub fn with_bearer(mut self, jwt: impl Into<String>) -> Self {
+        self.bearer = Some(SecretString::from(jwt.into()));
+        self
+    }
+
+    /// Sends an extra header on every request (e.g. `X-Request-Id`).
+    pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.extra_headers.push((name.into(), value.into()));
+        self
+    }
+
     fn request(&self, method: Method, path: &str) -> Result<RequestBuilder> {
         let url = self
             .base
@@ -179,6 +195,12 @@ impl Client {
         }
         if let Some(origin) = &self.origin {
             req = req.header("origin", origin);
+        }
+        if let Some(jwt) = &self.bearer {
+            req = req.header("authorization", format!("Bearer {}", jwt.expose_secret()));
+        }
+        for (name, value) in &self.extra_headers {
+            req = req.header(name.as_str(), value.as_str());
         }
         Ok(req)
     }
@@ -460,6 +482,118 @@ impl Client {
             retry_after,
             body,
         })
+    }
+}
+
+/// The organizations service (`/api/v1/organizations/…`).
+impl Client {
+    /// `GET /{id}`.
+    pub async fn organization(&self, id: OrganizationId) -> Result<Organization> {
+        self.send(self.request(Method::GET, &format!("/api/v1/organizations/{id}"))?)
+            .await
+    }
+
+    /// `PATCH /{id}` with the fields to change (`name`, `logo`, `metadata`, `allowedOrigins`).
+    pub async fn update_organization(
+        &self,
+        id: OrganizationId,
+        patch: serde_json::Value,
+    ) -> Result<Organization> {
+        self.send(
+            self.request(Method::PATCH, &format!("/api/v1/organizations/{id}"))?
+                .json(&patch),
+        )
+        .await
+    }
+
+    /// `GET /{id}/members`.
+    pub async fn organization_members(&self, id: OrganizationId) -> Result<Vec<MemberView>> {
+        self.send(self.request(Method::GET, &format!("/api/v1/organizations/{id}/members"))?)
+            .await
+    }
+
+    /// `POST /{id}/context`: (re)builds the organization's AI context.
+    pub async fn build_organization_context(&self, id: OrganizationId) -> Result<Organization> {
+        self.send(self.request(Method::POST, &format!("/api/v1/organizations/{id}/context"))?)
+            .await
+    }
+
+    /// `GET /by-auth-id/{id}`: the internal id of an auth organization.
+    pub async fn organization_by_auth_id(&self, auth_id: &str) -> Result<OrganizationId> {
+        #[derive(serde::Deserialize)]
+        struct Found {
+            id: OrganizationId,
+        }
+        let request = self.request(
+            Method::GET,
+            &format!("/api/v1/organizations/by-auth-id/{auth_id}"),
+        )?;
+        self.send::<Found>(request).await.map(|f| f.id)
+    }
+}
+
+/// The users service (`/api/v1/users/…`).
+impl Client {
+    /// `GET /me`.
+    pub async fn me(&self) -> Result<User> {
+        self.send(self.request(Method::GET, "/api/v1/users/me")?)
+            .await
+    }
+
+    /// `GET /{id}` (members of the caller's organization only).
+    pub async fn user(&self, id: UserId) -> Result<User> {
+        self.send(self.request(Method::GET, &format!("/api/v1/users/{id}"))?)
+            .await
+    }
+
+    /// `GET /?q=`: members of the caller's organization matching `q`.
+    pub async fn search_users(&self, q: &str) -> Result<Vec<User>> {
+        let mut url = self
+            .base
+            .join("api/v1/users")
+            .map_err(|e| Error::BaseUrl(e.to_string()))?;
+        url.query_pairs_mut().append_pair("q", q);
+        let path = format!("{}?{}", url.path(), url.query().unwrap_or_default());
+        self.send(self.request(Method::GET, &path)?).await
+    }
+
+    /// `PATCH /{id}`: renames the caller.
+    pub async fn rename_user(&self, id: UserId, name: &str) -> Result<User> {
+        self.send(
+            self.request(Method::PATCH, &format!("/api/v1/users/{id}"))?
+                .json(&json!({ "name": name })),
+        )
+        .await
+    }
+
+    /// `PUT /{id}/picture` (PNG, JPEG, GIF or WebP; ≤ 2 MiB).
+    pub async fn set_user_picture(&self, id: UserId, image: Vec<u8>) -> Result<User> {
+        self.send(
+            self.request(Method::PUT, &format!("/api/v1/users/{id}/picture"))?
+                .body(image),
+        )
+        .await
+    }
+
+    /// `GET /{id}/picture`: the bytes.
+    pub async fn user_picture(&self, id: UserId) -> Result<Vec<u8>> {
+        let response = self
+            .request(Method::GET, &format!("/api/v1/users/{id}/picture"))?
+            .send()
+            .await?;
+        let status = response.status();
+        let bytes = response.bytes().await?;
+        if status.is_success() {
+            Ok(bytes.to_vec())
+        } else {
+            Err(api_error(status, &bytes))
+        }
+    }
+
+    /// `GET /{id}/permissions`: `{ role, permissions }`.
+    pub async fn user_permissions(&self, id: UserId) -> Result<serde_json::Value> {
+        self.send(self.request(Method::GET, &format!("/api/v1/users/{id}/permissions"))?)
+            .await
     }
 }
 

@@ -17,5 +17,6 @@ pub mod tenancy;
 pub mod time;
 
 pub use error::{ErrorBody, ErrorCode};
+pub use id::OrganizationId;
 pub use tenancy::{Caller, Principal, TenancyError, TenantPass};
 pub use time::Timestamp;

@@ -20,7 +20,6 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::backends::sqlite::SqliteAuthStore;
 use crate::backends::{BackendError, Backends};
 use crate::config::{AuthConfig, Config, Environment};
 use crate::http::error::{method_not_allowed, not_found};
@@ -34,7 +33,6 @@ use crate::services::ServiceName;
 use crate::services::auth::keys::{KeyError, KeyRing};
 use crate::services::auth::password::Hasher;
 use crate::services::auth::service::{AuthService, Settings};
-use crow_core::ports::auth::AuthStore;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +89,10 @@ struct Inner {
     /// `X-Service-API-Key` for internal auth routes (key verification, system tokens).
     service_key: InternalKey,
     auth_limiter: RateLimiter,
+    /// Verifies the JWTs the gateway forwards to services.
+    verifier: crate::jwt::Verifier,
+    organizations: crate::services::organizations::service::Organizations,
+    users: crate::services::users::service::Users,
 }
 
 impl AppState {
@@ -102,6 +104,21 @@ impl AppState {
     /// Whether shutdown has begun.
     pub fn is_shutting_down(&self) -> bool {
         self.inner.shutdown.is_cancelled()
+    }
+
+    /// The verifier of service-bound JWTs.
+    pub fn verifier(&self) -> &crate::jwt::Verifier {
+        &self.inner.verifier
+    }
+
+    /// The organizations service.
+    pub fn organizations(&self) -> &crate::services::organizations::service::Organizations {
+        &self.inner.organizations
+    }
+
+    /// The users service.
+    pub fn users(&self) -> &crate::services::users::service::Users {
+        &self.inner.users
     }
 
     /// The auth service.
@@ -202,8 +219,7 @@ pub fn router(state: AppState, services: &[ServiceName], max_body_bytes: usize) 
 
 /// The auth service over the embedded store, with its signing keys loaded (or created).
 async fn build_auth(config: &Config, backends: &Backends) -> Result<AuthService, StartError> {
-    let store: Arc<dyn AuthStore> =
-        Arc::new(SqliteAuthStore::new(backends.database.pool().clone()));
+    let store = Arc::clone(&backends.auth);
     let secret = config
         .auth_secret
         .clone()
@@ -295,7 +311,7 @@ impl Server {
                 backends: backends.clone(),
                 internal_key: InternalKey::new(config.internal_gateway_key.as_ref()),
                 shutdown: shutdown.clone(),
-                auth,
+                auth: Arc::clone(&auth),
                 trusted_origins: TrustedOrigins::new(
                     &config.auth.trusted_origins,
                     config.environment == Environment::Local,
@@ -306,6 +322,22 @@ impl Server {
                     Duration::from_secs(60),
                     config.auth.rate_burst,
                     100_000,
+                ),
+                verifier: crate::jwt::Verifier::new(
+                    Arc::clone(auth.keys()) as Arc<dyn crate::jwt::JwksSource>,
+                    config.auth.public_url.clone(),
+                    config.auth.public_url.clone(),
+                ),
+                organizations: crate::services::organizations::service::Organizations::new(
+                    Arc::clone(&backends.organizations),
+                    Arc::clone(&backends.auth),
+                    Arc::clone(&backends.extractor),
+                    Arc::clone(&backends.clock),
+                ),
+                users: crate::services::users::service::Users::new(
+                    Arc::clone(&backends.auth),
+                    Arc::clone(&backends.objects),
+                    Arc::clone(&backends.clock),
                 ),
                 auth_config: config.auth.clone(),
             }),

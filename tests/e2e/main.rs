@@ -10,4 +10,5 @@
 mod auth;
 mod better_auth;
 mod foundation;
+mod services;
 mod support;

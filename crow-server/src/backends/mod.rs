@@ -5,6 +5,7 @@
 //! behind the same ports, selected by configuration, and must pass the same conformance suites
 //! (`crow-server/tests/it/conformance`).
 
+pub mod ai;
 pub mod memory;
 pub mod objects;
 pub mod sqlite;
@@ -13,6 +14,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crow_core::api::Check;
+use crow_core::ports::ai::{Embedder, StructuredExtractor};
+use crow_core::ports::auth::AuthStore;
 use crow_core::ports::cache::Cache;
 use crow_core::ports::clock::{Clock, SystemClock};
 use crow_core::ports::objects::{ObjectError, ObjectStore};
@@ -52,6 +55,12 @@ pub struct Backends {
     pub objects: Arc<dyn ObjectStore>,
     /// Time.
     pub clock: Arc<dyn Clock>,
+    /// The auth service's records (users, sessions, memberships, keys).
+    pub auth: Arc<dyn AuthStore>,
+    /// Structured extraction (offline by default).
+    pub extractor: Arc<dyn StructuredExtractor>,
+    /// Text embeddings (offline by default).
+    pub embedder: Arc<dyn Embedder>,
 }
 
 impl std::fmt::Debug for Backends {
@@ -77,6 +86,9 @@ impl Backends {
                 Arc::clone(&clock),
             )),
             organizations: Arc::new(sqlite::SqliteOrganizationStore::new(pool.clone())),
+            auth: Arc::new(sqlite::SqliteAuthStore::new(pool.clone())),
+            extractor: Arc::new(ai::offline::OfflineExtractor),
+            embedder: Arc::new(ai::offline::HashingEmbedder::new(384)),
             queue: Arc::new(sqlite::SqliteQueue::new(
                 pool,
                 Arc::clone(&clock),

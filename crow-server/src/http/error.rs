@@ -102,6 +102,10 @@ impl From<JsonRejection> for ApiError {
             JsonRejection::BytesRejection(b) if b.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                 Self::new(ErrorCode::PayloadTooLarge, "request body is too large")
             }
+            // Well-formed JSON of the wrong shape: the values break the route's rules.
+            JsonRejection::JsonDataError(e) => {
+                Self::new(ErrorCode::ValidationFailed, e.body_text())
+            }
             other => Self::new(ErrorCode::InvalidJson, other.body_text()),
         }
     }

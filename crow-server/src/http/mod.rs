@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by every service: the JSON error type, the internal-key guard, probes
 //! and the outer middleware stack. Only `crow-server` knows axum.
 
+pub mod caller;
 pub mod error;
 pub mod internal_key;
 pub mod origins;

@@ -18,7 +18,7 @@ pub mod organizations;
 mod patterns;
 mod products;
 mod qna;
-mod users;
+pub mod users;
 
 use axum::Router;
 

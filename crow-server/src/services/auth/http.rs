@@ -146,8 +146,13 @@ async fn require_session(state: &AppState, headers: &HeaderMap) -> ApiResult<Aut
         .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized, "Unauthorized"))
 }
 
+/// Better Auth answers a body of the wrong shape with 400, so auth routes do too (other
+/// services use 422 for that).
 fn body<T>(payload: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
-    payload.map(|Json(v)| v).map_err(ApiError::from)
+    payload.map(|Json(v)| v).map_err(|e| match e {
+        JsonRejection::JsonDataError(d) => ApiError::new(ErrorCode::InvalidJson, d.body_text()),
+        other => ApiError::from(other),
+    })
 }
 
 fn set_cookie(state: &AppState, response: &mut Response, token: &str, max_age_secs: i64) {

@@ -1,25 +1,16 @@
-//! Organizations service: the internal organization records every tenant-scoped store keys on.
-//!
-//! Built so far: the consumer that creates the internal record when the auth service creates an
-//! organization (the auth service's transactional outbox publishes `org-sync`; creation is
-//! idempotent on the auth id, so redeliveries are harmless). Its HTTP endpoints (CRUD, members,
-//! `by-auth-id`, AI context) are not built yet: it answers `/health` and `/ready` only.
+//! The consumer that creates the internal organization record when the auth service creates an
+//! organization: the auth service's transactional outbox publishes `org-sync`, and creation is
+//! idempotent on the auth id, so redeliveries are harmless.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use axum::Router;
 use crow_core::domain::Organization;
 use crow_core::ports::queue::{Delivery, topics};
 use crow_core::ports::store::OrganizationStore;
 
-use super::auth::service::OrganizationSync;
-use crate::app::AppState;
 use crate::runtime::Handler;
-
-pub(super) fn router(_state: &AppState) -> Router<AppState> {
-    crate::http::probes::service_routes(super::ServiceName::Organizations)
-}
+use crate::services::auth::service::OrganizationSync;
 
 /// Creates internal organization records from `org-sync` messages.
 #[derive(Clone)]
