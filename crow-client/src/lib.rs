@@ -506,6 +506,12 @@ impl Client {
         .await
     }
 
+    /// `DELETE /{id}` (owners): deletes the organization and all its data.
+    pub async fn delete_organization(&self, id: OrganizationId) -> Result<()> {
+        let request = self.request(Method::DELETE, &format!("/api/v1/organizations/{id}"))?;
+        self.send::<serde_json::Value>(request).await.map(|_| ())
+    }
+
     /// `GET /{id}/members`.
     pub async fn organization_members(&self, id: OrganizationId) -> Result<Vec<MemberView>> {
         self.send(self.request(Method::GET, &format!("/api/v1/organizations/{id}/members"))?)
@@ -564,6 +570,15 @@ impl Client {
                 .json(&json!({ "name": name })),
         )
         .await
+    }
+
+    /// `DELETE /{id}`: deletes the caller's own account.
+    pub async fn delete_user(&self, id: UserId) -> Result<()> {
+        self.send::<serde_json::Value>(
+            self.request(Method::DELETE, &format!("/api/v1/users/{id}"))?,
+        )
+        .await
+        .map(|_| ())
     }
 
     /// `PUT /{id}/picture` (PNG, JPEG, GIF or WebP; ≤ 2 MiB).

@@ -273,3 +273,54 @@ async fn an_api_key_reaches_the_services_through_a_system_token() {
     assert_eq!(Some(me.id), v.user_id);
     app.server.stop().await;
 }
+
+#[tokio::test]
+async fn owners_delete_organizations_and_users_delete_themselves() {
+    let app = start(&[]).await;
+    let (ada_browser, acme, acme_id) = tenant(&app, "Acme", "ada@acme.io", "acme").await;
+    synced(&acme, acme_id).await;
+    let ada = acme.me().await.unwrap();
+    // The last owner cannot leave by deleting their account.
+    let err = acme.delete_user(ada.id).await.unwrap_err();
+    assert_eq!(
+        (err.status(), err.code()),
+        (Some(409), Some(ErrorCode::Conflict))
+    );
+    // A member cannot delete the organization.
+    let inv = ada_browser
+        .invite_member("grace@acme.io", Role::Admin)
+        .await
+        .unwrap();
+    let grace = app.browser().with_session(
+        app.browser()
+            .sign_up("Grace", "grace@acme.io", PASSWORD)
+            .await
+            .unwrap()
+            .token,
+    );
+    grace.accept_invitation(inv.id).await.unwrap();
+    let grace_svc = app
+        .client()
+        .with_internal_key(KEY)
+        .with_bearer(grace.token().await.unwrap());
+    assert_eq!(
+        grace_svc
+            .delete_organization(acme_id)
+            .await
+            .unwrap_err()
+            .status(),
+        Some(403)
+    );
+    // The owner deletes it: gone for everyone, and its auth records too.
+    acme.delete_organization(acme_id).await.unwrap();
+    assert_eq!(
+        acme.organization(acme_id).await.unwrap_err().status(),
+        Some(404)
+    );
+    assert!(ada_browser.list_organizations().await.unwrap().is_empty());
+    assert!(grace.list_organizations().await.unwrap().is_empty());
+    // Now Ada may delete her account; her session dies with it.
+    acme.delete_user(ada.id).await.unwrap();
+    assert!(ada_browser.get_session().await.unwrap().is_none());
+    app.server.stop().await;
+}

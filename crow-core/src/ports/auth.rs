@@ -68,6 +68,8 @@ pub trait AuthStore: Send + Sync {
     async fn find_credentials(&self, email: &str) -> StoreResult<Option<(User, Option<String>)>>;
     /// One user.
     async fn get_user(&self, id: UserId) -> StoreResult<User>;
+    /// Deletes a user with their sessions, accounts, memberships and keys.
+    async fn delete_user(&self, id: UserId) -> StoreResult<()>;
     /// Changes a user's profile fields (`None` keeps the value).
     async fn update_user(
         &self,
@@ -110,6 +112,8 @@ pub trait AuthStore: Send + Sync {
         sync_topic: &str,
         sync_message: Bytes,
     ) -> StoreResult<()>;
+    /// Deletes an auth organization with its members, invitations and keys.
+    async fn delete_organization(&self, id: OrganizationId) -> StoreResult<()>;
     /// One organization.
     async fn get_organization(&self, id: OrganizationId) -> StoreResult<AuthOrganization>;
     /// Organizations the user is a member of.

@@ -87,6 +87,9 @@ pub trait OrganizationStore: Send + Sync {
         organization: &Organization,
     ) -> StoreResult<Organization>;
 
+    /// Deletes the pass's organization and, by cascade, every record of the tenant.
+    async fn delete(&self, pass: &TenantPass) -> StoreResult<()>;
+
     /// Every organization id, for schedulers that fan out per tenant.
     async fn list_ids(&self) -> StoreResult<Vec<OrganizationId>>;
 }

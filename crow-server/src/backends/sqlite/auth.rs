@@ -281,6 +281,19 @@ impl AuthStore for SqliteAuthStore {
         self.get_user(id).await
     }
 
+    async fn delete_user(&self, id: UserId) -> StoreResult<()> {
+        let done = sqlx::query("DELETE FROM users WHERE id = ?")
+            .bind(id.as_bytes().as_slice())
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
+        if done.rows_affected() == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
+    }
+
     async fn create_session(&self, s: &Session, token_hash: &TokenHash) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO sessions (id, token_hash, user_id, expires_at, active_organization_id, ip_address, user_agent, \
@@ -382,6 +395,27 @@ impl AuthStore for SqliteAuthStore {
             .execute(&mut *tx)
             .await
             .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)
+    }
+
+    async fn delete_organization(&self, id: OrganizationId) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        // Sessions pointing at it lose their active organization rather than dangle.
+        sqlx::query(
+            "UPDATE sessions SET active_organization_id = NULL WHERE active_organization_id = ?",
+        )
+        .bind(id.as_bytes().as_slice())
+        .execute(&mut *tx)
+        .await
+        .map_err(store_error)?;
+        let done = sqlx::query("DELETE FROM auth_organizations WHERE id = ?")
+            .bind(id.as_bytes().as_slice())
+            .execute(&mut *tx)
+            .await
+            .map_err(store_error)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
         tx.commit().await.map_err(store_error)
     }
 

@@ -109,6 +109,19 @@ impl OrganizationStore for SqliteOrganizationStore {
         self.get(pass).await
     }
 
+    async fn delete(&self, pass: &TenantPass) -> StoreResult<()> {
+        let done = sqlx::query("DELETE FROM organizations WHERE id = ?")
+            .bind(pass.organization_id().as_bytes().as_slice())
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
+        if done.rows_affected() == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
+    }
+
     async fn list_ids(&self) -> StoreResult<Vec<OrganizationId>> {
         let rows = sqlx::query("SELECT id FROM organizations ORDER BY id")
             .fetch_all(&self.pool)

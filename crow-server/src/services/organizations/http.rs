@@ -17,7 +17,7 @@ use crate::http::ApiError;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/by-auth-id/{auth_id}", get(by_auth_id))
-        .route("/{id}", get(get_one).patch(update))
+        .route("/{id}", get(get_one).patch(update).delete(delete))
         .route("/{id}/members", get(members))
         .route("/{id}/context", post(build_context))
 }
@@ -62,6 +62,15 @@ async fn update(
             .update(&caller, org_id(&id)?, patch)
             .await?,
     ))
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    state.organizations().delete(&caller, org_id(&id)?).await?;
+    Ok(Json(json!({ "success": true })))
 }
 
 async fn members(

@@ -117,6 +117,16 @@ impl Organizations {
         Ok(self.store.update(&pass, &org).await?)
     }
 
+    /// `DELETE /{id}` (owners): the organization and, by cascade, all its data.
+    pub async fn delete(&self, caller: &Caller, id: OrganizationId) -> Result<(), ApiError> {
+        let pass = caller.authorize_role(id, Role::Owner)?;
+        self.store.delete(&pass).await?;
+        match self.auth.delete_organization(id).await {
+            Ok(()) | Err(StoreError::NotFound) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// `GET /{id}/members`.
     pub async fn members(
         &self,

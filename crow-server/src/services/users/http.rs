@@ -23,7 +23,7 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(search))
         .route("/me", get(me))
         .route("/by-auth-id/{id}", get(by_auth_id))
-        .route("/{id}", get(get_one).patch(update))
+        .route("/{id}", get(get_one).patch(update).delete(delete))
         // Pictures get their own, larger body limit (plus slack so the service, not the
         // extractor, answers "too large" with the JSON error).
         .route(
@@ -94,6 +94,15 @@ async fn update(
             .update(&caller, user_id(&id)?, patch.name)
             .await?,
     ))
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    state.users().delete(&caller, user_id(&id)?).await?;
+    Ok(Json(json!({ "success": true })))
 }
 
 async fn set_picture(

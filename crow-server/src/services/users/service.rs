@@ -195,6 +195,38 @@ impl Users {
             .await?)
     }
 
+    /// `DELETE /{id}`: users delete only their own account, and not while they are the last
+    /// owner of an organization (which would leave it unmanageable).
+    pub async fn delete(&self, caller: &Caller, id: UserId) -> Result<(), ApiError> {
+        if Self::me(caller)? != id {
+            return Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "users can only delete their own account",
+            ));
+        }
+        for org in self.auth.list_organizations(id).await? {
+            let members = self.auth.list_members(org.id).await?;
+            let owners = members
+                .iter()
+                .filter(|(m, _)| m.role == Role::Owner)
+                .count();
+            if owners == 1
+                && members
+                    .iter()
+                    .any(|(m, _)| m.user_id == id && m.role == Role::Owner)
+            {
+                return Err(ApiError::new(
+                    ErrorCode::Conflict,
+                    format!(
+                        "you are the last owner of {}; transfer ownership or delete it first",
+                        org.name
+                    ),
+                ));
+            }
+        }
+        Ok(self.auth.delete_user(id).await?)
+    }
+
     /// `PUT /{id}/picture`: stores the caller's own picture in the organization's object space.
     pub async fn set_picture(
         &self,

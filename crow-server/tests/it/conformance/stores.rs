@@ -275,6 +275,19 @@ pub async fn interactions_are_invisible_to_other_tenants(s: Stores) {
     );
 }
 
+pub async fn deleting_an_organization_removes_its_data(s: Stores) {
+    let a = s.organizations.create(&organization("A")).await.unwrap();
+    let b = s.organizations.create(&organization("B")).await.unwrap();
+    let item = interaction(1, InteractionKind::Click, "s", None);
+    s.interactions.insert_batch(&pass_for(a.id), std::slice::from_ref(&item)).await.unwrap();
+    s.interactions.insert_batch(&pass_for(b.id), &[interaction(2, InteractionKind::Click, "s", None)]).await.unwrap();
+    s.organizations.delete(&pass_for(a.id)).await.unwrap();
+    assert!(matches!(s.organizations.get(&pass_for(a.id)).await, Err(StoreError::NotFound)));
+    assert!(matches!(s.interactions.get(&pass_for(a.id), item.id).await, Err(StoreError::NotFound)));
+    assert_eq!(s.interactions.list(&pass_for(b.id), &InteractionQuery::default()).await.unwrap().items.len(), 1, "B untouched");
+    assert!(matches!(s.organizations.delete(&pass_for(a.id)).await, Err(StoreError::NotFound)));
+}
+
 pub async fn interactions_need_an_existing_organization(s: Stores) {
     let pass = pass_for(OrganizationId::new());
     let result = s
@@ -313,6 +326,11 @@ macro_rules! store_conformance {
             async fn interactions_are_invisible_to_other_tenants() {
                 let (s, _g) = super::$make().await;
                 suite::interactions_are_invisible_to_other_tenants(s).await;
+            }
+            #[tokio::test]
+            async fn deleting_an_organization_removes_its_data() {
+                let (s, _g) = super::$make().await;
+                suite::deleting_an_organization_removes_its_data(s).await;
             }
             #[tokio::test]
             async fn interactions_need_an_existing_organization() {
