@@ -16,8 +16,8 @@
 use std::time::Duration;
 
 use crow_core::api::auth::{
-    AcceptedInvitation, ApiKeyList, CreateApiKey, CreatedApiKey, MemberList, MemberView,
-    OrganizationWithMembers, SessionEnvelope, SignedIn, TokenResponse, Verification,
+    AcceptedInvitation, ApiKeyList, CreateApiKey, CreatedApiKey, MemberList, MemberView, OrganizationWithMembers,
+    SessionEnvelope, SignedIn, TokenResponse, Verification,
 };
 use crow_core::api::{Health, Ready};
 use crow_core::domain::{AuthOrganization, Invitation, Onboarding, Organization, User};
@@ -107,9 +107,7 @@ impl Client {
     pub fn new(base_url: &str) -> Result<Self> {
         let base = Url::parse(base_url).map_err(|e| Error::BaseUrl(e.to_string()))?;
         if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
-            return Err(Error::BaseUrl(format!(
-                "{base_url} is not an http(s) base URL"
-            )));
+            return Err(Error::BaseUrl(format!("{base_url} is not an http(s) base URL")));
         }
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
@@ -173,10 +171,7 @@ impl Client {
     }
 
     fn request(&self, method: Method, path: &str) -> Result<RequestBuilder> {
-        let url = self
-            .base
-            .join(path.trim_start_matches('/'))
-            .map_err(|e| Error::BaseUrl(e.to_string()))?;
+        let url = self.base.join(path.trim_start_matches('/')).map_err(|e| Error::BaseUrl(e.to_string()))?;
         let mut req = self.http.request(method, url);
         if let Some(key) = &self.internal_key {
             req = req.header("x-internal-key", key.expose_secret());
@@ -185,10 +180,7 @@ impl Client {
             req = req.header("x-api-key", key.expose_secret());
         }
         if let Some(token) = &self.session {
-            req = req.header(
-                "cookie",
-                format!("better-auth.session_token={}", token.expose_secret()),
-            );
+            req = req.header("cookie", format!("better-auth.session_token={}", token.expose_secret()));
         }
         if let Some(key) = &self.service_key {
             req = req.header("x-service-api-key", key.expose_secret());
@@ -211,10 +203,8 @@ impl Client {
         let status = response.status();
         let bytes = response.bytes().await?;
         if status.is_success() {
-            return serde_json::from_slice(&bytes).map_err(|e| Error::Decode {
-                status: status.as_u16(),
-                reason: e.to_string(),
-            });
+            return serde_json::from_slice(&bytes)
+                .map_err(|e| Error::Decode { status: status.as_u16(), reason: e.to_string() });
         }
         Err(api_error(status, &bytes))
     }
@@ -241,59 +231,38 @@ impl Client {
     /// `GET /api/v1/{segment}/health` of one service (needs the internal key unless called
     /// through the gateway).
     pub async fn service_health(&self, segment: &str) -> Result<Health> {
-        self.send(self.request(Method::GET, &format!("/api/v1/{segment}/health"))?)
-            .await
+        self.send(self.request(Method::GET, &format!("/api/v1/{segment}/health"))?).await
     }
 
     /// `GET /api/v1/{segment}/ready` of one service.
     pub async fn service_ready(&self, segment: &str) -> Result<Ready> {
-        self.send(self.request(Method::GET, &format!("/api/v1/{segment}/ready"))?)
-            .await
+        self.send(self.request(Method::GET, &format!("/api/v1/{segment}/ready"))?).await
     }
 }
 
 /// The auth service (`/api/v1/auth/…`), Better Auth's routes.
 impl Client {
-    async fn auth_post<T: DeserializeOwned>(
-        &self,
-        route: &str,
-        body: serde_json::Value,
-    ) -> Result<T> {
-        self.send(
-            self.request(Method::POST, &format!("/api/v1/auth/{route}"))?
-                .json(&body),
-        )
-        .await
+    async fn auth_post<T: DeserializeOwned>(&self, route: &str, body: serde_json::Value) -> Result<T> {
+        self.send(self.request(Method::POST, &format!("/api/v1/auth/{route}"))?.json(&body)).await
     }
 
     async fn auth_get<T: DeserializeOwned>(&self, route: &str) -> Result<T> {
-        self.send(self.request(Method::GET, &format!("/api/v1/auth/{route}"))?)
-            .await
+        self.send(self.request(Method::GET, &format!("/api/v1/auth/{route}"))?).await
     }
 
     /// `POST sign-up/email`. Use the returned token with [`Client::with_session`].
     pub async fn sign_up(&self, name: &str, email: &str, password: &str) -> Result<SignedIn> {
-        self.auth_post(
-            "sign-up/email",
-            json!({ "name": name, "email": email, "password": password }),
-        )
-        .await
+        self.auth_post("sign-up/email", json!({ "name": name, "email": email, "password": password })).await
     }
 
     /// `POST sign-in/email`.
     pub async fn sign_in(&self, email: &str, password: &str) -> Result<SignedIn> {
-        self.auth_post(
-            "sign-in/email",
-            json!({ "email": email, "password": password }),
-        )
-        .await
+        self.auth_post("sign-in/email", json!({ "email": email, "password": password })).await
     }
 
     /// `POST sign-out`.
     pub async fn sign_out(&self) -> Result<()> {
-        self.auth_post::<serde_json::Value>("sign-out", json!({}))
-            .await
-            .map(|_| ())
+        self.auth_post::<serde_json::Value>("sign-out", json!({})).await.map(|_| ())
     }
 
     /// `GET get-session`: `None` without a live session.
@@ -303,9 +272,7 @@ impl Client {
 
     /// `GET token`: a JWT for the session.
     pub async fn token(&self) -> Result<String> {
-        self.auth_get::<TokenResponse>("token")
-            .await
-            .map(|t| t.token)
+        self.auth_get::<TokenResponse>("token").await.map(|t| t.token)
     }
 
     /// `GET jwks`.
@@ -314,13 +281,8 @@ impl Client {
     }
 
     /// `POST organization/create`: the caller becomes owner and the organization active.
-    pub async fn create_organization(
-        &self,
-        name: &str,
-        slug: &str,
-    ) -> Result<OrganizationWithMembers> {
-        self.auth_post("organization/create", json!({ "name": name, "slug": slug }))
-            .await
+    pub async fn create_organization(&self, name: &str, slug: &str) -> Result<OrganizationWithMembers> {
+        self.auth_post("organization/create", json!({ "name": name, "slug": slug })).await
     }
 
     /// `GET organization/list`.
@@ -329,12 +291,8 @@ impl Client {
     }
 
     /// `POST organization/set-active` (`None` clears it).
-    pub async fn set_active_organization(
-        &self,
-        id: Option<OrganizationId>,
-    ) -> Result<Option<OrganizationWithMembers>> {
-        self.auth_post("organization/set-active", json!({ "organizationId": id }))
-            .await
+    pub async fn set_active_organization(&self, id: Option<OrganizationId>) -> Result<Option<OrganizationWithMembers>> {
+        self.auth_post("organization/set-active", json!({ "organizationId": id })).await
     }
 
     /// `GET organization/list-members` of the active organization.
@@ -344,37 +302,22 @@ impl Client {
 
     /// `POST organization/invite-member` to the active organization.
     pub async fn invite_member(&self, email: &str, role: Role) -> Result<Invitation> {
-        self.auth_post(
-            "organization/invite-member",
-            json!({ "email": email, "role": role }),
-        )
-        .await
+        self.auth_post("organization/invite-member", json!({ "email": email, "role": role })).await
     }
 
     /// `POST organization/accept-invitation`.
     pub async fn accept_invitation(&self, id: InvitationId) -> Result<AcceptedInvitation> {
-        self.auth_post(
-            "organization/accept-invitation",
-            json!({ "invitationId": id }),
-        )
-        .await
+        self.auth_post("organization/accept-invitation", json!({ "invitationId": id })).await
     }
 
     /// `POST organization/remove-member` from the active organization.
     pub async fn remove_member(&self, member_id_or_email: &str) -> Result<serde_json::Value> {
-        self.auth_post(
-            "organization/remove-member",
-            json!({ "memberIdOrEmail": member_id_or_email }),
-        )
-        .await
+        self.auth_post("organization/remove-member", json!({ "memberIdOrEmail": member_id_or_email })).await
     }
 
     /// `POST api-key/create`: the full key is in the answer, once.
     pub async fn create_api_key(&self, request: &CreateApiKey) -> Result<CreatedApiKey> {
-        let body = serde_json::to_value(request).map_err(|e| Error::Decode {
-            status: 0,
-            reason: e.to_string(),
-        })?;
+        let body = serde_json::to_value(request).map_err(|e| Error::Decode { status: 0, reason: e.to_string() })?;
         self.auth_post("api-key/create", body).await
     }
 
@@ -385,32 +328,24 @@ impl Client {
 
     /// `POST api-key/delete`.
     pub async fn delete_api_key(&self, id: ApiKeyId) -> Result<()> {
-        self.auth_post::<serde_json::Value>("api-key/delete", json!({ "keyId": id }))
-            .await
-            .map(|_| ())
+        self.auth_post::<serde_json::Value>("api-key/delete", json!({ "keyId": id })).await.map(|_| ())
     }
 
     /// `POST api-key/update`: enable or disable a key.
     pub async fn set_api_key_enabled(&self, id: ApiKeyId, enabled: bool) -> Result<()> {
-        self.auth_post::<serde_json::Value>(
-            "api-key/update",
-            json!({ "keyId": id, "enabled": enabled }),
-        )
-        .await
-        .map(|_| ())
+        self.auth_post::<serde_json::Value>("api-key/update", json!({ "keyId": id, "enabled": enabled }))
+            .await
+            .map(|_| ())
     }
 
     /// `POST api-key/verify` (needs [`Client::with_service_key`]).
     pub async fn verify_api_key(&self, key: &str) -> Result<Verification> {
-        self.auth_post("api-key/verify", json!({ "key": key }))
-            .await
+        self.auth_post("api-key/verify", json!({ "key": key })).await
     }
 
     /// `POST api-key/system-token` (needs [`Client::with_service_key`]).
     pub async fn system_token(&self, key: &str) -> Result<String> {
-        self.auth_post::<TokenResponse>("api-key/system-token", json!({ "key": key }))
-            .await
-            .map(|t| t.token)
+        self.auth_post::<TokenResponse>("api-key/system-token", json!({ "key": key })).await.map(|t| t.token)
     }
 
     /// `POST onboarding/start`: the caller's flow (created at step 1, or resumed).
@@ -440,12 +375,7 @@ impl Client {
 
     /// `POST team-invitations/cancel`.
     pub async fn cancel_invitation(&self, id: InvitationId) -> Result<()> {
-        self.auth_post::<serde_json::Value>(
-            "team-invitations/cancel",
-            json!({ "invitationId": id }),
-        )
-        .await
-        .map(|_| ())
+        self.auth_post::<serde_json::Value>("team-invitations/cancel", json!({ "invitationId": id })).await.map(|_| ())
     }
 
     /// Any request, for what the typed methods do not cover (and for testing bad input):
@@ -470,18 +400,9 @@ impl Client {
             .filter_map(|v| v.to_str().ok())
             .map(str::to_owned)
             .collect();
-        let retry_after = response
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
         let body = response.bytes().await?.to_vec();
-        Ok(RawResponse {
-            status,
-            set_cookies,
-            retry_after,
-            body,
-        })
+        Ok(RawResponse { status, set_cookies, retry_after, body })
     }
 }
 
@@ -489,21 +410,12 @@ impl Client {
 impl Client {
     /// `GET /{id}`.
     pub async fn organization(&self, id: OrganizationId) -> Result<Organization> {
-        self.send(self.request(Method::GET, &format!("/api/v1/organizations/{id}"))?)
-            .await
+        self.send(self.request(Method::GET, &format!("/api/v1/organizations/{id}"))?).await
     }
 
     /// `PATCH /{id}` with the fields to change (`name`, `logo`, `metadata`, `allowedOrigins`).
-    pub async fn update_organization(
-        &self,
-        id: OrganizationId,
-        patch: serde_json::Value,
-    ) -> Result<Organization> {
-        self.send(
-            self.request(Method::PATCH, &format!("/api/v1/organizations/{id}"))?
-                .json(&patch),
-        )
-        .await
+    pub async fn update_organization(&self, id: OrganizationId, patch: serde_json::Value) -> Result<Organization> {
+        self.send(self.request(Method::PATCH, &format!("/api/v1/organizations/{id}"))?.json(&patch)).await
     }
 
     /// `DELETE /{id}` (owners): deletes the organization and all its data.
@@ -514,14 +426,12 @@ impl Client {
 
     /// `GET /{id}/members`.
     pub async fn organization_members(&self, id: OrganizationId) -> Result<Vec<MemberView>> {
-        self.send(self.request(Method::GET, &format!("/api/v1/organizations/{id}/members"))?)
-            .await
+        self.send(self.request(Method::GET, &format!("/api/v1/organizations/{id}/members"))?).await
     }
 
     /// `POST /{id}/context`: (re)builds the organization's AI context.
     pub async fn build_organization_context(&self, id: OrganizationId) -> Result<Organization> {
-        self.send(self.request(Method::POST, &format!("/api/v1/organizations/{id}/context"))?)
-            .await
+        self.send(self.request(Method::POST, &format!("/api/v1/organizations/{id}/context"))?).await
     }
 
     /// `GET /by-auth-id/{id}`: the internal id of an auth organization.
@@ -530,10 +440,7 @@ impl Client {
         struct Found {
             id: OrganizationId,
         }
-        let request = self.request(
-            Method::GET,
-            &format!("/api/v1/organizations/by-auth-id/{auth_id}"),
-        )?;
+        let request = self.request(Method::GET, &format!("/api/v1/organizations/by-auth-id/{auth_id}"))?;
         self.send::<Found>(request).await.map(|f| f.id)
     }
 }
@@ -542,22 +449,17 @@ impl Client {
 impl Client {
     /// `GET /me`.
     pub async fn me(&self) -> Result<User> {
-        self.send(self.request(Method::GET, "/api/v1/users/me")?)
-            .await
+        self.send(self.request(Method::GET, "/api/v1/users/me")?).await
     }
 
     /// `GET /{id}` (members of the caller's organization only).
     pub async fn user(&self, id: UserId) -> Result<User> {
-        self.send(self.request(Method::GET, &format!("/api/v1/users/{id}"))?)
-            .await
+        self.send(self.request(Method::GET, &format!("/api/v1/users/{id}"))?).await
     }
 
     /// `GET /?q=`: members of the caller's organization matching `q`.
     pub async fn search_users(&self, q: &str) -> Result<Vec<User>> {
-        let mut url = self
-            .base
-            .join("api/v1/users")
-            .map_err(|e| Error::BaseUrl(e.to_string()))?;
+        let mut url = self.base.join("api/v1/users").map_err(|e| Error::BaseUrl(e.to_string()))?;
         url.query_pairs_mut().append_pair("q", q);
         let path = format!("{}?{}", url.path(), url.query().unwrap_or_default());
         self.send(self.request(Method::GET, &path)?).await
@@ -565,50 +467,30 @@ impl Client {
 
     /// `PATCH /{id}`: renames the caller.
     pub async fn rename_user(&self, id: UserId, name: &str) -> Result<User> {
-        self.send(
-            self.request(Method::PATCH, &format!("/api/v1/users/{id}"))?
-                .json(&json!({ "name": name })),
-        )
-        .await
+        self.send(self.request(Method::PATCH, &format!("/api/v1/users/{id}"))?.json(&json!({ "name": name }))).await
     }
 
     /// `DELETE /{id}`: deletes the caller's own account.
     pub async fn delete_user(&self, id: UserId) -> Result<()> {
-        self.send::<serde_json::Value>(
-            self.request(Method::DELETE, &format!("/api/v1/users/{id}"))?,
-        )
-        .await
-        .map(|_| ())
+        self.send::<serde_json::Value>(self.request(Method::DELETE, &format!("/api/v1/users/{id}"))?).await.map(|_| ())
     }
 
     /// `PUT /{id}/picture` (PNG, JPEG, GIF or WebP; ≤ 2 MiB).
     pub async fn set_user_picture(&self, id: UserId, image: Vec<u8>) -> Result<User> {
-        self.send(
-            self.request(Method::PUT, &format!("/api/v1/users/{id}/picture"))?
-                .body(image),
-        )
-        .await
+        self.send(self.request(Method::PUT, &format!("/api/v1/users/{id}/picture"))?.body(image)).await
     }
 
     /// `GET /{id}/picture`: the bytes.
     pub async fn user_picture(&self, id: UserId) -> Result<Vec<u8>> {
-        let response = self
-            .request(Method::GET, &format!("/api/v1/users/{id}/picture"))?
-            .send()
-            .await?;
+        let response = self.request(Method::GET, &format!("/api/v1/users/{id}/picture"))?.send().await?;
         let status = response.status();
         let bytes = response.bytes().await?;
-        if status.is_success() {
-            Ok(bytes.to_vec())
-        } else {
-            Err(api_error(status, &bytes))
-        }
+        if status.is_success() { Ok(bytes.to_vec()) } else { Err(api_error(status, &bytes)) }
     }
 
     /// `GET /{id}/permissions`: `{ role, permissions }`.
     pub async fn user_permissions(&self, id: UserId) -> Result<serde_json::Value> {
-        self.send(self.request(Method::GET, &format!("/api/v1/users/{id}/permissions"))?)
-            .await
+        self.send(self.request(Method::GET, &format!("/api/v1/users/{id}/permissions"))?).await
     }
 }
 
@@ -636,10 +518,7 @@ pub use reqwest::Method as HttpMethod;
 
 fn api_error(status: StatusCode, bytes: &[u8]) -> Error {
     match serde_json::from_slice::<ErrorBody>(bytes) {
-        Ok(body) => Error::Api {
-            status: status.as_u16(),
-            body,
-        },
+        Ok(body) => Error::Api { status: status.as_u16(), body },
         Err(_) => Error::Decode {
             status: status.as_u16(),
             reason: String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned(),
@@ -660,18 +539,13 @@ mod tests {
 
     #[test]
     fn debug_hides_keys() {
-        let c = Client::new("http://127.0.0.1:1")
-            .unwrap()
-            .with_api_key("crow_secret_value");
+        let c = Client::new("http://127.0.0.1:1").unwrap().with_api_key("crow_secret_value");
         assert!(!format!("{c:?}").contains("crow_secret_value"));
     }
 
     #[test]
     fn error_bodies_become_api_errors() {
-        let e = api_error(
-            StatusCode::FORBIDDEN,
-            br#"{"message":"no","code":"FORBIDDEN"}"#,
-        );
+        let e = api_error(StatusCode::FORBIDDEN, br#"{"message":"no","code":"FORBIDDEN"}"#);
         assert_eq!(e.code(), Some(ErrorCode::Forbidden));
         assert_eq!(e.status(), Some(403));
         let e = api_error(StatusCode::BAD_GATEWAY, b"<html>");

@@ -137,10 +137,7 @@ pub struct ErrorBody {
 impl ErrorBody {
     /// A body for a known code.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-            code: code.as_str().to_string(),
-        }
+        Self { message: message.into(), code: code.as_str().to_string() }
     }
 
     /// The code, when this build knows it.
@@ -167,12 +164,8 @@ mod tests {
     fn body_has_better_auth_shape() {
         let body = ErrorBody::new(ErrorCode::Forbidden, "nope");
         let json = serde_json::to_value(&body).unwrap();
-        assert_eq!(
-            json,
-            serde_json::json!({ "message": "nope", "code": "FORBIDDEN" })
-        );
-        let unknown: ErrorBody =
-            serde_json::from_str(r#"{"message":"m","code":"FUTURE_CODE"}"#).unwrap();
+        assert_eq!(json, serde_json::json!({ "message": "nope", "code": "FORBIDDEN" }));
+        let unknown: ErrorBody = serde_json::from_str(r#"{"message":"m","code":"FUTURE_CODE"}"#).unwrap();
         assert_eq!(unknown.known_code(), None);
     }
 }

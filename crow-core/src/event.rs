@@ -88,11 +88,7 @@ pub struct LineItem {
 
 /// The event-specific part, tagged by `type`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(
-    tag = "type",
-    rename_all = "snake_case",
-    rename_all_fields = "camelCase"
-)]
+#[serde(tag = "type", rename_all = "snake_case", rename_all_fields = "camelCase")]
 pub enum EventData {
     /// Page shown (also SPA route changes).
     PageView {},
@@ -244,12 +240,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self {
-            max_events: 100,
-            max_string_chars: 2048,
-            max_props: 64,
-            max_items: 100,
-        }
+        Self { max_events: 100, max_string_chars: 2048, max_props: 64, max_items: 100 }
     }
 }
 
@@ -265,10 +256,7 @@ pub struct EventError {
 
 impl EventError {
     fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            reason: reason.into(),
-        }
+        Self { field: field.into(), reason: reason.into() }
     }
 }
 
@@ -278,20 +266,13 @@ impl Envelope {
         if self.v != SCHEMA_VERSION {
             return Err(EventError::new(
                 "v",
-                format!(
-                    "unsupported schema version {}; this server reads {SCHEMA_VERSION}",
-                    self.v
-                ),
+                format!("unsupported schema version {}; this server reads {SCHEMA_VERSION}", self.v),
             ));
         }
         if self.events.len() > limits.max_events {
             return Err(EventError::new(
                 "events",
-                format!(
-                    "{} events in one batch; at most {}",
-                    self.events.len(),
-                    limits.max_events
-                ),
+                format!("{} events in one batch; at most {}", self.events.len(), limits.max_events),
             ));
         }
         Ok(())
@@ -300,8 +281,7 @@ impl Envelope {
 
 /// Parses and validates one raw event.
 pub fn parse_event(raw: serde_json::Value, limits: &Limits) -> Result<TrackerEvent, EventError> {
-    let event: TrackerEvent =
-        serde_json::from_value(raw).map_err(|e| EventError::new("event", format!("{e}")))?;
+    let event: TrackerEvent = serde_json::from_value(raw).map_err(|e| EventError::new("event", format!("{e}")))?;
     event.validate(limits)?;
     Ok(event)
 }
@@ -310,9 +290,7 @@ impl TrackerEvent {
     /// Applies the limits to every string, map and list in the event.
     pub fn validate(&self, limits: &Limits) -> Result<(), EventError> {
         let s = |field: &str, v: &str| check_str(field, v, limits);
-        let opt = |field: &str, v: &Option<String>| {
-            v.as_deref().map_or(Ok(()), |v| check_str(field, v, limits))
-        };
+        let opt = |field: &str, v: &Option<String>| v.as_deref().map_or(Ok(()), |v| check_str(field, v, limits));
         if self.session_id.is_empty() {
             return Err(EventError::new("sessionId", "must not be empty"));
         }
@@ -324,53 +302,32 @@ impl TrackerEvent {
         match &self.data {
             EventData::PageView {} | EventData::Identify {} => Ok(()),
             EventData::ProductView { product } => check_product("product", product, limits),
-            EventData::Click {
-                path,
-                text,
-                product,
-            } => {
+            EventData::Click { path, text, product } => {
                 s("path", path)?;
                 opt("text", text)?;
-                product
-                    .as_ref()
-                    .map_or(Ok(()), |p| check_product("product", p, limits))
+                product.as_ref().map_or(Ok(()), |p| check_product("product", p, limits))
             }
             EventData::RageClick { path, .. } | EventData::DeadClick { path } => s("path", path),
-            EventData::Scroll { depth_pct } if *depth_pct > 100 => {
-                Err(EventError::new("depthPct", "must be 0..=100"))
-            }
+            EventData::Scroll { depth_pct } if *depth_pct > 100 => Err(EventError::new("depthPct", "must be 0..=100")),
             EventData::Scroll { .. } | EventData::Engagement { .. } => Ok(()),
             EventData::FormSubmit { form, .. } => s("form", form),
-            EventData::AddToCart { item } | EventData::RemoveFromCart { item } => {
-                check_item("item", item, limits)
-            }
-            EventData::CheckoutStarted {
-                items,
-                currency,
-                value,
-            } => {
+            EventData::AddToCart { item } | EventData::RemoveFromCart { item } => check_item("item", item, limits),
+            EventData::CheckoutStarted { items, currency, value } => {
                 check_items(items, limits)?;
                 check_money(*value)?;
                 opt("currency", currency)
             }
-            EventData::Purchase {
-                order_id,
-                items,
-                value,
-                currency,
-            } => {
+            EventData::Purchase { order_id, items, value, currency } => {
                 s("orderId", order_id)?;
                 check_items(items, limits)?;
                 check_money(Some(*value))?;
                 s("currency", currency)
             }
-            EventData::WebVital { value, .. } if !value.is_finite() || *value < 0.0 => Err(
-                EventError::new("value", "must be a finite, non-negative number"),
-            ),
+            EventData::WebVital { value, .. } if !value.is_finite() || *value < 0.0 => {
+                Err(EventError::new("value", "must be a finite, non-negative number"))
+            }
             EventData::WebVital { .. } => Ok(()),
-            EventData::JsError {
-                message, source, ..
-            } => {
+            EventData::JsError { message, source, .. } => {
                 s("message", message)?;
                 opt("source", source)
             }
@@ -398,19 +355,13 @@ impl TrackerEvent {
 fn check_str(field: &str, value: &str, limits: &Limits) -> Result<(), EventError> {
     // Bytes bound chars from above, so the cheap check settles almost every string.
     if value.len() > limits.max_string_chars && value.chars().count() > limits.max_string_chars {
-        return Err(EventError::new(
-            field,
-            format!("longer than {} characters", limits.max_string_chars),
-        ));
+        return Err(EventError::new(field, format!("longer than {} characters", limits.max_string_chars)));
     }
     Ok(())
 }
 
 fn check_product(field: &str, p: &ProductRef, limits: &Limits) -> Result<(), EventError> {
-    for v in [&p.external_id, &p.sku, &p.url, &p.name]
-        .into_iter()
-        .flatten()
-    {
+    for v in [&p.external_id, &p.sku, &p.url, &p.name].into_iter().flatten() {
         check_str(field, v, limits)?;
     }
     Ok(())
@@ -423,22 +374,14 @@ fn check_item(field: &str, item: &LineItem, limits: &Limits) -> Result<(), Event
 
 fn check_items(items: &[LineItem], limits: &Limits) -> Result<(), EventError> {
     if items.len() > limits.max_items {
-        return Err(EventError::new(
-            "items",
-            format!("{} lines; at most {}", items.len(), limits.max_items),
-        ));
+        return Err(EventError::new("items", format!("{} lines; at most {}", items.len(), limits.max_items)));
     }
-    items
-        .iter()
-        .try_for_each(|i| check_item("items", i, limits))
+    items.iter().try_for_each(|i| check_item("items", i, limits))
 }
 
 fn check_money(value: Option<f64>) -> Result<(), EventError> {
     match value {
-        Some(v) if !v.is_finite() || v < 0.0 => Err(EventError::new(
-            "value",
-            "must be a finite, non-negative amount",
-        )),
+        Some(v) if !v.is_finite() || v < 0.0 => Err(EventError::new("value", "must be a finite, non-negative amount")),
         _ => Ok(()),
     }
 }
@@ -448,10 +391,9 @@ fn check_money(value: Option<f64>) -> Result<(), EventError> {
 fn check_prop(key: &str, value: &serde_json::Value, limits: &Limits) -> Result<(), EventError> {
     match value {
         serde_json::Value::String(v) => check_str(&format!("props.{key}"), v, limits),
-        serde_json::Value::Array(_) | serde_json::Value::Object(_) => Err(EventError::new(
-            format!("props.{key}"),
-            "must be a string, number, boolean or null",
-        )),
+        serde_json::Value::Array(_) | serde_json::Value::Object(_) => {
+            Err(EventError::new(format!("props.{key}"), "must be a string, number, boolean or null"))
+        }
         _ => Ok(()),
     }
 }
@@ -468,9 +410,7 @@ mod tests {
             "sessionId": "s-1",
             "url": "https://shop.example/p/1",
         });
-        v.as_object_mut()
-            .unwrap()
-            .extend(data.as_object().unwrap().clone());
+        v.as_object_mut().unwrap().extend(data.as_object().unwrap().clone());
         v
     }
 
@@ -482,18 +422,9 @@ mod tests {
                 json!({"type": "product_view", "product": {"externalId": "p1", "name": "Mug"}}),
                 InteractionKind::ProductView,
             ),
-            (
-                json!({"type": "click", "path": "main>button.buy", "text": "Buy"}),
-                InteractionKind::Click,
-            ),
-            (
-                json!({"type": "rage_click", "path": "button", "count": 4}),
-                InteractionKind::RageClick,
-            ),
-            (
-                json!({"type": "scroll", "depthPct": 75}),
-                InteractionKind::Scroll,
-            ),
+            (json!({"type": "click", "path": "main>button.buy", "text": "Buy"}), InteractionKind::Click),
+            (json!({"type": "rage_click", "path": "button", "count": 4}), InteractionKind::RageClick),
+            (json!({"type": "scroll", "depthPct": 75}), InteractionKind::Scroll),
             (
                 json!({"type": "add_to_cart", "item": {"product": {"sku": "A"}, "quantity": 2, "price": 9.5}}),
                 InteractionKind::AddToCart,
@@ -502,22 +433,14 @@ mod tests {
                 json!({"type": "purchase", "orderId": "o1", "items": [], "value": 19.0, "currency": "EUR"}),
                 InteractionKind::Purchase,
             ),
-            (
-                json!({"type": "web_vital", "name": "LCP", "value": 1200.0}),
-                InteractionKind::WebVital,
-            ),
-            (
-                json!({"type": "custom", "name": "wishlist", "props": {"color": "red", "n": 2}}),
-                InteractionKind::Custom,
-            ),
+            (json!({"type": "web_vital", "name": "LCP", "value": 1200.0}), InteractionKind::WebVital),
+            (json!({"type": "custom", "name": "wishlist", "props": {"color": "red", "n": 2}}), InteractionKind::Custom),
         ];
         for (data, kind) in cases {
-            let event = parse_event(base(data.clone()), &Limits::default())
-                .unwrap_or_else(|e| panic!("{data}: {e}"));
+            let event = parse_event(base(data.clone()), &Limits::default()).unwrap_or_else(|e| panic!("{data}: {e}"));
             assert_eq!(event.data.kind(), kind);
             // What the server reads, the tracker writes: round trip through serde.
-            let again =
-                parse_event(serde_json::to_value(&event).unwrap(), &Limits::default()).unwrap();
+            let again = parse_event(serde_json::to_value(&event).unwrap(), &Limits::default()).unwrap();
             assert_eq!(again, event);
         }
     }
@@ -531,43 +454,26 @@ mod tests {
 
         let many: serde_json::Map<String, serde_json::Value> =
             (0..10_000).map(|i| (format!("k{i}"), json!(i))).collect();
-        let err = parse_event(
-            base(json!({"type": "custom", "name": "x", "props": many})),
-            &limits,
-        )
-        .unwrap_err();
+        let err = parse_event(base(json!({"type": "custom", "name": "x", "props": many})), &limits).unwrap_err();
         assert_eq!(err.field, "props");
 
-        let err = parse_event(
-            base(json!({"type": "custom", "name": "x", "props": {"deep": {"a": 1}}})),
-            &limits,
-        )
-        .unwrap_err();
+        let err = parse_event(base(json!({"type": "custom", "name": "x", "props": {"deep": {"a": 1}}})), &limits)
+            .unwrap_err();
         assert_eq!(err.field, "props.deep");
 
         assert!(parse_event(base(json!({"type": "teleport"})), &limits).is_err());
         assert!(parse_event(base(json!({"type": "scroll", "depthPct": 101})), &limits).is_err());
-        assert!(
-            parse_event(json!({"type": "page_view"}), &limits).is_err(),
-            "missing base fields"
-        );
+        assert!(parse_event(json!({"type": "page_view"}), &limits).is_err(), "missing base fields");
     }
 
     #[test]
     fn envelope_checks_version_and_batch_size() {
         let limits = Limits::default();
-        let ok = Envelope {
-            v: SCHEMA_VERSION,
-            sent_at: Timestamp::EPOCH,
-            events: Vec::new(),
-        };
+        let ok = Envelope { v: SCHEMA_VERSION, sent_at: Timestamp::EPOCH, events: Vec::new() };
         assert!(ok.check(&limits).is_ok());
         let future = Envelope { v: 2, ..ok.clone() };
         assert_eq!(future.check(&limits).unwrap_err().field, "v");
-        let big = Envelope {
-            events: alloc::vec![json!({}); limits.max_events + 1],
-            ..ok
-        };
+        let big = Envelope { events: alloc::vec![json!({}); limits.max_events + 1], ..ok };
         assert_eq!(big.check(&limits).unwrap_err().field, "events");
     }
 }

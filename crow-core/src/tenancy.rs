@@ -99,16 +99,8 @@ impl Caller {
     /// Only the server's authentication layer calls this; handlers receive a `Caller`, they do not
     /// make one. `organization` must come from the verified credential (session's active org, key
     /// owner's membership), never from request data.
-    pub fn from_verified(
-        principal: Principal,
-        organization: Option<OrganizationId>,
-        role: Option<Role>,
-    ) -> Self {
-        Self {
-            principal,
-            organization,
-            role,
-        }
+    pub fn from_verified(principal: Principal, organization: Option<OrganizationId>, role: Option<Role>) -> Self {
+        Self { principal, organization, role }
     }
 
     /// The credential kind.
@@ -137,27 +129,17 @@ impl Caller {
         if matches!(self.principal, Principal::PublishableKey { .. }) {
             return Err(TenancyError::CredentialNotAllowed);
         }
-        self.organization
-            .map(TenantPass::new)
-            .ok_or(TenancyError::NoOrganization)
+        self.organization.map(TenantPass::new).ok_or(TenancyError::NoOrganization)
     }
 
     /// The BOLA check: a pass for `resource_org` only if it is the caller's organization.
     pub fn authorize(&self, resource_org: OrganizationId) -> Result<TenantPass, TenancyError> {
         let pass = self.tenant()?;
-        if pass.organization_id() == resource_org {
-            Ok(pass)
-        } else {
-            Err(TenancyError::Forbidden)
-        }
+        if pass.organization_id() == resource_org { Ok(pass) } else { Err(TenancyError::Forbidden) }
     }
 
     /// [`Caller::authorize`], and the caller's role must be at least `required`.
-    pub fn authorize_role(
-        &self,
-        resource_org: OrganizationId,
-        required: Role,
-    ) -> Result<TenantPass, TenancyError> {
+    pub fn authorize_role(&self, resource_org: OrganizationId, required: Role) -> Result<TenantPass, TenancyError> {
         let pass = self.authorize(resource_org)?;
         match self.role {
             Some(role) if role >= required => Ok(pass),
@@ -167,9 +149,7 @@ impl Caller {
 
     /// A pass for sending tracker events: the only thing a publishable key may do.
     pub fn ingest_tenant(&self) -> Result<TenantPass, TenancyError> {
-        self.organization
-            .map(TenantPass::new)
-            .ok_or(TenancyError::NoOrganization)
+        self.organization.map(TenantPass::new).ok_or(TenancyError::NoOrganization)
     }
 }
 
@@ -205,13 +185,7 @@ mod tests {
     use super::*;
 
     fn user_in(org: Option<OrganizationId>, role: Role) -> Caller {
-        Caller::from_verified(
-            Principal::User {
-                user_id: UserId::new(),
-            },
-            org,
-            Some(role),
-        )
+        Caller::from_verified(Principal::User { user_id: UserId::new() }, org, Some(role))
     }
 
     #[test]
@@ -224,10 +198,7 @@ mod tests {
     #[test]
     fn other_org_is_forbidden() {
         let caller = user_in(Some(OrganizationId::new()), Role::Owner);
-        assert_eq!(
-            caller.authorize(OrganizationId::new()),
-            Err(TenancyError::Forbidden)
-        );
+        assert_eq!(caller.authorize(OrganizationId::new()), Err(TenancyError::Forbidden));
         assert_eq!(TenancyError::Forbidden.code(), crate::ErrorCode::Forbidden);
     }
 
@@ -235,31 +206,16 @@ mod tests {
     fn no_active_org_is_refused() {
         let caller = user_in(None, Role::Owner);
         assert_eq!(caller.tenant(), Err(TenancyError::NoOrganization));
-        assert_eq!(
-            caller.authorize(OrganizationId::new()),
-            Err(TenancyError::NoOrganization)
-        );
-        assert_eq!(
-            TenancyError::NoOrganization.code(),
-            crate::ErrorCode::NoActiveOrganization
-        );
+        assert_eq!(caller.authorize(OrganizationId::new()), Err(TenancyError::NoOrganization));
+        assert_eq!(TenancyError::NoOrganization.code(), crate::ErrorCode::NoActiveOrganization);
     }
 
     #[test]
     fn publishable_key_can_only_ingest() {
         let org = OrganizationId::new();
-        let caller = Caller::from_verified(
-            Principal::PublishableKey {
-                key_id: ApiKeyId::new(),
-            },
-            Some(org),
-            None,
-        );
+        let caller = Caller::from_verified(Principal::PublishableKey { key_id: ApiKeyId::new() }, Some(org), None);
         assert_eq!(caller.tenant(), Err(TenancyError::CredentialNotAllowed));
-        assert_eq!(
-            caller.authorize(org),
-            Err(TenancyError::CredentialNotAllowed)
-        );
+        assert_eq!(caller.authorize(org), Err(TenancyError::CredentialNotAllowed));
         assert_eq!(caller.ingest_tenant().unwrap().organization_id(), org);
         assert_eq!(caller.user_id(), None);
     }
@@ -267,16 +223,10 @@ mod tests {
     #[test]
     fn roles_are_ordered() {
         let org = OrganizationId::new();
-        assert!(
-            user_in(Some(org), Role::Admin)
-                .authorize_role(org, Role::Admin)
-                .is_ok()
-        );
+        assert!(user_in(Some(org), Role::Admin).authorize_role(org, Role::Admin).is_ok());
         assert_eq!(
             user_in(Some(org), Role::Member).authorize_role(org, Role::Admin),
-            Err(TenancyError::InsufficientRole {
-                required: Role::Admin
-            })
+            Err(TenancyError::InsufficientRole { required: Role::Admin })
         );
         // A role never lifts the org check.
         assert_eq!(

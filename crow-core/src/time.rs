@@ -94,9 +94,7 @@ impl<'de> Deserialize<'de> for Timestamp {
                 Ok(Timestamp(v))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Timestamp, E> {
-                i64::try_from(v)
-                    .map(Timestamp)
-                    .map_err(|_| E::custom("timestamp out of range"))
+                i64::try_from(v).map(Timestamp).map_err(|_| E::custom("timestamp out of range"))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Timestamp, E> {
                 // `performance.timeOrigin + performance.now()` yields fractional milliseconds.

@@ -50,15 +50,10 @@ fn claims(now_s: i64) -> Claims {
 }
 
 fn jwt_benches(c: &mut Criterion) -> (f64, f64) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let key = SigningKey::from_bytes(&[7u8; 32]);
     let verifier = Verifier::new(
-        Arc::new(Fixed(Jwks {
-            keys: vec![Jwk::ed25519("k1", &key.verifying_key())],
-        })),
+        Arc::new(Fixed(Jwks { keys: vec![Jwk::ed25519("k1", &key.verifying_key())] })),
         "https://api.crow.test",
         "https://api.crow.test",
     );
@@ -67,16 +62,10 @@ fn jwt_benches(c: &mut Criterion) -> (f64, f64) {
     rt.block_on(verifier.verify(&token, now)).unwrap(); // warm the JWKS cache
     let mut group = c.benchmark_group("jwt");
     group.throughput(Throughput::Elements(1));
-    group.bench_function("verify (cached JWKS)", |b| {
-        b.iter(|| rt.block_on(verifier.verify(&token, now)).unwrap())
-    });
+    group.bench_function("verify (cached JWKS)", |b| b.iter(|| rt.block_on(verifier.verify(&token, now)).unwrap()));
     let (signing_input, sig) = token.rsplit_once('.').unwrap();
     use base64::Engine as _;
-    let sig: [u8; 64] = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(sig)
-        .unwrap()
-        .try_into()
-        .unwrap();
+    let sig: [u8; 64] = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(sig).unwrap().try_into().unwrap();
     let sig = Signature::from_bytes(&sig);
     let vk = key.verifying_key();
     group.bench_function("raw Ed25519 verify_strict", |b| {
@@ -125,17 +114,11 @@ async fn open_loop(client: &crow_client::Client, per_second: f64, seconds: f64) 
         let client = client.clone();
         tasks.push(tokio::spawn(async move {
             let t = Instant::now();
-            let r = client
-                .sign_in("bench@acme.io", "correct horse battery")
-                .await;
+            let r = client.sign_in("bench@acme.io", "correct horse battery").await;
             (r.map(|_| ()).map_err(|e| e.status()), t.elapsed())
         }));
     }
-    let mut out = LoadResult {
-        ok: Vec::new(),
-        refused: Vec::new(),
-        other: 0,
-    };
+    let mut out = LoadResult { ok: Vec::new(), refused: Vec::new(), other: 0 };
     for t in tasks {
         match t.await.unwrap() {
             (Ok(()), d) => out.ok.push(d),
@@ -149,10 +132,7 @@ async fn open_loop(client: &crow_client::Client, per_second: f64, seconds: f64) 
 }
 
 fn sign_in_load() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     rt.block_on(async {
         let dir = tempfile::tempdir().unwrap();
         let env = vec![
@@ -188,7 +168,9 @@ fn sign_in_load() {
 
         let half = open_loop(&client, capacity * 0.5, 6.0).await;
         let double = open_loop(&client, capacity * 2.0, 6.0).await;
-        println!("\nsign-in under load (loopback, argon2id m=19 MiB t=2 p=1, {concurrency} hashing slots, queue {queue})");
+        println!(
+            "\nsign-in under load (loopback, argon2id m=19 MiB t=2 p=1, {concurrency} hashing slots, queue {queue})"
+        );
         println!("capacity measured: {capacity:.1} sign-ins/s");
         println!(
             "0.5x ({:.1}/s): accepted {:>4}  p50 {:>7.1} ms  p99 {:>7.1} ms  refused {}  other {}",

@@ -24,9 +24,7 @@ use crow_core::ports::clock::SystemClock;
 use crow_core::ports::store::{InteractionStore, OrganizationStore};
 use crow_core::tenancy::{Caller, Principal, Role};
 use crow_core::{TenantPass, Timestamp};
-use crow_server::backends::sqlite::{
-    SqliteDatabase, SqliteInteractionStore, SqliteOrganizationStore,
-};
+use crow_server::backends::sqlite::{SqliteDatabase, SqliteInteractionStore, SqliteOrganizationStore};
 
 const SCHEMA: &str = include_str!("../migrations/0001_foundation.sql");
 
@@ -56,47 +54,23 @@ struct StorePath {
 
 impl StorePath {
     fn new() -> Self {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let (store, pass) = rt.block_on(async {
-            let db = SqliteDatabase::open(&dir.path().join("store.db"))
-                .await
-                .unwrap();
+            let db = SqliteDatabase::open(&dir.path().join("store.db")).await.unwrap();
             let org = organization();
-            SqliteOrganizationStore::new(db.pool().clone())
-                .create(&org)
-                .await
-                .unwrap();
-            let pass = Caller::from_verified(
-                Principal::User {
-                    user_id: UserId::new(),
-                },
-                Some(org.id),
-                Some(Role::Member),
-            )
-            .tenant()
-            .unwrap();
-            (
-                SqliteInteractionStore::new(db.pool().clone(), Arc::new(SystemClock)),
-                pass,
-            )
+            SqliteOrganizationStore::new(db.pool().clone()).create(&org).await.unwrap();
+            let pass =
+                Caller::from_verified(Principal::User { user_id: UserId::new() }, Some(org.id), Some(Role::Member))
+                    .tenant()
+                    .unwrap();
+            (SqliteInteractionStore::new(db.pool().clone(), Arc::new(SystemClock)), pass)
         });
-        Self {
-            rt,
-            store,
-            pass,
-            _dir: dir,
-        }
+        Self { rt, store, pass, _dir: dir }
     }
 
     fn insert(&self, batch: &[NewInteraction]) {
-        let outcome = self
-            .rt
-            .block_on(self.store.insert_batch(&self.pass, batch))
-            .unwrap();
+        let outcome = self.rt.block_on(self.store.insert_batch(&self.pass, batch)).unwrap();
         assert_eq!(outcome.inserted as usize, batch.len());
     }
 }
@@ -124,11 +98,7 @@ impl RawPath {
             rusqlite::params![org.id.as_bytes().as_slice(), org.auth_id, org.name, org.slug],
         )
         .unwrap();
-        Self {
-            conn,
-            org: org.id,
-            _dir: dir,
-        }
+        Self { conn, org: org.id, _dir: dir }
     }
 
     fn insert(&mut self, batch: &[NewInteraction]) {
@@ -185,11 +155,7 @@ fn criterion_benches(c: &mut Criterion) {
     for batch in [1usize, 1000] {
         group.throughput(Throughput::Elements(batch as u64));
         group.bench_with_input(BenchmarkId::new("store", batch), &batch, |b, &n| {
-            b.iter_batched(
-                || rows(n),
-                |rows| store.insert(&rows),
-                BatchSize::SmallInput,
-            );
+            b.iter_batched(|| rows(n), |rows| store.insert(&rows), BatchSize::SmallInput);
         });
         group.bench_with_input(BenchmarkId::new("raw_sqlite", batch), &batch, |b, &n| {
             b.iter_batched(|| rows(n), |rows| raw.insert(&rows), BatchSize::SmallInput);
@@ -210,10 +176,7 @@ fn rate(batch: usize, total: usize, mut insert: impl FnMut(&[NewInteraction])) -
 
 fn summary() {
     println!("\ninteraction insert summary (rows/s, same run, same machine)");
-    println!(
-        "{:>6}  {:>12}  {:>12}  {:>7}  target",
-        "batch", "store", "raw sqlite", "ratio"
-    );
+    println!("{:>6}  {:>12}  {:>12}  {:>7}  target", "batch", "store", "raw sqlite", "ratio");
     for (batch, total) in [(1usize, 5_000usize), (1000, 100_000)] {
         let store = StorePath::new();
         let mut raw = RawPath::new();
@@ -225,18 +188,11 @@ fn summary() {
         }
         let ratio = s_best / r_best;
         let target = if batch == 1000 {
-            if ratio >= 0.70 {
-                "≥ 70 % of raw: met"
-            } else {
-                "≥ 70 % of raw: MISSED"
-            }
+            if ratio >= 0.70 { "≥ 70 % of raw: met" } else { "≥ 70 % of raw: MISSED" }
         } else {
             "(reported)"
         };
-        println!(
-            "{batch:>6}  {s_best:>12.0}  {r_best:>12.0}  {:>6.1}%  {target}",
-            ratio * 100.0
-        );
+        println!("{batch:>6}  {s_best:>12.0}  {r_best:>12.0}  {:>6.1}%  {target}", ratio * 100.0);
     }
 }
 

@@ -139,32 +139,19 @@ impl AppState {
     /// The stricter per-client limit of sign-in, sign-up and key verification.
     pub fn check_auth_rate(&self, peer: SocketAddr) -> Result<(), ApiError> {
         let now = self.inner.backends.clock.now().as_millis();
-        self.inner
-            .auth_limiter
-            .check(peer.ip(), now)
-            .map_err(|wait| {
-                ApiError::new(
-                    crow_core::ErrorCode::RateLimited,
-                    "too many requests; slow down",
-                )
-                .retry_after(wait)
-            })
+        self.inner.auth_limiter.check(peer.ip(), now).map_err(|wait| {
+            ApiError::new(crow_core::ErrorCode::RateLimited, "too many requests; slow down").retry_after(wait)
+        })
     }
 
     /// Internal auth routes need `X-Service-API-Key` (503 when none is configured).
     pub fn require_service_key(&self, headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
         if !self.inner.service_key.is_configured() {
-            return Err(ApiError::new(
-                crow_core::ErrorCode::ServiceUnavailable,
-                "service API key not configured",
-            ));
+            return Err(ApiError::new(crow_core::ErrorCode::ServiceUnavailable, "service API key not configured"));
         }
         match headers.get("x-service-api-key") {
             Some(v) if self.inner.service_key.matches(v.as_bytes()) => Ok(()),
-            _ => Err(ApiError::new(
-                crow_core::ErrorCode::Unauthorized,
-                "missing or invalid service API key",
-            )),
+            _ => Err(ApiError::new(crow_core::ErrorCode::Unauthorized, "missing or invalid service API key")),
         }
     }
 }
@@ -178,20 +165,12 @@ impl FromRef<AppState> for InternalKey {
 /// The full router: process probes, then every hosted service under `/api/v1/{segment}`, each
 /// behind the internal-key guard, inside the shared middleware stack.
 pub fn router(state: AppState, services: &[ServiceName], max_body_bytes: usize) -> Router {
-    let mut app = Router::new()
-        .route("/health", get(probes::health))
-        .route("/ready", get(probes::ready));
+    let mut app = Router::new().route("/health", get(probes::health)).route("/ready", get(probes::ready));
     for service in services {
         for segment in service.segments() {
-            let routes = service
-                .router(&state)
-                .fallback(not_found)
-                .method_not_allowed_fallback(method_not_allowed);
+            let routes = service.router(&state).fallback(not_found).method_not_allowed_fallback(method_not_allowed);
             let routes = if service.requires_internal_key() {
-                routes.layer(axum::middleware::from_fn_with_state(
-                    state.clone(),
-                    internal_key::require,
-                ))
+                routes.layer(axum::middleware::from_fn_with_state(state.clone(), internal_key::require))
             } else {
                 routes
             };
@@ -203,16 +182,17 @@ pub fn router(state: AppState, services: &[ServiceName], max_body_bytes: usize) 
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(CatchPanicLayer::custom(|_| {
             // The panic message may hold request data; it is logged by the panic hook, not sent.
-            axum::response::IntoResponse::into_response(ApiError::new(crow_core::ErrorCode::InternalError, "internal error"))
+            axum::response::IntoResponse::into_response(ApiError::new(
+                crow_core::ErrorCode::InternalError,
+                "internal error",
+            ))
         }))
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-                let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
-                // The path only: query strings may carry tokens and are not logged.
-                tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
-            }),
-        )
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+            let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            // The path only: query strings may carry tokens and are not logged.
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
+        }))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
 }
@@ -220,32 +200,20 @@ pub fn router(state: AppState, services: &[ServiceName], max_body_bytes: usize) 
 /// The auth service over the embedded store, with its signing keys loaded (or created).
 async fn build_auth(config: &Config, backends: &Backends) -> Result<AuthService, StartError> {
     let store = Arc::clone(&backends.auth);
-    let secret = config
-        .auth_secret
-        .clone()
-        .ok_or(StartError::MissingSecret("auth_secret (CROW_AUTH_SECRET)"))?;
-    let keys = KeyRing::open(Arc::clone(&store), Arc::clone(&backends.clock), &secret)
-        .await
-        .map_err(StartError::Keys)?;
+    let secret = config.auth_secret.clone().ok_or(StartError::MissingSecret("auth_secret (CROW_AUTH_SECRET)"))?;
+    let keys =
+        KeyRing::open(Arc::clone(&store), Arc::clone(&backends.clock), &secret).await.map_err(StartError::Keys)?;
     let hasher = Hasher::new(config.auth.hash_concurrency, config.auth.hash_queue)
         .map_err(|e| StartError::Hasher(e.to_string()))?;
     let settings = Settings {
         public_url: config.auth.public_url.clone(),
         blocked_email_domains: config.auth.blocked_email_domains.clone(),
     };
-    Ok(AuthService::new(
-        store,
-        hasher,
-        Arc::new(keys),
-        Arc::clone(&backends.clock),
-        settings,
-    ))
+    Ok(AuthService::new(store, hasher, Arc::new(keys), Arc::clone(&backends.clock), settings))
 }
 
 /// Rotates the JWT signing key of the deployment's auth store (the `rotate-signing-key` command).
-pub async fn rotate_signing_key(
-    mut config: Config,
-) -> Result<crow_core::id::JwksKeyId, StartError> {
+pub async fn rotate_signing_key(mut config: Config) -> Result<crow_core::id::JwksKeyId, StartError> {
     prepare_data_dir(&config.data_dir)?;
     secrets::ensure_local(&mut config)?;
     let backends = Backends::embedded(&config.data_dir, config.queue).await?;
@@ -258,10 +226,7 @@ pub async fn rotate_signing_key(
 /// Creates the data directory if needed and proves it writable, so a bad path fails at start with
 /// a clear message instead of deep inside SQLite.
 pub fn prepare_data_dir(path: &Path) -> Result<(), StartError> {
-    let err = |source| StartError::DataDir {
-        path: path.to_owned(),
-        source,
-    };
+    let err = |source| StartError::DataDir { path: path.to_owned(), source };
     std::fs::create_dir_all(path).map_err(err)?;
     let probe = path.join(".write-test");
     std::fs::write(&probe, b"ok").map_err(err)?;
@@ -293,17 +258,10 @@ impl Server {
         }
         let backends = Backends::embedded(&config.data_dir, config.queue).await?;
         let auth = Arc::new(build_auth(&config, &backends).await?);
-        let listener =
-            TcpListener::bind(config.listen)
-                .await
-                .map_err(|source| StartError::Bind {
-                    addr: config.listen,
-                    source,
-                })?;
-        let addr = listener.local_addr().map_err(|source| StartError::Bind {
-            addr: config.listen,
-            source,
-        })?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| StartError::Bind { addr: config.listen, source })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.listen, source })?;
 
         let shutdown = CancellationToken::new();
         let state = AppState {
@@ -346,27 +304,14 @@ impl Server {
         // Consumers of the services this process hosts.
         let mut consumers = Consumers::default();
         if config.services.contains(&ServiceName::Organizations) {
-            let sync = Arc::new(crate::services::organizations::SyncConsumer::new(
-                Arc::clone(&backends.organizations),
-            ));
+            let sync = Arc::new(crate::services::organizations::SyncConsumer::new(Arc::clone(&backends.organizations)));
             consumers.spawn(Arc::clone(&backends.queue), sync, shutdown.clone());
         }
         let services: Vec<&str> = config.services.iter().map(|s| s.as_str()).collect();
         tracing::info!(%addr, data_dir = %config.data_dir.display(), ?services, "crow-server listening");
 
-        let task = tokio::spawn(serve(
-            listener,
-            app,
-            shutdown.clone(),
-            config.shutdown_grace,
-            consumers,
-            backends,
-        ));
-        Ok(Self {
-            addr,
-            shutdown,
-            task,
-        })
+        let task = tokio::spawn(serve(listener, app, shutdown.clone(), config.shutdown_grace, consumers, backends));
+        Ok(Self { addr, shutdown, task })
     }
 
     /// The bound address (useful with port 0).
@@ -402,11 +347,8 @@ async fn serve(
     backends: Backends,
 ) {
     let signal = shutdown.clone();
-    let server = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move { signal.cancelled().await });
+    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async move { signal.cancelled().await });
     let drained = async {
         if let Err(e) = server.await {
             tracing::error!(error = %e, "HTTP server failed");

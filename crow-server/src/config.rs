@@ -148,19 +148,13 @@ impl fmt::Debug for Config {
             .field("listen", &self.listen)
             .field("data_dir", &self.data_dir)
             .field("environment", &self.environment)
-            .field(
-                "internal_gateway_key",
-                &self.internal_gateway_key.as_ref().map(|_| "[set]"),
-            )
+            .field("internal_gateway_key", &self.internal_gateway_key.as_ref().map(|_| "[set]"))
             .field("auth_secret", &self.auth_secret.as_ref().map(|_| "[set]"))
             .field("services", &self.services)
             .field("log_format", &self.log_format)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("public_url", &self.auth.public_url)
-            .field(
-                "service_api_key",
-                &self.auth.service_api_key.as_ref().map(|_| "[set]"),
-            )
+            .field("service_api_key", &self.auth.service_api_key.as_ref().map(|_| "[set]"))
             .finish_non_exhaustive()
     }
 }
@@ -174,96 +168,24 @@ struct Key {
 
 /// Every key. README's configuration table documents the same list.
 const KEYS: &[Key] = &[
-    Key {
-        file: "listen",
-        env: "CROW_LISTEN",
-        default: Some("127.0.0.1:8080"),
-    },
-    Key {
-        file: "data_dir",
-        env: "CROW_DATA_DIR",
-        default: Some("./crow-data"),
-    },
-    Key {
-        file: "environment",
-        env: "CROW_ENVIRONMENT",
-        default: Some("local"),
-    },
-    Key {
-        file: "internal_gateway_key",
-        env: "CROW_INTERNAL_GATEWAY_KEY",
-        default: None,
-    },
-    Key {
-        file: "auth_secret",
-        env: "CROW_AUTH_SECRET",
-        default: None,
-    },
-    Key {
-        file: "services",
-        env: "CROW_SERVICES",
-        default: Some("all"),
-    },
-    Key {
-        file: "log_format",
-        env: "CROW_LOG_FORMAT",
-        default: Some("text"),
-    },
-    Key {
-        file: "log",
-        env: "CROW_LOG",
-        default: Some("info"),
-    },
-    Key {
-        file: "max_body_bytes",
-        env: "CROW_MAX_BODY_BYTES",
-        default: Some("1048576"),
-    },
-    Key {
-        file: "shutdown_grace_secs",
-        env: "CROW_SHUTDOWN_GRACE_SECS",
-        default: Some("30"),
-    },
-    Key {
-        file: "queue_max_attempts",
-        env: "CROW_QUEUE_MAX_ATTEMPTS",
-        default: Some("5"),
-    },
-    Key {
-        file: "queue_backoff_ms",
-        env: "CROW_QUEUE_BACKOFF_MS",
-        default: Some("1000"),
-    },
-    Key {
-        file: "queue_max_backoff_ms",
-        env: "CROW_QUEUE_MAX_BACKOFF_MS",
-        default: Some("300000"),
-    },
-    Key {
-        file: "queue_visibility_secs",
-        env: "CROW_QUEUE_VISIBILITY_SECS",
-        default: Some("30"),
-    },
-    Key {
-        file: "public_url",
-        env: "CROW_PUBLIC_URL",
-        default: Some("http://localhost:8080"),
-    },
-    Key {
-        file: "trusted_origins",
-        env: "CROW_TRUSTED_ORIGINS",
-        default: Some(""),
-    },
-    Key {
-        file: "cookie_domain",
-        env: "CROW_COOKIE_DOMAIN",
-        default: None,
-    },
-    Key {
-        file: "cookie_same_site",
-        env: "CROW_COOKIE_SAME_SITE",
-        default: Some("lax"),
-    },
+    Key { file: "listen", env: "CROW_LISTEN", default: Some("127.0.0.1:8080") },
+    Key { file: "data_dir", env: "CROW_DATA_DIR", default: Some("./crow-data") },
+    Key { file: "environment", env: "CROW_ENVIRONMENT", default: Some("local") },
+    Key { file: "internal_gateway_key", env: "CROW_INTERNAL_GATEWAY_KEY", default: None },
+    Key { file: "auth_secret", env: "CROW_AUTH_SECRET", default: None },
+    Key { file: "services", env: "CROW_SERVICES", default: Some("all") },
+    Key { file: "log_format", env: "CROW_LOG_FORMAT", default: Some("text") },
+    Key { file: "log", env: "CROW_LOG", default: Some("info") },
+    Key { file: "max_body_bytes", env: "CROW_MAX_BODY_BYTES", default: Some("1048576") },
+    Key { file: "shutdown_grace_secs", env: "CROW_SHUTDOWN_GRACE_SECS", default: Some("30") },
+    Key { file: "queue_max_attempts", env: "CROW_QUEUE_MAX_ATTEMPTS", default: Some("5") },
+    Key { file: "queue_backoff_ms", env: "CROW_QUEUE_BACKOFF_MS", default: Some("1000") },
+    Key { file: "queue_max_backoff_ms", env: "CROW_QUEUE_MAX_BACKOFF_MS", default: Some("300000") },
+    Key { file: "queue_visibility_secs", env: "CROW_QUEUE_VISIBILITY_SECS", default: Some("30") },
+    Key { file: "public_url", env: "CROW_PUBLIC_URL", default: Some("http://localhost:8080") },
+    Key { file: "trusted_origins", env: "CROW_TRUSTED_ORIGINS", default: Some("") },
+    Key { file: "cookie_domain", env: "CROW_COOKIE_DOMAIN", default: None },
+    Key { file: "cookie_same_site", env: "CROW_COOKIE_SAME_SITE", default: Some("lax") },
     Key {
         file: "blocked_email_domains",
         env: "CROW_BLOCKED_EMAIL_DOMAINS",
@@ -271,31 +193,11 @@ const KEYS: &[Key] = &[
             "gmail.com,yahoo.com,outlook.com,hotmail.com,x.com,live.com,msn.com,icloud.com,me.com,aol.com,yandex.com,mail.com",
         ),
     },
-    Key {
-        file: "service_api_key",
-        env: "CROW_SERVICE_API_KEY",
-        default: None,
-    },
-    Key {
-        file: "password_hash_concurrency",
-        env: "CROW_PASSWORD_HASH_CONCURRENCY",
-        default: Some("0"),
-    },
-    Key {
-        file: "password_hash_queue",
-        env: "CROW_PASSWORD_HASH_QUEUE",
-        default: Some("64"),
-    },
-    Key {
-        file: "auth_rate_per_minute",
-        env: "CROW_AUTH_RATE_PER_MINUTE",
-        default: Some("60"),
-    },
-    Key {
-        file: "auth_rate_burst",
-        env: "CROW_AUTH_RATE_BURST",
-        default: Some("20"),
-    },
+    Key { file: "service_api_key", env: "CROW_SERVICE_API_KEY", default: None },
+    Key { file: "password_hash_concurrency", env: "CROW_PASSWORD_HASH_CONCURRENCY", default: Some("0") },
+    Key { file: "password_hash_queue", env: "CROW_PASSWORD_HASH_QUEUE", default: Some("64") },
+    Key { file: "auth_rate_per_minute", env: "CROW_AUTH_RATE_PER_MINUTE", default: Some("60") },
+    Key { file: "auth_rate_burst", env: "CROW_AUTH_RATE_BURST", default: Some("20") },
 ];
 
 /// The raw layers, before parsing. Secret keys' parsers never put the value in an error.
@@ -307,16 +209,11 @@ pub struct Layers {
 impl Layers {
     /// Defaults, then the file (if any), then `env` (the process environment in `main`, a map in
     /// tests).
-    pub fn load(
-        file: Option<&Path>,
-        env: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<Self, ConfigError> {
+    pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
         let mut layers = Self::default();
         for key in KEYS {
             if let Some(default) = key.default {
-                layers
-                    .values
-                    .insert(key.file, (default.to_owned(), Source::Default));
+                layers.values.insert(key.file, (default.to_owned(), Source::Default));
             }
         }
         if let Some(path) = file {
@@ -333,31 +230,21 @@ impl Layers {
 
     fn apply_file(&mut self, path: &Path) -> Result<(), ConfigError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
-            file: file.clone(),
-            reason: e.to_string(),
-        })?;
-        let table: toml::Table = toml::from_str(&text).map_err(|e| ConfigError::File {
-            file: file.clone(),
-            reason: e.to_string(),
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::File { file: file.clone(), reason: e.to_string() })?;
+        let table: toml::Table =
+            toml::from_str(&text).map_err(|e| ConfigError::File { file: file.clone(), reason: e.to_string() })?;
         for (name, value) in table {
-            let key =
-                KEYS.iter()
-                    .find(|k| k.file == name)
-                    .ok_or_else(|| ConfigError::UnknownKey {
-                        key: name.clone(),
-                        file: file.clone(),
-                    })?;
+            let key = KEYS
+                .iter()
+                .find(|k| k.file == name)
+                .ok_or_else(|| ConfigError::UnknownKey { key: name.clone(), file: file.clone() })?;
             let text = match value {
                 toml::Value::String(s) => s,
                 toml::Value::Integer(i) => i.to_string(),
                 toml::Value::Boolean(b) => b.to_string(),
                 toml::Value::Array(items) => {
-                    let parts: Option<Vec<String>> = items
-                        .into_iter()
-                        .map(|v| v.as_str().map(str::to_owned))
-                        .collect();
+                    let parts: Option<Vec<String>> = items.into_iter().map(|v| v.as_str().map(str::to_owned)).collect();
                     parts
                         .ok_or_else(|| ConfigError::Invalid {
                             key: format!("{name} ({file})"),
@@ -372,8 +259,7 @@ impl Layers {
                     });
                 }
             };
-            self.values
-                .insert(key.file, (text, Source::File(path.to_owned())));
+            self.values.insert(key.file, (text, Source::File(path.to_owned())));
         }
         Ok(())
     }
@@ -381,15 +267,10 @@ impl Layers {
     /// Parses and validates every key.
     pub fn resolve(&self) -> Result<Config, ConfigError> {
         let listen = self.parse("listen", |v| {
-            v.parse::<SocketAddr>()
-                .map_err(|_| "expected a socket address such as 127.0.0.1:8080".to_owned())
+            v.parse::<SocketAddr>().map_err(|_| "expected a socket address such as 127.0.0.1:8080".to_owned())
         })?;
         let data_dir = self.parse("data_dir", |v| {
-            if v.trim().is_empty() {
-                Err("must not be empty".to_owned())
-            } else {
-                Ok(PathBuf::from(v))
-            }
+            if v.trim().is_empty() { Err("must not be empty".to_owned()) } else { Ok(PathBuf::from(v)) }
         })?;
         let environment = self.parse("environment", |v| match v {
             "local" => Ok(Environment::Local),
@@ -408,35 +289,21 @@ impl Layers {
         })?;
         let log_filter = self.parse("log", |v| Ok(v.to_owned()))?;
         let max_body_bytes = self.parse("max_body_bytes", |v| parse_range(v, 1024, 1 << 30))?;
-        let shutdown_grace =
-            Duration::from_secs(self.parse("shutdown_grace_secs", |v| parse_range(v, 0, 3600))?);
+        let shutdown_grace = Duration::from_secs(self.parse("shutdown_grace_secs", |v| parse_range(v, 0, 3600))?);
         let queue = RetryPolicy {
             max_attempts: self.parse("queue_max_attempts", |v| parse_range(v, 1, 1000))?,
-            base_backoff: Duration::from_millis(
-                self.parse("queue_backoff_ms", |v| parse_range(v, 1, 3_600_000))?,
-            ),
-            max_backoff: Duration::from_millis(
-                self.parse("queue_max_backoff_ms", |v| parse_range(v, 1, 86_400_000))?,
-            ),
+            base_backoff: Duration::from_millis(self.parse("queue_backoff_ms", |v| parse_range(v, 1, 3_600_000))?),
+            max_backoff: Duration::from_millis(self.parse("queue_max_backoff_ms", |v| parse_range(v, 1, 86_400_000))?),
             visibility_timeout: Duration::from_secs(
                 self.parse("queue_visibility_secs", |v| parse_range(v, 1, 43_200))?,
             ),
         };
         if queue.max_backoff < queue.base_backoff {
-            return Err(self.invalid(
-                "queue_max_backoff_ms",
-                "must not be below queue_backoff_ms".into(),
-            ));
+            return Err(self.invalid("queue_max_backoff_ms", "must not be below queue_backoff_ms".into()));
         }
         let auth = self.auth_config()?;
-        if environment == Environment::Prod
-            && (internal_gateway_key.is_none() || auth_secret.is_none())
-        {
-            let missing = if internal_gateway_key.is_none() {
-                "internal_gateway_key"
-            } else {
-                "auth_secret"
-            };
+        if environment == Environment::Prod && (internal_gateway_key.is_none() || auth_secret.is_none()) {
+            let missing = if internal_gateway_key.is_none() { "internal_gateway_key" } else { "auth_secret" };
             return Err(self.invalid(missing, "must be set when environment is prod".into()));
         }
         Ok(Config {
@@ -457,35 +324,22 @@ impl Layers {
 
     fn auth_config(&self) -> Result<AuthConfig, ConfigError> {
         let public_url = self.parse("public_url", |v| {
-            let uri: axum::http::Uri = v
-                .parse()
-                .map_err(|_| "expected an absolute http(s) URL".to_owned())?;
+            let uri: axum::http::Uri = v.parse().map_err(|_| "expected an absolute http(s) URL".to_owned())?;
             match (uri.scheme_str(), uri.host()) {
                 (Some("http" | "https"), Some(_)) if uri.path() == "/" || uri.path().is_empty() => {
                     Ok(v.trim_end_matches('/').to_owned())
                 }
-                _ => Err(
-                    "expected an absolute http(s) URL without a path, e.g. https://api.example.com"
-                        .to_owned(),
-                ),
+                _ => Err("expected an absolute http(s) URL without a path, e.g. https://api.example.com".to_owned()),
             }
         })?;
-        let list = |v: &str| {
-            v.split(',')
-                .map(str::trim)
-                .filter(|p| !p.is_empty())
-                .map(str::to_owned)
-                .collect::<Vec<_>>()
-        };
+        let list =
+            |v: &str| v.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned).collect::<Vec<_>>();
         let trusted_origins = self.parse("trusted_origins", |v| {
             let origins = list(v);
-            match origins
-                .iter()
-                .find(|o| crate::http::origins::Pattern::parse(o).is_none())
-            {
-                Some(bad) => Err(format!(
-                    "`{bad}` is not an origin (scheme://host[:port]) or https://*.domain pattern"
-                )),
+            match origins.iter().find(|o| crate::http::origins::Pattern::parse(o).is_none()) {
+                Some(bad) => {
+                    Err(format!("`{bad}` is not an origin (scheme://host[:port]) or https://*.domain pattern"))
+                }
                 None => Ok(origins),
             }
         })?;
@@ -496,14 +350,12 @@ impl Layers {
             "none" => Ok(SameSite::None),
             _ => Err("expected lax, strict or none".to_owned()),
         })?;
-        let local_http = public_url.starts_with("http://localhost")
-            || public_url.starts_with("http://127.0.0.1");
+        let local_http = public_url.starts_with("http://localhost") || public_url.starts_with("http://127.0.0.1");
         let cookie_secure = !local_http;
         if cookie_same_site == SameSite::None && !cookie_secure {
             return Err(self.invalid(
                 "cookie_same_site",
-                "none requires an https public_url (browsers drop SameSite=None without Secure)"
-                    .into(),
+                "none requires an https public_url (browsers drop SameSite=None without Secure)".into(),
             ));
         }
         Ok(AuthConfig {
@@ -512,32 +364,21 @@ impl Layers {
             cookie_domain,
             cookie_same_site,
             cookie_secure,
-            blocked_email_domains: self.parse("blocked_email_domains", |v| {
-                Ok(list(v).into_iter().map(|d| d.to_lowercase()).collect())
-            })?,
+            blocked_email_domains: self
+                .parse("blocked_email_domains", |v| Ok(list(v).into_iter().map(|d| d.to_lowercase()).collect()))?,
             service_api_key: self.optional("service_api_key", parse_secret)?,
-            hash_concurrency: match self
-                .parse("password_hash_concurrency", |v| parse_range(v, 0, 256))?
-            {
+            hash_concurrency: match self.parse("password_hash_concurrency", |v| parse_range(v, 0, 256))? {
                 0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
                 n => n,
             },
             hash_queue: self.parse("password_hash_queue", |v| parse_range(v, 0, 100_000))?,
-            rate_per_minute: self
-                .parse("auth_rate_per_minute", |v| parse_range(v, 1, 10_000_000))?,
+            rate_per_minute: self.parse("auth_rate_per_minute", |v| parse_range(v, 1, 10_000_000))?,
             rate_burst: self.parse("auth_rate_burst", |v| parse_range(v, 1, 1_000_000))?,
         })
     }
 
-    fn parse<T>(
-        &self,
-        name: &'static str,
-        f: impl FnOnce(&str) -> Result<T, String>,
-    ) -> Result<T, ConfigError> {
-        let (value, _) = self
-            .values
-            .get(name)
-            .ok_or_else(|| self.invalid(name, "is required".into()))?;
+    fn parse<T>(&self, name: &'static str, f: impl FnOnce(&str) -> Result<T, String>) -> Result<T, ConfigError> {
+        let (value, _) = self.values.get(name).ok_or_else(|| self.invalid(name, "is required".into()))?;
         f(value.trim()).map_err(|reason| self.invalid(name, reason))
     }
 
@@ -549,9 +390,7 @@ impl Layers {
         match self.values.get(name) {
             None => Ok(None),
             Some((value, _)) if value.is_empty() => Ok(None),
-            Some((value, _)) => f(value)
-                .map(Some)
-                .map_err(|reason| self.invalid(name, reason)),
+            Some((value, _)) => f(value).map(Some).map_err(|reason| self.invalid(name, reason)),
         }
     }
 
@@ -569,9 +408,7 @@ impl Layers {
 }
 
 fn parse_range<T: TryFrom<u64>>(v: &str, min: u64, max: u64) -> Result<T, String> {
-    let n: u64 = v
-        .parse()
-        .map_err(|_| format!("expected a whole number from {min} to {max}"))?;
+    let n: u64 = v.parse().map_err(|_| format!("expected a whole number from {min} to {max}"))?;
     if !(min..=max).contains(&n) {
         return Err(format!("{n} is outside {min}..={max}"));
     }
@@ -581,9 +418,7 @@ fn parse_range<T: TryFrom<u64>>(v: &str, min: u64, max: u64) -> Result<T, String
 fn parse_secret(v: &str) -> Result<SecretString, String> {
     // Length only: the reason must never contain the value.
     if v.len() < 32 {
-        return Err(
-            "must be at least 32 characters (generate one with `openssl rand -hex 32`)".to_owned(),
-        );
+        return Err("must be at least 32 characters (generate one with `openssl rand -hex 32`)".to_owned());
     }
     Ok(SecretString::from(v.to_owned()))
 }
@@ -613,10 +448,7 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
     }
 
     #[test]
@@ -633,11 +465,9 @@ mod tests {
     fn env_overrides_file_overrides_defaults() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("crow.toml");
-        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\nservices = [\"auth\", \"users\"]\nmax_body_bytes = 2048\n").unwrap();
-        let c = Layers::load(Some(&file), env(&[("CROW_LISTEN", "0.0.0.0:7000")]))
-            .unwrap()
-            .resolve()
+        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\nservices = [\"auth\", \"users\"]\nmax_body_bytes = 2048\n")
             .unwrap();
+        let c = Layers::load(Some(&file), env(&[("CROW_LISTEN", "0.0.0.0:7000")])).unwrap().resolve().unwrap();
         assert_eq!(c.listen, "0.0.0.0:7000".parse().unwrap());
         assert_eq!(c.services, vec![ServiceName::Auth, ServiceName::Users]);
         assert_eq!(c.max_body_bytes, 2048);
@@ -645,44 +475,26 @@ mod tests {
 
     #[test]
     fn errors_name_the_key_and_source() {
-        let err = Layers::load(None, env(&[("CROW_LISTEN", "not-an-address")]))
-            .unwrap()
-            .resolve()
-            .unwrap_err();
-        assert!(
-            err.to_string().contains("CROW_LISTEN (environment)"),
-            "{err}"
-        );
+        let err = Layers::load(None, env(&[("CROW_LISTEN", "not-an-address")])).unwrap().resolve().unwrap_err();
+        assert!(err.to_string().contains("CROW_LISTEN (environment)"), "{err}");
 
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("crow.toml");
         std::fs::write(&file, "queue_max_attempts = 0\n").unwrap();
-        let err = Layers::load(Some(&file), env(&[]))
-            .unwrap()
-            .resolve()
-            .unwrap_err();
+        let err = Layers::load(Some(&file), env(&[])).unwrap().resolve().unwrap_err();
         assert!(err.to_string().contains("queue_max_attempts ("), "{err}");
 
         std::fs::write(&file, "lisen = \"x\"\n").unwrap();
         let err = Layers::load(Some(&file), env(&[])).unwrap_err();
-        assert!(
-            matches!(err, ConfigError::UnknownKey { ref key, .. } if key == "lisen"),
-            "{err}"
-        );
+        assert!(matches!(err, ConfigError::UnknownKey { ref key, .. } if key == "lisen"), "{err}");
 
-        let err = Layers::load(None, env(&[("CROW_SERVICES", "auth,nope")]))
-            .unwrap()
-            .resolve()
-            .unwrap_err();
+        let err = Layers::load(None, env(&[("CROW_SERVICES", "auth,nope")])).unwrap().resolve().unwrap_err();
         assert!(err.to_string().contains("unknown service `nope`"), "{err}");
     }
 
     #[test]
     fn short_secrets_are_refused_without_echoing_them() {
-        let err = Layers::load(None, env(&[("CROW_AUTH_SECRET", "hunter2")]))
-            .unwrap()
-            .resolve()
-            .unwrap_err();
+        let err = Layers::load(None, env(&[("CROW_AUTH_SECRET", "hunter2")])).unwrap().resolve().unwrap_err();
         let text = err.to_string();
         assert!(text.contains("CROW_AUTH_SECRET"), "{text}");
         assert!(!text.contains("hunter2"), "{text}");
@@ -690,24 +502,14 @@ mod tests {
 
     #[test]
     fn prod_requires_explicit_secrets() {
-        let err = Layers::load(None, env(&[("CROW_ENVIRONMENT", "prod")]))
-            .unwrap()
-            .resolve()
-            .unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("must be set when environment is prod"),
-            "{err}"
-        );
+        let err = Layers::load(None, env(&[("CROW_ENVIRONMENT", "prod")])).unwrap().resolve().unwrap_err();
+        assert!(err.to_string().contains("must be set when environment is prod"), "{err}");
     }
 
     #[test]
     fn debug_output_hides_secrets() {
         let secret = "s".repeat(40);
-        let c = Layers::load(None, env(&[("CROW_INTERNAL_GATEWAY_KEY", &secret)]))
-            .unwrap()
-            .resolve()
-            .unwrap();
+        let c = Layers::load(None, env(&[("CROW_INTERNAL_GATEWAY_KEY", &secret)])).unwrap().resolve().unwrap();
         assert!(!format!("{c:?}").contains(&secret));
     }
 }

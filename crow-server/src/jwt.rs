@@ -46,11 +46,7 @@ pub struct Claims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// The active organization.
-    #[serde(
-        default,
-        rename = "organizationId",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, rename = "organizationId", skip_serializing_if = "Option::is_none")]
     pub organization_id: Option<String>,
     /// The caller's role in it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -109,10 +105,7 @@ impl Jwk {
     }
 
     fn verifying_key(&self) -> Option<VerifyingKey> {
-        if self.kty != "OKP"
-            || self.crv != "Ed25519"
-            || self.alg.as_deref().is_some_and(|a| a != "EdDSA")
-        {
+        if self.kty != "OKP" || self.crv != "Ed25519" || self.alg.as_deref().is_some_and(|a| a != "EdDSA") {
             return None;
         }
         let bytes: [u8; 32] = URL_SAFE_NO_PAD.decode(&self.x).ok()?.try_into().ok()?;
@@ -138,22 +131,11 @@ struct Header {
 
 /// Signs `claims` with `key`, naming it `kid`.
 pub fn sign(key: &SigningKey, kid: &str, claims: &Claims) -> Result<String, serde_json::Error> {
-    let header = serde_json::to_vec(&Header {
-        alg: "EdDSA".into(),
-        kid: Some(kid.into()),
-        typ: Some("JWT".into()),
-    })?;
+    let header = serde_json::to_vec(&Header { alg: "EdDSA".into(), kid: Some(kid.into()), typ: Some("JWT".into()) })?;
     let payload = serde_json::to_vec(claims)?;
-    let signing_input = format!(
-        "{}.{}",
-        URL_SAFE_NO_PAD.encode(header),
-        URL_SAFE_NO_PAD.encode(payload)
-    );
+    let signing_input = format!("{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(payload));
     let signature = key.sign(signing_input.as_bytes());
-    Ok(format!(
-        "{signing_input}.{}",
-        URL_SAFE_NO_PAD.encode(signature.to_bytes())
-    ))
+    Ok(format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes())))
 }
 
 /// Why a token was refused. Callers answer 401 whatever the reason; the reason is for logs.
@@ -217,19 +199,12 @@ impl std::fmt::Debug for Verifier {
 
 impl Verifier {
     /// A verifier accepting tokens from `issuer` for `audience`, with keys from `source`.
-    pub fn new(
-        source: Arc<dyn JwksSource>,
-        issuer: impl Into<String>,
-        audience: impl Into<String>,
-    ) -> Self {
+    pub fn new(source: Arc<dyn JwksSource>, issuer: impl Into<String>, audience: impl Into<String>) -> Self {
         Self {
             source,
             issuer: issuer.into(),
             audience: audience.into(),
-            cache: RwLock::new(Cached {
-                keys: HashMap::new(),
-                fetched: None,
-            }),
+            cache: RwLock::new(Cached { keys: HashMap::new(), fetched: None }),
             last_refetch: Mutex::new(None),
         }
     }
@@ -239,16 +214,9 @@ impl Verifier {
             tracing::warn!(error = %e, "cannot fetch JWKS");
             JwtError::KeysUnavailable
         })?;
-        let keys = jwks
-            .keys
-            .iter()
-            .filter_map(|k| k.verifying_key().map(|v| (k.kid.clone(), v)))
-            .collect();
+        let keys = jwks.keys.iter().filter_map(|k| k.verifying_key().map(|v| (k.kid.clone(), v))).collect();
         if let Ok(mut cache) = self.cache.write() {
-            *cache = Cached {
-                keys,
-                fetched: Some(Instant::now()),
-            };
+            *cache = Cached { keys, fetched: Some(Instant::now()) };
         }
         Ok(())
     }
@@ -257,10 +225,7 @@ impl Verifier {
     /// across an await, and it keeps the hot path to a few nanoseconds.
     fn cached(&self, kid: &str) -> (Option<VerifyingKey>, bool) {
         match self.cache.read() {
-            Ok(cache) => (
-                cache.keys.get(kid).copied(),
-                cache.fetched.is_some_and(|t| t.elapsed() < JWKS_TTL),
-            ),
+            Ok(cache) => (cache.keys.get(kid).copied(), cache.fetched.is_some_and(|t| t.elapsed() < JWKS_TTL)),
             Err(_) => (None, false),
         }
     }
@@ -287,32 +252,22 @@ impl Verifier {
     /// Verifies `token` at time `now`.
     pub async fn verify(&self, token: &str, now: Timestamp) -> Result<Claims, JwtError> {
         let mut parts = token.split('.');
-        let (Some(h), Some(p), Some(s), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
+        let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
             return Err(JwtError::Malformed);
         };
-        let header: Header =
-            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(h).map_err(|_| JwtError::Malformed)?)
-                .map_err(|_| JwtError::Malformed)?;
+        let header: Header = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(h).map_err(|_| JwtError::Malformed)?)
+            .map_err(|_| JwtError::Malformed)?;
         if header.alg != "EdDSA" {
             return Err(JwtError::Algorithm);
         }
         let kid = header.kid.ok_or(JwtError::UnknownKey)?;
-        let signature: [u8; 64] = URL_SAFE_NO_PAD
-            .decode(s)
-            .map_err(|_| JwtError::Malformed)?
-            .try_into()
-            .map_err(|_| JwtError::Signature)?;
+        let signature: [u8; 64] =
+            URL_SAFE_NO_PAD.decode(s).map_err(|_| JwtError::Malformed)?.try_into().map_err(|_| JwtError::Signature)?;
         let key = self.key(&kid).await?;
-        key.verify_strict(
-            format!("{h}.{p}").as_bytes(),
-            &Signature::from_bytes(&signature),
-        )
-        .map_err(|_| JwtError::Signature)?;
-        let claims: Claims =
-            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(p).map_err(|_| JwtError::Malformed)?)
-                .map_err(|_| JwtError::Malformed)?;
+        key.verify_strict(format!("{h}.{p}").as_bytes(), &Signature::from_bytes(&signature))
+            .map_err(|_| JwtError::Signature)?;
+        let claims: Claims = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(p).map_err(|_| JwtError::Malformed)?)
+            .map_err(|_| JwtError::Malformed)?;
         let now_s = now.as_millis().div_euclid(1000);
         if claims.exp <= now_s {
             return Err(JwtError::Expired);
@@ -346,17 +301,9 @@ mod tests {
 
     fn setup() -> (SigningKey, Arc<Fixed>, Verifier) {
         let key = SigningKey::from_bytes(&[7u8; 32]);
-        let source = Arc::new(Fixed(
-            Jwks {
-                keys: vec![Jwk::ed25519("k1", &key.verifying_key())],
-            },
-            AtomicUsize::new(0),
-        ));
-        let verifier = Verifier::new(
-            source.clone(),
-            "https://api.crow.test",
-            "https://api.crow.test",
-        );
+        let source =
+            Arc::new(Fixed(Jwks { keys: vec![Jwk::ed25519("k1", &key.verifying_key())] }, AtomicUsize::new(0)));
+        let verifier = Verifier::new(source.clone(), "https://api.crow.test", "https://api.crow.test");
         (key, source, verifier)
     }
 
@@ -382,10 +329,7 @@ mod tests {
     async fn accepts_a_good_token() {
         let (key, _, v) = setup();
         let token = sign(&key, "k1", &claims()).unwrap();
-        assert_eq!(
-            v.verify(&token, Timestamp::from_millis(NOW)).await.unwrap(),
-            claims()
-        );
+        assert_eq!(v.verify(&token, Timestamp::from_millis(NOW)).await.unwrap(), claims());
     }
 
     #[tokio::test]
@@ -395,85 +339,38 @@ mod tests {
         let good = sign(&key, "k1", &claims()).unwrap();
         let payload = good.split('.').nth(1).unwrap();
 
-        let none = format!(
-            "{}.{payload}.",
-            b64(&serde_json::json!({"alg": "none", "kid": "k1"}))
-        );
+        let none = format!("{}.{payload}.", b64(&serde_json::json!({"alg": "none", "kid": "k1"})));
         assert_eq!(v.verify(&none, now).await, Err(JwtError::Algorithm));
 
         // HS256 "signed" with the public key as the HMAC secret: refused on alg alone.
-        let hs = format!(
-            "{}.{payload}.c2ln",
-            b64(&serde_json::json!({"alg": "HS256", "kid": "k1"}))
-        );
+        let hs = format!("{}.{payload}.c2ln", b64(&serde_json::json!({"alg": "HS256", "kid": "k1"})));
         assert_eq!(v.verify(&hs, now).await, Err(JwtError::Algorithm));
 
         let mut tampered_claims = claims();
         tampered_claims.organization_id = Some("org-2".into());
         let parts: Vec<&str> = good.split('.').collect();
-        let tampered = format!(
-            "{}.{}.{}",
-            parts[0],
-            b64(&serde_json::to_value(&tampered_claims).unwrap()),
-            parts[2]
-        );
+        let tampered = format!("{}.{}.{}", parts[0], b64(&serde_json::to_value(&tampered_claims).unwrap()), parts[2]);
         assert_eq!(v.verify(&tampered, now).await, Err(JwtError::Signature));
 
         let other_key = SigningKey::from_bytes(&[9u8; 32]);
-        assert_eq!(
-            v.verify(&sign(&other_key, "k1", &claims()).unwrap(), now)
-                .await,
-            Err(JwtError::Signature)
-        );
-        assert_eq!(
-            v.verify(&sign(&key, "unknown", &claims()).unwrap(), now)
-                .await,
-            Err(JwtError::UnknownKey)
-        );
+        assert_eq!(v.verify(&sign(&other_key, "k1", &claims()).unwrap(), now).await, Err(JwtError::Signature));
+        assert_eq!(v.verify(&sign(&key, "unknown", &claims()).unwrap(), now).await, Err(JwtError::UnknownKey));
 
-        let expired = Claims {
-            exp: NOW / 1000 - 1,
-            ..claims()
-        };
-        assert_eq!(
-            v.verify(&sign(&key, "k1", &expired).unwrap(), now).await,
-            Err(JwtError::Expired)
-        );
-        let early = Claims {
-            nbf: NOW / 1000 + 60,
-            ..claims()
-        };
-        assert_eq!(
-            v.verify(&sign(&key, "k1", &early).unwrap(), now).await,
-            Err(JwtError::NotYetValid)
-        );
-        let wrong_aud = Claims {
-            aud: Audience::One("https://evil.test".into()),
-            ..claims()
-        };
-        assert_eq!(
-            v.verify(&sign(&key, "k1", &wrong_aud).unwrap(), now).await,
-            Err(JwtError::Claims)
-        );
-        let wrong_iss = Claims {
-            iss: "https://evil.test".into(),
-            ..claims()
-        };
-        assert_eq!(
-            v.verify(&sign(&key, "k1", &wrong_iss).unwrap(), now).await,
-            Err(JwtError::Claims)
-        );
+        let expired = Claims { exp: NOW / 1000 - 1, ..claims() };
+        assert_eq!(v.verify(&sign(&key, "k1", &expired).unwrap(), now).await, Err(JwtError::Expired));
+        let early = Claims { nbf: NOW / 1000 + 60, ..claims() };
+        assert_eq!(v.verify(&sign(&key, "k1", &early).unwrap(), now).await, Err(JwtError::NotYetValid));
+        let wrong_aud = Claims { aud: Audience::One("https://evil.test".into()), ..claims() };
+        assert_eq!(v.verify(&sign(&key, "k1", &wrong_aud).unwrap(), now).await, Err(JwtError::Claims));
+        let wrong_iss = Claims { iss: "https://evil.test".into(), ..claims() };
+        assert_eq!(v.verify(&sign(&key, "k1", &wrong_iss).unwrap(), now).await, Err(JwtError::Claims));
 
         // A `jwk` header offering the attacker's own key is ignored.
         let evil = SigningKey::from_bytes(&[3u8; 32]);
-        let header = b64(
-            &serde_json::json!({"alg": "EdDSA", "kid": "k1", "jwk": Jwk::ed25519("k1", &evil.verifying_key())}),
-        );
+        let header =
+            b64(&serde_json::json!({"alg": "EdDSA", "kid": "k1", "jwk": Jwk::ed25519("k1", &evil.verifying_key())}));
         let input = format!("{header}.{payload}");
-        let forged = format!(
-            "{input}.{}",
-            URL_SAFE_NO_PAD.encode(evil.sign(input.as_bytes()).to_bytes())
-        );
+        let forged = format!("{input}.{}", URL_SAFE_NO_PAD.encode(evil.sign(input.as_bytes()).to_bytes()));
         assert_eq!(v.verify(&forged, now).await, Err(JwtError::Signature));
 
         assert_eq!(v.verify("a.b", now).await, Err(JwtError::Malformed));
@@ -483,16 +380,10 @@ mod tests {
     async fn unknown_kids_refetch_at_most_once_per_window() {
         let (key, source, v) = setup();
         let now = Timestamp::from_millis(NOW);
-        v.verify(&sign(&key, "k1", &claims()).unwrap(), now)
-            .await
-            .unwrap();
+        v.verify(&sign(&key, "k1", &claims()).unwrap(), now).await.unwrap();
         for _ in 0..20 {
             let _ = v.verify(&sign(&key, "nope", &claims()).unwrap(), now).await;
         }
-        assert_eq!(
-            source.1.load(Ordering::SeqCst),
-            2,
-            "one initial fetch, one refetch for unknown kids"
-        );
+        assert_eq!(source.1.load(Ordering::SeqCst), 2, "one initial fetch, one refetch for unknown kids");
     }
 }

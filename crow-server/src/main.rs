@@ -13,8 +13,7 @@ use crow_server::Server;
 use crow_server::config::{Layers, LogFormat};
 use tracing_subscriber::EnvFilter;
 
-const USAGE: &str =
-    "usage: crow-server [--config FILE] [--services a,b|all] [--listen ADDR] [--data-dir DIR]
+const USAGE: &str = "usage: crow-server [--config FILE] [--services a,b|all] [--listen ADDR] [--data-dir DIR]
 Runs the CROW services (all by default) with embedded storage under ./crow-data.
 Every flag has a CROW_* environment variable; see README.md for the full list.";
 
@@ -81,8 +80,7 @@ async fn main() -> ExitCode {
     };
     // Flags are applied after the environment, so they win.
     let env = std::env::vars().chain(args.flags);
-    let config = match Layers::load(args.config.as_deref(), env).and_then(|layers| layers.resolve())
-    {
+    let config = match Layers::load(args.config.as_deref(), env).and_then(|layers| layers.resolve()) {
         Ok(config) => config,
         Err(e) => {
             eprintln!("crow-server: configuration error: {e}");
@@ -93,16 +91,11 @@ async fn main() -> ExitCode {
     if args.rotate_signing_key {
         return match crow_server::app::rotate_signing_key(config).await {
             Ok(kid) => {
-                println!(
-                    "new signing key {kid}; the previous key stays published until its tokens expire"
-                );
+                println!("new signing key {kid}; the previous key stays published until its tokens expire");
                 ExitCode::SUCCESS
             }
             Err(e) => {
-                eprintln!(
-                    "crow-server: cannot rotate the signing key: {}",
-                    crow_server::http::error::chain(&e)
-                );
+                eprintln!("crow-server: cannot rotate the signing key: {}", crow_server::http::error::chain(&e));
                 ExitCode::from(1)
             }
         };
@@ -112,10 +105,7 @@ async fn main() -> ExitCode {
         Ok(server) => server,
         Err(e) => {
             tracing::error!(error = %crow_server::http::error::chain(&e), "cannot start");
-            eprintln!(
-                "crow-server: cannot start: {}",
-                crow_server::http::error::chain(&e)
-            );
+            eprintln!("crow-server: cannot start: {}", crow_server::http::error::chain(&e));
             return ExitCode::from(1);
         }
     };
@@ -131,9 +121,7 @@ async fn main() -> ExitCode {
 
 fn init_logging(format: LogFormat, filter: &str) {
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match format {
         LogFormat::Json => builder.json().flatten_event(true).init(),
         LogFormat::Text => builder.init(),

@@ -39,12 +39,7 @@ pub struct Consumers {
 
 impl Consumers {
     /// Starts consuming `handler.topic()` until `shutdown` is cancelled.
-    pub fn spawn(
-        &mut self,
-        queue: Arc<dyn Queue>,
-        handler: Arc<dyn Handler>,
-        shutdown: CancellationToken,
-    ) {
+    pub fn spawn(&mut self, queue: Arc<dyn Queue>, handler: Arc<dyn Handler>, shutdown: CancellationToken) {
         self.tasks.spawn(run(queue, handler, shutdown));
     }
 
@@ -82,12 +77,9 @@ async fn run(queue: Arc<dyn Queue>, handler: Arc<dyn Handler>, shutdown: Cancell
             };
             match settled {
                 Ok(None) => {}
-                Ok(Some(outcome)) => tracing::warn!(
-                    topic,
-                    attempt = delivery.attempt,
-                    ?outcome,
-                    "message handling failed"
-                ),
+                Ok(Some(outcome)) => {
+                    tracing::warn!(topic, attempt = delivery.attempt, ?outcome, "message handling failed")
+                }
                 Err(e) => {
                     tracing::warn!(topic, error = %crate::http::error::chain(&e), "could not settle message; it will be redelivered")
                 }

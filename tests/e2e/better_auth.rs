@@ -31,13 +31,7 @@ async fn official_client_works_unchanged() {
     .expect("node runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "Better Auth client test failed:\n{stdout}\n{stderr}"
-    );
-    assert!(
-        stdout.contains("# pass 1") && stdout.contains("# fail 0"),
-        "{stdout}"
-    );
+    assert!(output.status.success(), "Better Auth client test failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("# pass 1") && stdout.contains("# fail 0"), "{stdout}");
     app.server.stop().await;
 }

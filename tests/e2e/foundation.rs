@@ -21,15 +21,11 @@ async fn starts_on_port_zero_and_is_ready() {
 async fn every_service_requires_the_internal_key() {
     let app = start(&[]).await;
     let anonymous = app.client();
-    let wrong = app
-        .client()
-        .with_internal_key("not-the-key-not-the-key-not-the-key");
+    let wrong = app.client().with_internal_key("not-the-key-not-the-key-not-the-key");
     let right = app.client().with_internal_key(KEY);
     // Auth is reached directly (it is how callers get credentials); every other service
     // sits behind the key.
-    let guarded = crow_server::services::ServiceName::ALL
-        .iter()
-        .filter(|s| s.requires_internal_key());
+    let guarded = crow_server::services::ServiceName::ALL.iter().filter(|s| s.requires_internal_key());
     for segment in guarded.flat_map(|s| s.segments()) {
         for client in [&anonymous, &wrong] {
             let err = client.service_health(segment).await.unwrap_err();
@@ -49,18 +45,10 @@ async fn unconfigured_internal_key_answers_503() {
     let app = start(&[
         ("CROW_ENVIRONMENT", "dev"),
         ("CROW_INTERNAL_GATEWAY_KEY", ""),
-        (
-            "CROW_AUTH_SECRET",
-            "an-auth-secret-of-at-least-32-characters",
-        ),
+        ("CROW_AUTH_SECRET", "an-auth-secret-of-at-least-32-characters"),
     ])
     .await;
-    let err = app
-        .client()
-        .with_internal_key(KEY)
-        .service_health("users")
-        .await
-        .unwrap_err();
+    let err = app.client().with_internal_key(KEY).service_health("users").await.unwrap_err();
     assert_eq!(err.status(), Some(503));
     assert_eq!(err.code(), Some(ErrorCode::ServiceUnavailable));
     // The process probes stay public.
@@ -72,14 +60,8 @@ async fn unconfigured_internal_key_answers_503() {
 async fn a_service_subset_serves_only_its_routes() {
     let app = start(&[("CROW_SERVICES", "auth,interactions")]).await;
     let client = app.client().with_internal_key(KEY);
-    assert_eq!(
-        client.service_health("better-auth").await.unwrap().service,
-        "auth"
-    );
-    assert_eq!(
-        client.service_health("interactions").await.unwrap().service,
-        "interactions"
-    );
+    assert_eq!(client.service_health("better-auth").await.unwrap().service, "auth");
+    assert_eq!(client.service_health("interactions").await.unwrap().service, "interactions");
     let err = client.service_health("patterns").await.unwrap_err();
     assert_eq!(err.code(), Some(ErrorCode::NotFound));
     app.server.stop().await;
@@ -88,12 +70,7 @@ async fn a_service_subset_serves_only_its_routes() {
 #[tokio::test]
 async fn unknown_routes_get_the_json_error_body() {
     let app = start(&[]).await;
-    let err = app
-        .client()
-        .with_internal_key(KEY)
-        .service_health("no-such-service")
-        .await
-        .unwrap_err();
+    let err = app.client().with_internal_key(KEY).service_health("no-such-service").await.unwrap_err();
     match err {
         Error::Api { status, body } => {
             assert_eq!(status, 404);
@@ -123,9 +100,7 @@ async fn local_secrets_are_generated_once_and_reused() {
             ("CROW_DATA_DIR".to_owned(), dir.path().display().to_string()),
         ]
     };
-    let first = Server::start(Layers::load(None, env()).unwrap().resolve().unwrap())
-        .await
-        .unwrap();
+    let first = Server::start(Layers::load(None, env()).unwrap().resolve().unwrap()).await.unwrap();
     first.stop().await;
     let secrets = std::fs::read_to_string(dir.path().join("secrets.toml")).unwrap();
     let key = secrets
@@ -138,23 +113,13 @@ async fn local_secrets_are_generated_once_and_reused() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.path().join("secrets.toml"))
-            .unwrap()
-            .permissions()
-            .mode();
+        let mode = std::fs::metadata(dir.path().join("secrets.toml")).unwrap().permissions().mode();
         assert_eq!(mode & 0o077, 0, "secrets file is private");
     }
     // A second start reuses the stored key: the same key opens the services.
-    let second = Server::start(Layers::load(None, env()).unwrap().resolve().unwrap())
-        .await
-        .unwrap();
-    let client = Client::new(&format!("http://{}", second.local_addr()))
-        .unwrap()
-        .with_internal_key(key);
+    let second = Server::start(Layers::load(None, env()).unwrap().resolve().unwrap()).await.unwrap();
+    let client = Client::new(&format!("http://{}", second.local_addr())).unwrap().with_internal_key(key);
     assert_eq!(client.service_health("users").await.unwrap().status, "ok");
-    assert_eq!(
-        std::fs::read_to_string(dir.path().join("secrets.toml")).unwrap(),
-        secrets
-    );
+    assert_eq!(std::fs::read_to_string(dir.path().join("secrets.toml")).unwrap(), secrets);
     second.stop().await;
 }

@@ -36,11 +36,7 @@ pub async fn start(extra: &[(&str, &str)]) -> Running {
         ("CROW_AUTH_RATE_PER_MINUTE".to_owned(), "100000".to_owned()),
         ("CROW_AUTH_RATE_BURST".to_owned(), "100000".to_owned()),
     ];
-    env.extend(
-        extra
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-    );
+    env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
     let config = Layers::load(None, env).unwrap().resolve().unwrap();
     let server = Server::start(config).await.unwrap();
     Running { server, _dir: dir }

@@ -15,15 +15,14 @@ pub use account::{Account, JwksKey, Session, User};
 pub use catalogue::{CrawlerJob, CrawlerJobStatus, Product};
 pub use chat::{ChatMessage, ChatRole, Conversation};
 pub use interaction::{
-    Analysis, Channel, Intent, Interaction, InteractionKind, InteractionQuery, NewInteraction,
-    Page, ProductRef, Sentiment,
+    Analysis, Channel, Intent, Interaction, InteractionKind, InteractionQuery, NewInteraction, Page, ProductRef,
+    Sentiment,
 };
 pub use operations::{
-    Notification, NotificationChannel, NotificationStatus, Subscription, SubscriptionStatus,
-    UsageEvent,
+    Notification, NotificationChannel, NotificationStatus, Subscription, SubscriptionStatus, UsageEvent,
 };
 pub use organization::{
-    ApiKey, ApiKeyKind, AuthOrganization, Invitation, InvitationStatus, Member, Onboarding,
-    OnboardingStatus, Organization,
+    ApiKey, ApiKeyKind, AuthOrganization, Invitation, InvitationStatus, Member, Onboarding, OnboardingStatus,
+    Organization,
 };
 pub use pattern::{Evidence, PatternKind, PatternResult, Period};

@@ -12,9 +12,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 
 use super::store::StoreResult;
-use crate::domain::{
-    Account, ApiKey, AuthOrganization, Invitation, Member, Onboarding, Session, User,
-};
+use crate::domain::{Account, ApiKey, AuthOrganization, Invitation, Member, Onboarding, Session, User};
 use crate::id::{ApiKeyId, InvitationId, JwksKeyId, MemberId, OrganizationId, SessionId, UserId};
 use crate::time::Timestamp;
 
@@ -58,12 +56,7 @@ pub enum KeyUse {
 pub trait AuthStore: Send + Sync {
     // --- users and credentials ---
     /// Creates a user with a credential account. `Conflict` when the email exists.
-    async fn create_user(
-        &self,
-        user: &User,
-        account: &Account,
-        password_hash: &str,
-    ) -> StoreResult<()>;
+    async fn create_user(&self, user: &User, account: &Account, password_hash: &str) -> StoreResult<()>;
     /// The user with this (normalised) email and its credential password hash, if any.
     async fn find_credentials(&self, email: &str) -> StoreResult<Option<(User, Option<String>)>>;
     /// One user.
@@ -85,12 +78,7 @@ pub trait AuthStore: Send + Sync {
     /// The live or expired session for a token hash, with its user.
     async fn find_session(&self, token_hash: &TokenHash) -> StoreResult<Option<(Session, User)>>;
     /// Slides the expiry.
-    async fn extend_session(
-        &self,
-        id: SessionId,
-        expires_at: Timestamp,
-        now: Timestamp,
-    ) -> StoreResult<()>;
+    async fn extend_session(&self, id: SessionId, expires_at: Timestamp, now: Timestamp) -> StoreResult<()>;
     /// Sets (or clears) the session's active organization.
     async fn set_active_organization(
         &self,
@@ -119,19 +107,11 @@ pub trait AuthStore: Send + Sync {
     /// Organizations the user is a member of.
     async fn list_organizations(&self, user: UserId) -> StoreResult<Vec<AuthOrganization>>;
     /// The user's membership in an organization.
-    async fn find_member(
-        &self,
-        organization: OrganizationId,
-        user: UserId,
-    ) -> StoreResult<Option<Member>>;
+    async fn find_member(&self, organization: OrganizationId, user: UserId) -> StoreResult<Option<Member>>;
     /// Every member of an organization, with their user.
     async fn list_members(&self, organization: OrganizationId) -> StoreResult<Vec<(Member, User)>>;
     /// Removes a member; `NotFound` when it is not in that organization.
-    async fn remove_member(
-        &self,
-        organization: OrganizationId,
-        member: MemberId,
-    ) -> StoreResult<Member>;
+    async fn remove_member(&self, organization: OrganizationId, member: MemberId) -> StoreResult<Member>;
     /// Stores an invitation.
     async fn create_invitation(&self, invitation: &Invitation) -> StoreResult<()>;
     /// One invitation.
@@ -141,11 +121,7 @@ pub trait AuthStore: Send + Sync {
     /// Pending invitations addressed to an email.
     async fn list_invitations_for(&self, email: &str) -> StoreResult<Vec<Invitation>>;
     /// Cancels a pending invitation of the organization; `NotFound` otherwise.
-    async fn cancel_invitation(
-        &self,
-        organization: OrganizationId,
-        id: InvitationId,
-    ) -> StoreResult<()>;
+    async fn cancel_invitation(&self, organization: OrganizationId, id: InvitationId) -> StoreResult<()>;
     /// Marks a pending invitation accepted and adds the member, atomically; `Conflict` when it was
     /// no longer pending or the user is already a member.
     async fn accept_invitation(&self, id: InvitationId, member: &Member) -> StoreResult<()>;

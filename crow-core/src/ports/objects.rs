@@ -31,8 +31,7 @@ impl ObjectKey {
             !s.is_empty()
                 && s != "."
                 && s != ".."
-                && s.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+                && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
         };
         if key.len() > MAX_KEY_LEN || !key.split('/').all(segment_ok) {
             return Err(ObjectError::InvalidKey(format!("{key:.64}")));
@@ -81,22 +80,13 @@ pub enum ObjectError {
 #[async_trait]
 pub trait ObjectStore: Send + Sync {
     /// Writes (or replaces) an object atomically.
-    async fn put(
-        &self,
-        pass: &TenantPass,
-        key: &ObjectKey,
-        body: Bytes,
-    ) -> Result<ObjectMeta, ObjectError>;
+    async fn put(&self, pass: &TenantPass, key: &ObjectKey, body: Bytes) -> Result<ObjectMeta, ObjectError>;
     /// Reads an object.
     async fn get(&self, pass: &TenantPass, key: &ObjectKey) -> Result<Bytes, ObjectError>;
     /// Deletes an object; deleting a missing object succeeds.
     async fn delete(&self, pass: &TenantPass, key: &ObjectKey) -> Result<(), ObjectError>;
     /// Lists objects whose key starts with `prefix` (segment-wise), sorted by key.
-    async fn list(
-        &self,
-        pass: &TenantPass,
-        prefix: Option<&ObjectKey>,
-    ) -> Result<Vec<ObjectMeta>, ObjectError>;
+    async fn list(&self, pass: &TenantPass, prefix: Option<&ObjectKey>) -> Result<Vec<ObjectMeta>, ObjectError>;
 }
 
 #[cfg(test)]
@@ -109,17 +99,7 @@ mod tests {
             assert!(ObjectKey::new(ok).is_ok(), "{ok}");
         }
         let long = "a".repeat(MAX_KEY_LEN + 1);
-        for bad in [
-            "",
-            "/abs",
-            "a//b",
-            "../up",
-            "a/./b",
-            "sp ace",
-            "a\\b",
-            "ü",
-            long.as_str(),
-        ] {
+        for bad in ["", "/abs", "a//b", "../up", "a/./b", "sp ace", "a\\b", "ü", long.as_str()] {
             assert!(ObjectKey::new(bad).is_err(), "{bad}");
         }
     }

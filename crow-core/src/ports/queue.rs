@@ -66,9 +66,7 @@ impl RetryPolicy {
     /// `base * 2^(attempt-1)`, capped at `max_backoff`.
     pub fn backoff(&self, attempt: u32) -> Duration {
         let exp = attempt.saturating_sub(1).min(31);
-        self.base_backoff
-            .saturating_mul(1u32 << exp)
-            .min(self.max_backoff)
+        self.base_backoff.saturating_mul(1u32 << exp).min(self.max_backoff)
     }
 }
 
@@ -146,12 +144,7 @@ pub trait Queue: Send + Sync {
     async fn publish(&self, topic: &str, payloads: &[Bytes]) -> Result<(), QueueError>;
 
     /// Leases up to `max` ready messages, waiting up to `wait` for the first to arrive.
-    async fn receive(
-        &self,
-        topic: &str,
-        max: usize,
-        wait: Duration,
-    ) -> Result<Vec<Delivery>, QueueError>;
+    async fn receive(&self, topic: &str, max: usize, wait: Duration) -> Result<Vec<Delivery>, QueueError>;
 
     /// Done with a delivery: remove it.
     async fn ack(&self, delivery: &Delivery) -> Result<(), QueueError>;

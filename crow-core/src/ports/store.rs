@@ -49,21 +49,13 @@ pub struct InsertOutcome {
 pub trait InteractionStore: Send + Sync {
     /// Stores a batch in one transaction. Idempotent on `id`: a redelivered interaction is
     /// counted as a duplicate and not stored twice.
-    async fn insert_batch(
-        &self,
-        pass: &TenantPass,
-        items: &[NewInteraction],
-    ) -> StoreResult<InsertOutcome>;
+    async fn insert_batch(&self, pass: &TenantPass, items: &[NewInteraction]) -> StoreResult<InsertOutcome>;
 
     /// One interaction of the pass's organization.
     async fn get(&self, pass: &TenantPass, id: InteractionId) -> StoreResult<Interaction>;
 
     /// Newest first, filtered, with cursor pagination.
-    async fn list(
-        &self,
-        pass: &TenantPass,
-        query: &InteractionQuery,
-    ) -> StoreResult<Page<Interaction>>;
+    async fn list(&self, pass: &TenantPass, query: &InteractionQuery) -> StoreResult<Page<Interaction>>;
 }
 
 /// Organizations: the tenants themselves.
@@ -81,11 +73,7 @@ pub trait OrganizationStore: Send + Sync {
     async fn resolve_auth_id(&self, auth_id: &str) -> StoreResult<OrganizationId>;
 
     /// Replaces the editable fields of the pass's organization.
-    async fn update(
-        &self,
-        pass: &TenantPass,
-        organization: &Organization,
-    ) -> StoreResult<Organization>;
+    async fn update(&self, pass: &TenantPass, organization: &Organization) -> StoreResult<Organization>;
 
     /// Deletes the pass's organization and, by cascade, every record of the tenant.
     async fn delete(&self, pass: &TenantPass) -> StoreResult<()>;

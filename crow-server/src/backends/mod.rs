@@ -65,40 +65,25 @@ pub struct Backends {
 
 impl std::fmt::Debug for Backends {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Backends")
-            .field("database", &self.database)
-            .finish_non_exhaustive()
+        f.debug_struct("Backends").field("database", &self.database).finish_non_exhaustive()
     }
 }
 
 impl Backends {
     /// The embedded backends under `data_dir` (which must exist and be writable).
-    pub async fn embedded(
-        data_dir: &Path,
-        queue_policy: RetryPolicy,
-    ) -> Result<Self, BackendError> {
+    pub async fn embedded(data_dir: &Path, queue_policy: RetryPolicy) -> Result<Self, BackendError> {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let database = SqliteDatabase::open(&data_dir.join("crow.db")).await?;
         let pool = database.pool().clone();
         Ok(Self {
-            interactions: Arc::new(sqlite::SqliteInteractionStore::new(
-                pool.clone(),
-                Arc::clone(&clock),
-            )),
+            interactions: Arc::new(sqlite::SqliteInteractionStore::new(pool.clone(), Arc::clone(&clock))),
             organizations: Arc::new(sqlite::SqliteOrganizationStore::new(pool.clone())),
             auth: Arc::new(sqlite::SqliteAuthStore::new(pool.clone())),
             extractor: Arc::new(ai::offline::OfflineExtractor),
             embedder: Arc::new(ai::offline::HashingEmbedder::new(384)),
-            queue: Arc::new(sqlite::SqliteQueue::new(
-                pool,
-                Arc::clone(&clock),
-                queue_policy,
-            )),
+            queue: Arc::new(sqlite::SqliteQueue::new(pool, Arc::clone(&clock), queue_policy)),
             cache: Arc::new(memory::MemoryCache::new(CACHE_ENTRIES)),
-            objects: Arc::new(
-                objects::Objects::local(&data_dir.join("objects"))
-                    .map_err(BackendError::Objects)?,
-            ),
+            objects: Arc::new(objects::Objects::local(&data_dir.join("objects")).map_err(BackendError::Objects)?),
             database,
             clock,
         })

@@ -25,9 +25,7 @@ impl Objects {
     pub fn local(root: &std::path::Path) -> Result<Self, ObjectError> {
         std::fs::create_dir_all(root).map_err(|e| ObjectError::Backend(Box::new(e)))?;
         let fs = object_store::local::LocalFileSystem::new_with_prefix(root).map_err(backend)?;
-        Ok(Self {
-            inner: Arc::new(fs),
-        })
+        Ok(Self { inner: Arc::new(fs) })
     }
 
     fn tenant_root(pass: &TenantPass) -> Path {
@@ -47,13 +45,7 @@ fn backend(e: object_store::Error) -> ObjectError {
 }
 
 fn meta(root: &Path, m: &object_store::ObjectMeta) -> Result<ObjectMeta, ObjectError> {
-    let rel: Vec<_> = m
-        .location
-        .prefix_match(root)
-        .into_iter()
-        .flatten()
-        .map(|p| p.as_ref().to_owned())
-        .collect();
+    let rel: Vec<_> = m.location.prefix_match(root).into_iter().flatten().map(|p| p.as_ref().to_owned()).collect();
     Ok(ObjectMeta {
         key: ObjectKey::new(rel.join("/"))?,
         size: m.size,
@@ -63,27 +55,15 @@ fn meta(root: &Path, m: &object_store::ObjectMeta) -> Result<ObjectMeta, ObjectE
 
 #[async_trait]
 impl ObjectStore for Objects {
-    async fn put(
-        &self,
-        pass: &TenantPass,
-        key: &ObjectKey,
-        body: Bytes,
-    ) -> Result<ObjectMeta, ObjectError> {
+    async fn put(&self, pass: &TenantPass, key: &ObjectKey, body: Bytes) -> Result<ObjectMeta, ObjectError> {
         let path = Self::path(pass, key);
-        self.inner
-            .put(&path, PutPayload::from_bytes(body))
-            .await
-            .map_err(backend)?;
+        self.inner.put(&path, PutPayload::from_bytes(body)).await.map_err(backend)?;
         let head = self.inner.head(&path).await.map_err(backend)?;
         meta(&Self::tenant_root(pass), &head)
     }
 
     async fn get(&self, pass: &TenantPass, key: &ObjectKey) -> Result<Bytes, ObjectError> {
-        let got = self
-            .inner
-            .get(&Self::path(pass, key))
-            .await
-            .map_err(backend)?;
+        let got = self.inner.get(&Self::path(pass, key)).await.map_err(backend)?;
         got.bytes().await.map_err(backend)
     }
 
@@ -94,23 +74,12 @@ impl ObjectStore for Objects {
         }
     }
 
-    async fn list(
-        &self,
-        pass: &TenantPass,
-        prefix: Option<&ObjectKey>,
-    ) -> Result<Vec<ObjectMeta>, ObjectError> {
+    async fn list(&self, pass: &TenantPass, prefix: Option<&ObjectKey>) -> Result<Vec<ObjectMeta>, ObjectError> {
         let root = Self::tenant_root(pass);
         let under = prefix.map_or_else(|| root.clone(), |p| Self::path(pass, p));
-        let found: Vec<object_store::ObjectMeta> = self
-            .inner
-            .list(Some(&under))
-            .try_collect()
-            .await
-            .map_err(backend)?;
-        let mut out = found
-            .iter()
-            .map(|m| meta(&root, m))
-            .collect::<Result<Vec<_>, _>>()?;
+        let found: Vec<object_store::ObjectMeta> =
+            self.inner.list(Some(&under)).try_collect().await.map_err(backend)?;
+        let mut out = found.iter().map(|m| meta(&root, m)).collect::<Result<Vec<_>, _>>()?;
         out.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(out)
     }

@@ -27,64 +27,34 @@ fn header_str<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         // Every client-sent copy of the tenant header would have been stripped by the gateway;
         // more than one copy here means something bypassed it.
         if parts.headers.get_all("x-organization-id").iter().count() > 1 {
-            return Err(ApiError::new(
-                ErrorCode::BadRequest,
-                "more than one X-Organization-Id",
-            ));
+            return Err(ApiError::new(ErrorCode::BadRequest, "more than one X-Organization-Id"));
         }
         let header_org = header_str(parts, "x-organization-id")
-            .map(|v| {
-                v.parse::<OrganizationId>()
-                    .map_err(|_| unauthorized("malformed X-Organization-Id"))
-            })
+            .map(|v| v.parse::<OrganizationId>().map_err(|_| unauthorized("malformed X-Organization-Id")))
             .transpose()?;
         let bearer = header_str(parts, header::AUTHORIZATION.as_str())
             .and_then(|v| v.strip_prefix("Bearer "))
             .filter(|t| !t.starts_with("crow_"));
         let Some(token) = bearer else {
-            let name = header_str(parts, "x-service-name")
-                .unwrap_or("internal")
-                .chars()
-                .take(64)
-                .collect();
-            return Ok(Caller::from_verified(
-                Principal::Service { name },
-                header_org,
-                None,
-            ));
+            let name = header_str(parts, "x-service-name").unwrap_or("internal").chars().take(64).collect();
+            return Ok(Caller::from_verified(Principal::Service { name }, header_org, None));
         };
-        let claims = state
-            .verifier()
-            .verify(token, state.backends().clock.now())
-            .await
-            .map_err(|e| {
-                tracing::debug!(reason = %e, "bearer token refused");
-                unauthorized("invalid or expired token")
-            })?;
-        let user_id = claims
-            .sub
-            .parse()
-            .map_err(|_| unauthorized("token subject is not a user"))?;
+        let claims = state.verifier().verify(token, state.backends().clock.now()).await.map_err(|e| {
+            tracing::debug!(reason = %e, "bearer token refused");
+            unauthorized("invalid or expired token")
+        })?;
+        let user_id = claims.sub.parse().map_err(|_| unauthorized("token subject is not a user"))?;
         let org = claims
             .organization_id
             .as_deref()
-            .map(|o| {
-                o.parse::<OrganizationId>()
-                    .map_err(|_| unauthorized("malformed organization claim"))
-            })
+            .map(|o| o.parse::<OrganizationId>().map_err(|_| unauthorized("malformed organization claim")))
             .transpose()?;
         if header_org.is_some() && header_org != org {
-            return Err(ApiError::new(
-                ErrorCode::Forbidden,
-                "X-Organization-Id does not match the credential",
-            ));
+            return Err(ApiError::new(ErrorCode::Forbidden, "X-Organization-Id does not match the credential"));
         }
         let role = match claims.role.as_deref() {
             Some("owner") => Some(Role::Owner),
@@ -92,10 +62,6 @@ impl FromRequestParts<AppState> for Caller {
             Some("member") => Some(Role::Member),
             _ => None,
         };
-        Ok(Caller::from_verified(
-            Principal::User { user_id },
-            org,
-            role,
-        ))
+        Ok(Caller::from_verified(Principal::User { user_id }, org, role))
     }
 }

@@ -23,11 +23,7 @@ pub struct ApiError {
 impl ApiError {
     /// An error with a code and a message safe to show the caller.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-            retry_after: None,
-        }
+        Self { code, message: message.into(), retry_after: None }
     }
 
     /// Adds a `Retry-After` header (429, 503).
@@ -62,8 +58,7 @@ pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.code.http_status())
-            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = StatusCode::from_u16(self.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (status, Json(ErrorBody::new(self.code, self.message))).into_response();
         if let Some(after) = self.retry_after {
             let secs = after.as_secs_f64().ceil().max(1.0).to_string();
@@ -95,17 +90,14 @@ impl From<StoreError> for ApiError {
 impl From<JsonRejection> for ApiError {
     fn from(e: JsonRejection) -> Self {
         match e {
-            JsonRejection::MissingJsonContentType(_) => Self::new(
-                ErrorCode::UnsupportedMediaType,
-                "expected Content-Type: application/json",
-            ),
+            JsonRejection::MissingJsonContentType(_) => {
+                Self::new(ErrorCode::UnsupportedMediaType, "expected Content-Type: application/json")
+            }
             JsonRejection::BytesRejection(b) if b.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                 Self::new(ErrorCode::PayloadTooLarge, "request body is too large")
             }
             // Well-formed JSON of the wrong shape: the values break the route's rules.
-            JsonRejection::JsonDataError(e) => {
-                Self::new(ErrorCode::ValidationFailed, e.body_text())
-            }
+            JsonRejection::JsonDataError(e) => Self::new(ErrorCode::ValidationFailed, e.body_text()),
             other => Self::new(ErrorCode::InvalidJson, other.body_text()),
         }
     }
@@ -118,10 +110,7 @@ pub async fn not_found() -> ApiError {
 
 /// Fallback for a known path with the wrong method.
 pub async fn method_not_allowed() -> ApiError {
-    ApiError::new(
-        ErrorCode::MethodNotAllowed,
-        "method not allowed on this route",
-    )
+    ApiError::new(ErrorCode::MethodNotAllowed, "method not allowed on this route")
 }
 
 #[cfg(test)]
@@ -130,14 +119,11 @@ mod tests {
 
     #[tokio::test]
     async fn renders_code_status_and_retry_after() {
-        let response = ApiError::new(ErrorCode::RateLimited, "slow down")
-            .retry_after(Duration::from_millis(1500))
-            .into_response();
+        let response =
+            ApiError::new(ErrorCode::RateLimited, "slow down").retry_after(Duration::from_millis(1500)).into_response();
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(response.headers()[header::RETRY_AFTER], "2");
-        let body = axum::body::to_bytes(response.into_body(), 1024)
-            .await
-            .unwrap();
+        let body = axum::body::to_bytes(response.into_body(), 1024).await.unwrap();
         let body: ErrorBody = serde_json::from_slice(&body).unwrap();
         assert_eq!(body, ErrorBody::new(ErrorCode::RateLimited, "slow down"));
     }

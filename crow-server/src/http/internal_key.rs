@@ -23,11 +23,7 @@ pub struct InternalKey(Option<[u8; 32]>);
 
 impl std::fmt::Debug for InternalKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_some() {
-            "InternalKey([set])"
-        } else {
-            "InternalKey([unset])"
-        })
+        f.write_str(if self.0.is_some() { "InternalKey([set])" } else { "InternalKey([unset])" })
     }
 }
 
@@ -65,11 +61,7 @@ pub async fn require(State(key): State<InternalKey>, request: Request, next: Nex
     }
     match request.headers().get(HEADER) {
         Some(value) if key.matches(value.as_bytes()) => next.run(request).await,
-        _ => ApiError::new(
-            ErrorCode::InvalidInternalKey,
-            "missing or invalid internal key",
-        )
-        .into_response(),
+        _ => ApiError::new(ErrorCode::InvalidInternalKey, "missing or invalid internal key").into_response(),
     }
 }
 

@@ -22,20 +22,14 @@ impl Pattern {
     pub fn parse(text: &str) -> Option<Self> {
         let text = text.trim().trim_end_matches('/').to_ascii_lowercase();
         let (scheme, rest) = text.split_once("://")?;
-        if !matches!(scheme, "http" | "https")
-            || rest.is_empty()
-            || rest.contains(['/', '?', '#', '@'])
-        {
+        if !matches!(scheme, "http" | "https") || rest.is_empty() || rest.contains(['/', '?', '#', '@']) {
             return None;
         }
         if let Some(suffix) = rest.strip_prefix("*.") {
             if suffix.is_empty() || suffix.contains('*') || !suffix.contains('.') {
                 return None;
             }
-            return Some(Pattern::Subdomains {
-                scheme: format!("{scheme}://"),
-                suffix: format!(".{suffix}"),
-            });
+            return Some(Pattern::Subdomains { scheme: format!("{scheme}://"), suffix: format!(".{suffix}") });
         }
         (!rest.contains('*')).then(|| Pattern::Exact(text.clone()))
     }
@@ -49,9 +43,7 @@ impl Pattern {
                 // One or more labels before the suffix, made only of host characters.
                 .is_some_and(|sub| {
                     !sub.is_empty()
-                        && sub
-                            .bytes()
-                            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+                        && sub.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
                         && !sub.starts_with('.')
                         && !sub.ends_with('.')
                 }),
@@ -69,10 +61,7 @@ pub struct TrustedOrigins {
 impl TrustedOrigins {
     /// From configuration entries (already validated) plus, when `local`, localhost on any port.
     pub fn new(entries: &[String], local: bool) -> Self {
-        Self {
-            patterns: entries.iter().filter_map(|e| Pattern::parse(e)).collect(),
-            localhost_any_port: local,
-        }
+        Self { patterns: entries.iter().filter_map(|e| Pattern::parse(e)).collect(), localhost_any_port: local }
     }
 
     /// Whether `origin` (an `Origin` header value) is trusted.
@@ -92,9 +81,7 @@ fn is_localhost(origin: &str) -> bool {
     ["http://localhost", "http://127.0.0.1"].iter().any(|base| {
         origin.strip_prefix(base).is_some_and(|rest| {
             rest.is_empty()
-                || rest
-                    .strip_prefix(':')
-                    .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+                || rest.strip_prefix(':').is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
         })
     })
 }
@@ -105,19 +92,8 @@ mod tests {
 
     #[test]
     fn exact_and_wildcard_subdomains() {
-        let t = TrustedOrigins::new(
-            &[
-                "https://app.example.com".into(),
-                "https://*.crow.dev".into(),
-            ],
-            false,
-        );
-        for ok in [
-            "https://app.example.com",
-            "https://APP.example.com",
-            "https://a.crow.dev",
-            "https://x.y.crow.dev",
-        ] {
+        let t = TrustedOrigins::new(&["https://app.example.com".into(), "https://*.crow.dev".into()], false);
+        for ok in ["https://app.example.com", "https://APP.example.com", "https://a.crow.dev", "https://x.y.crow.dev"] {
             assert!(t.is_trusted(ok), "{ok}");
         }
         for bad in [
@@ -148,14 +124,8 @@ mod tests {
 
     #[test]
     fn patterns_are_validated() {
-        for bad in [
-            "example.com",
-            "ftp://x.com",
-            "https://*",
-            "https://*.com",
-            "https://a.com/path",
-            "https://*.*.com",
-        ] {
+        for bad in ["example.com", "ftp://x.com", "https://*", "https://*.com", "https://a.com/path", "https://*.*.com"]
+        {
             assert!(Pattern::parse(bad).is_none(), "{bad}");
         }
     }

@@ -14,11 +14,7 @@ use crate::app::AppState;
 use crate::services::ServiceName;
 
 fn health_of(service: &str) -> Json<Health> {
-    Json(Health {
-        status: "ok".into(),
-        service: service.into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-    })
+    Json(Health { status: "ok".into(), service: service.into(), version: env!("CARGO_PKG_VERSION").into() })
 }
 
 /// `GET /health` of the process.
@@ -35,26 +31,11 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Ready>) {
         error: state.is_shutting_down().then(|| "shutting down".into()),
     });
     let ok = checks.iter().all(|c| c.ok);
-    let status = if ok {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    (
-        status,
-        Json(Ready {
-            status: if ok { "ready" } else { "not_ready" }.into(),
-            checks,
-        }),
-    )
+    let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, Json(Ready { status: if ok { "ready" } else { "not_ready" }.into(), checks }))
 }
 
 /// `/health` and `/ready` of one service, mounted under its `/api/v1/{segment}`.
 pub fn service_routes(service: ServiceName) -> Router<AppState> {
-    Router::new()
-        .route(
-            "/health",
-            get(move || async move { health_of(service.as_str()) }),
-        )
-        .route("/ready", get(ready))
+    Router::new().route("/health", get(move || async move { health_of(service.as_str()) })).route("/ready", get(ready))
 }

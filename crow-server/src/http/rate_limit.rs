@@ -46,8 +46,7 @@ pub struct RateLimiter {
 impl RateLimiter {
     /// `rate` per `period`, with bursts of `burst`; at most `max_keys` clients tracked.
     pub fn new(rate: u32, period: Duration, burst: u32, max_keys: usize) -> Self {
-        let interval_ms =
-            (i64::try_from(period.as_millis()).unwrap_or(i64::MAX) / i64::from(rate.max(1))).max(1);
+        let interval_ms = (i64::try_from(period.as_millis()).unwrap_or(i64::MAX) / i64::from(rate.max(1))).max(1);
         Self {
             tats: Mutex::new(HashMap::new()),
             interval_ms,
@@ -67,9 +66,7 @@ impl RateLimiter {
             if tats.len() >= self.max_keys {
                 // Still full of active clients: refuse newcomers rather than grow.
                 if !tats.contains_key(&ClientKey::from(ip)) {
-                    return Err(Duration::from_millis(
-                        u64::try_from(self.interval_ms).unwrap_or(1000),
-                    ));
+                    return Err(Duration::from_millis(u64::try_from(self.interval_ms).unwrap_or(1000)));
                 }
             }
         }
@@ -106,10 +103,7 @@ mod tests {
         let wait = l.check(a, 0).unwrap_err();
         assert_eq!(wait, Duration::from_millis(1000));
         assert!(l.check(a, 1000).is_ok(), "one more after the interval");
-        assert!(
-            l.check(ip("10.0.0.2"), 0).is_ok(),
-            "other clients are independent"
-        );
+        assert!(l.check(ip("10.0.0.2"), 0).is_ok(), "other clients are independent");
     }
 
     #[test]

@@ -27,32 +27,16 @@ struct Fixture {
 
 async fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let db = SqliteDatabase::open(&dir.path().join("crow.db"))
-        .await
-        .unwrap();
+    let db = SqliteDatabase::open(&dir.path().join("crow.db")).await.unwrap();
     let store: Arc<dyn AuthStore> = Arc::new(SqliteAuthStore::new(db.pool().clone()));
     let clock = Arc::new(ManualClock::new(Timestamp::from_millis(1_800_000_000_000)));
     let secret = SecretString::from("s".repeat(40));
-    let keys = KeyRing::open(Arc::clone(&store), clock.clone(), &secret)
-        .await
-        .unwrap();
-    let settings = Settings {
-        public_url: "http://localhost:8080".into(),
-        blocked_email_domains: vec!["gmail.com".into()],
-    };
-    let auth = AuthService::new(
-        Arc::clone(&store),
-        Hasher::new(2, 8).unwrap(),
-        Arc::new(keys),
-        clock.clone(),
-        settings,
-    );
-    Fixture {
-        auth,
-        clock,
-        store,
-        _dir: dir,
-    }
+    let keys = KeyRing::open(Arc::clone(&store), clock.clone(), &secret).await.unwrap();
+    let settings =
+        Settings { public_url: "http://localhost:8080".into(), blocked_email_domains: vec!["gmail.com".into()] };
+    let auth =
+        AuthService::new(Arc::clone(&store), Hasher::new(2, 8).unwrap(), Arc::new(keys), clock.clone(), settings);
+    Fixture { auth, clock, store, _dir: dir }
 }
 
 fn refused(e: AuthError) -> ErrorCode {
@@ -65,11 +49,7 @@ fn refused(e: AuthError) -> ErrorCode {
 #[tokio::test]
 async fn sessions_slide_while_used_and_expire_when_not() {
     let f = fixture().await;
-    let s = f
-        .auth
-        .sign_up("Ada", "ada@acme.io", PASSWORD.into(), None, None, None)
-        .await
-        .unwrap();
+    let s = f.auth.sign_up("Ada", "ada@acme.io", PASSWORD.into(), None, None, None).await.unwrap();
     let first_expiry = s.session.expires_at;
     // Within a day: valid, not refreshed.
     f.clock.advance(DAY / 2);
@@ -83,80 +63,36 @@ async fn sessions_slide_while_used_and_expire_when_not() {
     // Unused for 7 days: gone, and deleted.
     f.clock.advance(7 * DAY + 1);
     assert!(f.auth.authenticate(&s.token).await.unwrap().is_none());
-    assert!(
-        f.store
-            .find_session(&crow_server::services::auth::tokens::digest(&s.token))
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(f.store.find_session(&crow_server::services::auth::tokens::digest(&s.token)).await.unwrap().is_none());
 }
 
 #[tokio::test]
 async fn invitations_expire_after_two_days() {
     let f = fixture().await;
-    let ada = f
-        .auth
-        .sign_up("Ada", "ada@acme.io", PASSWORD.into(), None, None, None)
-        .await
-        .unwrap();
+    let ada = f.auth.sign_up("Ada", "ada@acme.io", PASSWORD.into(), None, None, None).await.unwrap();
     let ada = f.auth.authenticate(&ada.token).await.unwrap().unwrap();
-    f.auth
-        .create_organization(&ada, "Acme", "acme", None, None, false)
-        .await
-        .unwrap();
+    f.auth.create_organization(&ada, "Acme", "acme", None, None, false).await.unwrap();
     let ada = f.auth.authenticate(&ada.token).await.unwrap().unwrap();
-    let invitation = f
-        .auth
-        .invite(&ada, "grace@acme.io", Role::Member, None)
-        .await
-        .unwrap();
-    let grace = f
-        .auth
-        .sign_up("Grace", "grace@acme.io", PASSWORD.into(), None, None, None)
-        .await
-        .unwrap();
+    let invitation = f.auth.invite(&ada, "grace@acme.io", Role::Member, None).await.unwrap();
+    let grace = f.auth.sign_up("Grace", "grace@acme.io", PASSWORD.into(), None, None, None).await.unwrap();
     f.clock.advance(2 * DAY + 1);
     let grace = f.auth.authenticate(&grace.token).await.unwrap().unwrap();
-    let err = f
-        .auth
-        .accept_invitation(&grace, invitation.id)
-        .await
-        .unwrap_err();
+    let err = f.auth.accept_invitation(&grace, invitation.id).await.unwrap_err();
     assert_eq!(refused(err), ErrorCode::InvitationNotFound);
 }
 
 #[tokio::test]
 async fn api_keys_expire_and_rate_windows_reset() {
     let f = fixture().await;
-    let ada = f
-        .auth
-        .sign_up("Ada", "ada@acme.io", PASSWORD.into(), None, None, None)
-        .await
-        .unwrap();
+    let ada = f.auth.sign_up("Ada", "ada@acme.io", PASSWORD.into(), None, None, None).await.unwrap();
     let ada = f.auth.authenticate(&ada.token).await.unwrap().unwrap();
-    f.auth
-        .create_organization(&ada, "Acme", "acme", None, None, false)
-        .await
-        .unwrap();
+    f.auth.create_organization(&ada, "Acme", "acme", None, None, false).await.unwrap();
     let ada = f.auth.authenticate(&ada.token).await.unwrap().unwrap();
-    let (_, expiring) = f
-        .auth
-        .create_api_key(
-            &ada,
-            NewKey {
-                expires_in: Some(3600),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let (_, expiring) =
+        f.auth.create_api_key(&ada, NewKey { expires_in: Some(3600), ..Default::default() }).await.unwrap();
     assert!(f.auth.verify_api_key(&expiring).await.unwrap().valid);
     f.clock.advance(3600 * 1000);
-    assert_eq!(
-        f.auth.verify_api_key(&expiring).await.unwrap(),
-        Verification::invalid("KEY_EXPIRED")
-    );
+    assert_eq!(f.auth.verify_api_key(&expiring).await.unwrap(), Verification::invalid("KEY_EXPIRED"));
 
     let (_, limited) = f
         .auth
@@ -173,20 +109,9 @@ async fn api_keys_expire_and_rate_windows_reset() {
         .await
         .unwrap();
     assert!(f.auth.verify_api_key(&limited).await.unwrap().valid);
-    assert_eq!(
-        f.auth
-            .verify_api_key(&limited)
-            .await
-            .unwrap()
-            .error
-            .as_deref(),
-        Some("RATE_LIMITED")
-    );
+    assert_eq!(f.auth.verify_api_key(&limited).await.unwrap().error.as_deref(), Some("RATE_LIMITED"));
     f.clock.advance(1000);
-    assert!(
-        f.auth.verify_api_key(&limited).await.unwrap().valid,
-        "a new window"
-    );
+    assert!(f.auth.verify_api_key(&limited).await.unwrap().valid, "a new window");
 }
 
 #[tokio::test]
@@ -196,28 +121,15 @@ async fn signing_keys_rotate_and_old_ones_stay_published_while_tokens_live() {
     assert_eq!(first.keys.len(), 1);
     let new_kid = f.auth.keys().rotate().await.unwrap();
     let both = f.auth.keys().jwks().await.unwrap();
-    assert_eq!(
-        both.keys.len(),
-        2,
-        "the retired key stays while its tokens may live"
-    );
+    assert_eq!(both.keys.len(), 2, "the retired key stays while its tokens may live");
     assert!(both.keys.iter().any(|k| k.kid == new_kid.to_string()));
     f.clock.advance(16 * 60 * 1000);
     f.auth.keys().rotate().await.unwrap();
     let later = f.auth.keys().jwks().await.unwrap();
-    assert_eq!(
-        later.keys.len(),
-        2,
-        "the first key is gone once its tokens expired"
-    );
+    assert_eq!(later.keys.len(), 2, "the first key is gone once its tokens expired");
     assert!(!later.keys.iter().any(|k| k.kid == first.keys[0].kid));
     // Keys survive a restart and stay sealed: a wrong auth secret cannot open them.
-    let wrong = KeyRing::open(
-        Arc::clone(&f.store),
-        f.clock.clone(),
-        &SecretString::from("w".repeat(40)),
-    )
-    .await;
+    let wrong = KeyRing::open(Arc::clone(&f.store), f.clock.clone(), &SecretString::from("w".repeat(40))).await;
     assert!(wrong.is_err());
     let _: Timestamp = f.clock.now();
 }
@@ -227,13 +139,6 @@ async fn private_keys_are_never_stored_in_the_clear() {
     let f = fixture().await;
     let stored = f.store.signing_keys().await.unwrap();
     let jwk: serde_json::Value = serde_json::from_str(&stored[0].public_jwk).unwrap();
-    assert!(
-        jwk.get("d").is_none(),
-        "no private component in the public JWK"
-    );
-    assert_eq!(
-        stored[0].sealed_private_key.len(),
-        24 + 32 + 16,
-        "nonce + ciphertext + tag"
-    );
+    assert!(jwk.get("d").is_none(), "no private component in the public JWK");
+    assert_eq!(stored[0].sealed_private_key.len(), 24 + 32 + 16, "nonce + ciphertext + tag");
 }

@@ -24,37 +24,20 @@ pub fn organization(name: &str) -> Organization {
 
 /// A pass for `org`, obtained the way handlers do: from a verified caller.
 pub fn pass_for(org: OrganizationId) -> TenantPass {
-    Caller::from_verified(
-        Principal::User {
-            user_id: UserId::new(),
-        },
-        Some(org),
-        Some(Role::Member),
-    )
-    .tenant()
-    .expect("a member with an org gets a pass")
+    Caller::from_verified(Principal::User { user_id: UserId::new() }, Some(org), Some(Role::Member))
+        .tenant()
+        .expect("a member with an org gets a pass")
 }
 
 /// A web interaction at `at` ms.
-pub fn interaction(
-    at: i64,
-    kind: InteractionKind,
-    session: &str,
-    product: Option<ProductId>,
-) -> NewInteraction {
+pub fn interaction(at: i64, kind: InteractionKind, session: &str, product: Option<ProductId>) -> NewInteraction {
     NewInteraction {
         id: InteractionId::new(),
         channel: Channel::Web,
         kind,
         occurred_at: Timestamp::from_millis(at),
         session_id: Some(session.to_owned()),
-        products: product
-            .map(|p| ProductRef {
-                product_id: Some(p),
-                ..ProductRef::default()
-            })
-            .into_iter()
-            .collect(),
+        products: product.map(|p| ProductRef { product_id: Some(p), ..ProductRef::default() }).into_iter().collect(),
         confidence: None,
         tags: vec!["test".to_owned()],
         payload: serde_json::json!({ "url": "https://shop.example/p/1", "depth": at % 100 }),

@@ -30,55 +30,30 @@ impl Handler for Flaky {
         if delivery.attempt == 1 {
             return Err("first attempt always fails".into());
         }
-        self.handled
-            .lock()
-            .unwrap()
-            .push((delivery.payload.clone(), delivery.attempt));
+        self.handled.lock().unwrap().push((delivery.payload.clone(), delivery.attempt));
         Ok(())
     }
 }
 
 async fn setup() -> (Arc<dyn Queue>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let db = SqliteDatabase::open(&dir.path().join("crow.db"))
-        .await
-        .unwrap();
-    let policy = RetryPolicy {
-        base_backoff: Duration::from_millis(50),
-        ..RetryPolicy::default()
-    };
-    (
-        Arc::new(SqliteQueue::new(
-            db.pool().clone(),
-            Arc::new(SystemClock),
-            policy,
-        )),
-        dir,
-    )
+    let db = SqliteDatabase::open(&dir.path().join("crow.db")).await.unwrap();
+    let policy = RetryPolicy { base_backoff: Duration::from_millis(50), ..RetryPolicy::default() };
+    (Arc::new(SqliteQueue::new(db.pool().clone(), Arc::new(SystemClock), policy)), dir)
 }
 
 #[tokio::test]
 async fn failed_messages_are_retried_then_acked() {
     let (queue, _dir) = setup().await;
-    let handler = Arc::new(Flaky {
-        calls: AtomicU32::new(0),
-        handled: Mutex::new(Vec::new()),
-        delay: Duration::ZERO,
-    });
-    queue
-        .publish("jobs", &[Bytes::from("a"), Bytes::from("b")])
-        .await
-        .unwrap();
+    let handler = Arc::new(Flaky { calls: AtomicU32::new(0), handled: Mutex::new(Vec::new()), delay: Duration::ZERO });
+    queue.publish("jobs", &[Bytes::from("a"), Bytes::from("b")]).await.unwrap();
     let token = CancellationToken::new();
     let mut consumers = Consumers::default();
     consumers.spawn(Arc::clone(&queue), handler.clone(), token.clone());
 
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while queue.pending("jobs").await.unwrap() > 0 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "messages were not settled"
-        );
+        assert!(tokio::time::Instant::now() < deadline, "messages were not settled");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     token.cancel();
@@ -107,9 +82,7 @@ async fn shutdown_finishes_the_batch_in_hand() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     token.cancel();
-    tokio::time::timeout(Duration::from_secs(5), consumers.join())
-        .await
-        .expect("consumers stop promptly");
+    tokio::time::timeout(Duration::from_secs(5), consumers.join()).await.expect("consumers stop promptly");
     // Every message of the first batch was settled (nacked for retry), none is stuck leased.
     assert_eq!(handler.calls.load(Ordering::SeqCst), 5);
     tokio::time::sleep(Duration::from_millis(300)).await; // past every 50 ms backoff

@@ -9,10 +9,7 @@ use crow_core::ports::queue::{Queue, RetryPolicy};
 use crow_server::backends::sqlite::{SqliteDatabase, SqliteQueue};
 
 fn queue(db: &SqliteDatabase, visibility: Duration) -> SqliteQueue {
-    let policy = RetryPolicy {
-        visibility_timeout: visibility,
-        ..RetryPolicy::default()
-    };
+    let policy = RetryPolicy { visibility_timeout: visibility, ..RetryPolicy::default() };
     SqliteQueue::new(db.pool().clone(), Arc::new(SystemClock), policy)
 }
 
@@ -23,15 +20,7 @@ async fn messages_survive_a_restart() {
     {
         let db = SqliteDatabase::open(&path).await.unwrap();
         let q = queue(&db, Duration::from_secs(30));
-        q.publish(
-            "interactions",
-            &[
-                Bytes::from("before-restart-1"),
-                Bytes::from("before-restart-2"),
-            ],
-        )
-        .await
-        .unwrap();
+        q.publish("interactions", &[Bytes::from("before-restart-1"), Bytes::from("before-restart-2")]).await.unwrap();
         // One message is in a consumer's hands when the process dies.
         let leased = q.receive("interactions", 1, Duration::ZERO).await.unwrap();
         assert_eq!(leased[0].payload, Bytes::from("before-restart-1"));
@@ -45,12 +34,7 @@ async fn messages_survive_a_restart() {
     assert_eq!(first[0].payload, Bytes::from("before-restart-2"));
     q.ack(&first[0]).await.unwrap();
     // The lease taken before the restart still runs (30 s): the other message stays leased.
-    assert!(
-        q.receive("interactions", 10, Duration::from_millis(500))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(q.receive("interactions", 10, Duration::from_millis(500)).await.unwrap().is_empty());
     assert_eq!(q.pending("interactions").await.unwrap(), 1);
 }
 
@@ -79,19 +63,10 @@ async fn reopening_applies_migrations_once_and_keeps_pragmas() {
     let path = dir.path().join("crow.db");
     SqliteDatabase::open(&path).await.unwrap().close().await;
     let db = SqliteDatabase::open(&path).await.unwrap();
-    let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
-        .fetch_one(db.pool())
-        .await
-        .unwrap();
+    let journal: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(db.pool()).await.unwrap();
     assert_eq!(journal, "wal");
-    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
-        .fetch_one(db.pool())
-        .await
-        .unwrap();
+    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(db.pool()).await.unwrap();
     assert_eq!(fk, 1);
-    let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
-        .fetch_one(db.pool())
-        .await
-        .unwrap();
+    let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(db.pool()).await.unwrap();
     assert_eq!(applied, 3);
 }

@@ -15,16 +15,13 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 const STOPWORDS: &[&str] = &[
-    "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "in", "is",
-    "it", "its", "of", "on", "or", "our", "that", "the", "their", "this", "to", "was", "we",
-    "were", "with", "you", "your", "null", "true", "false",
+    "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "in", "is", "it", "its", "of", "on",
+    "or", "our", "that", "the", "their", "this", "to", "was", "we", "were", "with", "you", "your", "null", "true",
+    "false",
 ];
 
 fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect()
+    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
 }
 
 /// Feature-hashing embedder.
@@ -36,23 +33,18 @@ pub struct HashingEmbedder {
 impl HashingEmbedder {
     /// Vectors of `dimensions` floats.
     pub fn new(dimensions: usize) -> Self {
-        Self {
-            dimensions: dimensions.max(8),
-        }
+        Self { dimensions: dimensions.max(8) }
     }
 
     fn embed_one(&self, text: &str) -> Vec<f32> {
         let mut v = vec![0f32; self.dimensions];
         let ws = words(text);
-        let grams = ws
-            .iter()
-            .map(String::as_str)
-            .map(str::to_owned)
-            .chain(ws.windows(2).map(|w| format!("{} {}", w[0], w[1])));
+        let grams =
+            ws.iter().map(String::as_str).map(str::to_owned).chain(ws.windows(2).map(|w| format!("{} {}", w[0], w[1])));
         for gram in grams {
             let h = Sha256::digest(gram.as_bytes());
-            let index = (u64::from_le_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]])
-                % self.dimensions as u64) as usize;
+            let index = (u64::from_le_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]) % self.dimensions as u64)
+                as usize;
             // The sign bit spreads collisions around zero instead of piling them up.
             v[index] += if h[8] & 1 == 0 { 1.0 } else { -1.0 };
         }
@@ -117,10 +109,7 @@ fn leading_sentences(input: &str, max_chars: usize) -> String {
 }
 
 fn fill(name: &str, schema: &Value, input: &str) -> Result<Value, AiError> {
-    let kind = schema
-        .get("type")
-        .and_then(Value::as_str)
-        .unwrap_or("string");
+    let kind = schema.get("type").and_then(Value::as_str).unwrap_or("string");
     Ok(match kind {
         "object" => {
             let mut out = Map::new();
@@ -136,15 +125,9 @@ fn fill(name: &str, schema: &Value, input: &str) -> Result<Value, AiError> {
             Value::Array(keywords(input, n).into_iter().map(Value::String).collect())
         }
         "string" => {
-            let max = schema
-                .get("maxLength")
-                .and_then(Value::as_u64)
-                .unwrap_or(400) as usize;
+            let max = schema.get("maxLength").and_then(Value::as_u64).unwrap_or(400) as usize;
             let lower = name.to_lowercase();
-            if lower.contains("summary")
-                || lower.contains("description")
-                || lower.contains("context")
-            {
+            if lower.contains("summary") || lower.contains("description") || lower.contains("context") {
                 Value::String(leading_sentences(input, max))
             } else {
                 Value::String(keywords(input, 1).into_iter().next().unwrap_or_default())
@@ -153,21 +136,14 @@ fn fill(name: &str, schema: &Value, input: &str) -> Result<Value, AiError> {
         "number" | "integer" => Value::from(0),
         "boolean" => Value::Bool(false),
         other => {
-            return Err(AiError::InvalidInput(format!(
-                "unsupported schema type `{other}`"
-            )));
+            return Err(AiError::InvalidInput(format!("unsupported schema type `{other}`")));
         }
     })
 }
 
 #[async_trait]
 impl StructuredExtractor for OfflineExtractor {
-    async fn extract(
-        &self,
-        _instruction: &str,
-        input: &str,
-        schema: &Value,
-    ) -> Result<Value, AiError> {
+    async fn extract(&self, _instruction: &str, input: &str, schema: &Value) -> Result<Value, AiError> {
         if input.len() > 1_000_000 {
             return Err(AiError::InvalidInput("input longer than 1 MB".into()));
         }
@@ -215,17 +191,8 @@ mod tests {
             "properties": { "summary": { "type": "string", "maxLength": 60 }, "keywords": { "type": "array", "maxItems": 3 } }
         });
         let input = "Acme sells ceramic mugs. Our mugs are handmade. We ship mugs worldwide.";
-        let out = OfflineExtractor
-            .extract("summarise", input, &schema)
-            .await
-            .unwrap();
-        assert_eq!(
-            out["summary"],
-            "Acme sells ceramic mugs. Our mugs are handmade."
-        );
-        assert_eq!(
-            out["keywords"],
-            serde_json::json!(["mugs", "acme", "sells"])
-        );
+        let out = OfflineExtractor.extract("summarise", input, &schema).await.unwrap();
+        assert_eq!(out["summary"], "Acme sells ceramic mugs. Our mugs are handmade.");
+        assert_eq!(out["keywords"], serde_json::json!(["mugs", "acme", "sells"]));
     }
 }

@@ -25,16 +25,11 @@ pub struct MemoryCache {
 impl MemoryCache {
     /// A cache holding at most `max_entries` keys.
     pub fn new(max_entries: usize) -> Self {
-        Self {
-            entries: Mutex::new(HashMap::new()),
-            max_entries: max_entries.max(1),
-        }
+        Self { entries: Mutex::new(HashMap::new()), max_entries: max_entries.max(1) }
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, Entries>, CacheError> {
-        self.entries
-            .lock()
-            .map_err(|_| CacheError::Backend("cache lock poisoned".into()))
+        self.entries.lock().map_err(|_| CacheError::Backend("cache lock poisoned".into()))
     }
 }
 
@@ -60,8 +55,7 @@ impl Cache for MemoryCache {
             if entries.len() >= self.max_entries {
                 // Evict the soonest-expiring tenth in one pass, so a full cache does not pay
                 // a full scan on every insert.
-                let mut by_expiry: Vec<(Instant, String)> =
-                    entries.iter().map(|(k, (_, e))| (*e, k.clone())).collect();
+                let mut by_expiry: Vec<(Instant, String)> = entries.iter().map(|(k, (_, e))| (*e, k.clone())).collect();
                 let evict = (self.max_entries / 10).max(1);
                 let nth = evict.min(by_expiry.len() - 1);
                 by_expiry.select_nth_unstable(nth);

@@ -4,12 +4,10 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use crow_core::Timestamp;
 use crow_core::domain::{
-    Account, ApiKey, ApiKeyKind, AuthOrganization, Invitation, InvitationStatus, Member,
-    Onboarding, OnboardingStatus, Session, User,
+    Account, ApiKey, ApiKeyKind, AuthOrganization, Invitation, InvitationStatus, Member, Onboarding, OnboardingStatus,
+    Session, User,
 };
-use crow_core::id::{
-    ApiKeyId, InvitationId, JwksKeyId, MemberId, OrganizationId, SessionId, UserId,
-};
+use crow_core::id::{ApiKeyId, InvitationId, JwksKeyId, MemberId, OrganizationId, SessionId, UserId};
 use crow_core::ports::auth::{AuthStore, KeyUse, StoredSigningKey, TokenHash};
 use crow_core::ports::store::{StoreError, StoreResult};
 use crow_core::tenancy::Role;
@@ -38,24 +36,16 @@ const KEY_COLUMNS: &str = "id, name, start, prefix, kind, user_id, organization_
      rate_limit_time_window, rate_limit_max, request_count, remaining, expires_at, permissions, metadata, created_at, updated_at";
 
 fn ts(row: &SqliteRow, c: &str) -> StoreResult<Timestamp> {
-    row.try_get::<i64, _>(c)
-        .map(Timestamp::from_millis)
-        .map_err(store_error)
+    row.try_get::<i64, _>(c).map(Timestamp::from_millis).map_err(store_error)
 }
 
 fn opt_ts(row: &SqliteRow, c: &str) -> StoreResult<Option<Timestamp>> {
-    row.try_get::<Option<i64>, _>(c)
-        .map(|v| v.map(Timestamp::from_millis))
-        .map_err(store_error)
+    row.try_get::<Option<i64>, _>(c).map(|v| v.map(Timestamp::from_millis)).map_err(store_error)
 }
 
 fn opt_id(row: &SqliteRow, c: &str) -> StoreResult<Option<[u8; 16]>> {
     let v: Option<Vec<u8>> = row.try_get(c).map_err(store_error)?;
-    v.map(|b| {
-        b.try_into()
-            .map_err(|_| StoreError::Invalid(format!("{c} is not a 16-byte id")))
-    })
-    .transpose()
+    v.map(|b| b.try_into().map_err(|_| StoreError::Invalid(format!("{c} is not a 16-byte id")))).transpose()
 }
 
 fn get<'r, T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>>(
@@ -67,8 +57,7 @@ fn get<'r, T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>>(
 
 fn json_opt(row: &SqliteRow, c: &str) -> StoreResult<Option<serde_json::Value>> {
     let text: Option<String> = get(row, c)?;
-    text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Invalid(format!("{c}: {e}"))))
-        .transpose()
+    text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Invalid(format!("{c}: {e}")))).transpose()
 }
 
 fn to_json(v: &Option<serde_json::Value>) -> Option<String> {
@@ -110,8 +99,7 @@ fn session(row: &SqliteRow) -> StoreResult<Session> {
         id: SessionId::from_bytes(id_bytes(row, "s_id")?),
         user_id: UserId::from_bytes(id_bytes(row, "s_user_id")?),
         expires_at: ts(row, "expires_at")?,
-        active_organization_id: opt_id(row, "active_organization_id")?
-            .map(OrganizationId::from_bytes),
+        active_organization_id: opt_id(row, "active_organization_id")?.map(OrganizationId::from_bytes),
         ip_address: get(row, "ip_address")?,
         user_agent: get(row, "user_agent")?,
         created_at: ts(row, "s_created_at")?,
@@ -140,8 +128,7 @@ fn member(row: &SqliteRow) -> StoreResult<Member> {
     })
 }
 
-const INVITATION_COLUMNS: &str =
-    "id, organization_id, email, role, status, expires_at, inviter_id, created_at";
+const INVITATION_COLUMNS: &str = "id, organization_id, email, role, status, expires_at, inviter_id, created_at";
 
 const MEMBER_COLUMNS: &str = "m.id AS m_id, m.organization_id AS m_organization_id, m.user_id AS m_user_id, m.role, m.created_at AS m_created_at";
 
@@ -172,11 +159,7 @@ fn api_key(row: &SqliteRow) -> StoreResult<ApiKey> {
         name: get(row, "name")?,
         start: get(row, "start")?,
         prefix: get(row, "prefix")?,
-        kind: if kind == "publishable" {
-            ApiKeyKind::Publishable
-        } else {
-            ApiKeyKind::Secret
-        },
+        kind: if kind == "publishable" { ApiKeyKind::Publishable } else { ApiKeyKind::Secret },
         user_id: UserId::from_bytes(id_bytes(row, "user_id")?),
         organization_id: opt_id(row, "organization_id")?.map(OrganizationId::from_bytes),
         enabled: get(row, "enabled")?,
@@ -195,12 +178,7 @@ fn api_key(row: &SqliteRow) -> StoreResult<ApiKey> {
 
 #[async_trait]
 impl AuthStore for SqliteAuthStore {
-    async fn create_user(
-        &self,
-        u: &User,
-        account: &Account,
-        password_hash: &str,
-    ) -> StoreResult<()> {
+    async fn create_user(&self, u: &User, account: &Account, password_hash: &str) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(store_error)?;
         sqlx::query(
             "INSERT INTO users (id, name, email, email_verified, image, is_anonymous, created_at, updated_at) \
@@ -244,19 +222,16 @@ impl AuthStore for SqliteAuthStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(store_error)?;
-        row.map(|r| Ok((user(&r)?, get(&r, "password_hash")?)))
-            .transpose()
+        row.map(|r| Ok((user(&r)?, get(&r, "password_hash")?))).transpose()
     }
 
     async fn get_user(&self, id: UserId) -> StoreResult<User> {
-        let row = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS} FROM users u WHERE u.id = ?"
-        ))
-        .bind(id.as_bytes().as_slice())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(store_error)?
-        .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = ?"))
+            .bind(id.as_bytes().as_slice())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_error)?
+            .ok_or(StoreError::NotFound)?;
         user(&row)
     }
 
@@ -267,14 +242,16 @@ impl AuthStore for SqliteAuthStore {
         image: Option<String>,
         now: Timestamp,
     ) -> StoreResult<User> {
-        let done = sqlx::query("UPDATE users SET name = COALESCE(?, name), image = COALESCE(?, image), updated_at = ? WHERE id = ?")
-            .bind(name)
-            .bind(image)
-            .bind(now.as_millis())
-            .bind(id.as_bytes().as_slice())
-            .execute(&self.pool)
-            .await
-            .map_err(store_error)?;
+        let done = sqlx::query(
+            "UPDATE users SET name = COALESCE(?, name), image = COALESCE(?, image), updated_at = ? WHERE id = ?",
+        )
+        .bind(name)
+        .bind(image)
+        .bind(now.as_millis())
+        .bind(id.as_bytes().as_slice())
+        .execute(&self.pool)
+        .await
+        .map_err(store_error)?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -287,11 +264,7 @@ impl AuthStore for SqliteAuthStore {
             .execute(&self.pool)
             .await
             .map_err(store_error)?;
-        if done.rows_affected() == 0 {
-            Err(StoreError::NotFound)
-        } else {
-            Ok(())
-        }
+        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
 
     async fn create_session(&self, s: &Session, token_hash: &TokenHash) -> StoreResult<()> {
@@ -325,12 +298,7 @@ impl AuthStore for SqliteAuthStore {
         row.map(|r| Ok((session(&r)?, user(&r)?))).transpose()
     }
 
-    async fn extend_session(
-        &self,
-        id: SessionId,
-        expires_at: Timestamp,
-        now: Timestamp,
-    ) -> StoreResult<()> {
+    async fn extend_session(&self, id: SessionId, expires_at: Timestamp, now: Timestamp) -> StoreResult<()> {
         sqlx::query("UPDATE sessions SET expires_at = ?, updated_at = ? WHERE id = ?")
             .bind(expires_at.as_millis())
             .bind(now.as_millis())
@@ -374,16 +342,18 @@ impl AuthStore for SqliteAuthStore {
         message: Bytes,
     ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(store_error)?;
-        sqlx::query("INSERT INTO auth_organizations (id, name, slug, logo, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?)")
-            .bind(org.id.as_bytes().as_slice())
-            .bind(&org.name)
-            .bind(&org.slug)
-            .bind(&org.logo)
-            .bind(to_json(&org.metadata))
-            .bind(org.created_at.as_millis())
-            .execute(&mut *tx)
-            .await
-            .map_err(store_error)?;
+        sqlx::query(
+            "INSERT INTO auth_organizations (id, name, slug, logo, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(org.id.as_bytes().as_slice())
+        .bind(&org.name)
+        .bind(&org.slug)
+        .bind(&org.logo)
+        .bind(to_json(&org.metadata))
+        .bind(org.created_at.as_millis())
+        .execute(&mut *tx)
+        .await
+        .map_err(store_error)?;
         insert_member(&mut tx, owner).await?;
         // The transactional outbox: the sync message commits with the organization or not at all.
         // It lands in the durable queue's table, so the queue delivers it like any publish.
@@ -401,13 +371,11 @@ impl AuthStore for SqliteAuthStore {
     async fn delete_organization(&self, id: OrganizationId) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(store_error)?;
         // Sessions pointing at it lose their active organization rather than dangle.
-        sqlx::query(
-            "UPDATE sessions SET active_organization_id = NULL WHERE active_organization_id = ?",
-        )
-        .bind(id.as_bytes().as_slice())
-        .execute(&mut *tx)
-        .await
-        .map_err(store_error)?;
+        sqlx::query("UPDATE sessions SET active_organization_id = NULL WHERE active_organization_id = ?")
+            .bind(id.as_bytes().as_slice())
+            .execute(&mut *tx)
+            .await
+            .map_err(store_error)?;
         let done = sqlx::query("DELETE FROM auth_organizations WHERE id = ?")
             .bind(id.as_bytes().as_slice())
             .execute(&mut *tx)
@@ -441,11 +409,7 @@ impl AuthStore for SqliteAuthStore {
         rows.iter().map(organization).collect()
     }
 
-    async fn find_member(
-        &self,
-        org: OrganizationId,
-        user_id: UserId,
-    ) -> StoreResult<Option<Member>> {
+    async fn find_member(&self, org: OrganizationId, user_id: UserId) -> StoreResult<Option<Member>> {
         let row = sqlx::query(&format!(
             "SELECT {MEMBER_COLUMNS} FROM members m WHERE m.organization_id = ? AND m.user_id = ?"
         ))
@@ -471,15 +435,14 @@ impl AuthStore for SqliteAuthStore {
 
     async fn remove_member(&self, org: OrganizationId, id: MemberId) -> StoreResult<Member> {
         let mut tx = self.pool.begin().await.map_err(store_error)?;
-        let row = sqlx::query(&format!(
-            "SELECT {MEMBER_COLUMNS} FROM members m WHERE m.organization_id = ? AND m.id = ?"
-        ))
-        .bind(org.as_bytes().as_slice())
-        .bind(id.as_bytes().as_slice())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(store_error)?
-        .ok_or(StoreError::NotFound)?;
+        let row =
+            sqlx::query(&format!("SELECT {MEMBER_COLUMNS} FROM members m WHERE m.organization_id = ? AND m.id = ?"))
+                .bind(org.as_bytes().as_slice())
+                .bind(id.as_bytes().as_slice())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(store_error)?
+                .ok_or(StoreError::NotFound)?;
         let removed = member(&row)?;
         sqlx::query("DELETE FROM members WHERE id = ?")
             .bind(id.as_bytes().as_slice())
@@ -509,14 +472,12 @@ impl AuthStore for SqliteAuthStore {
     }
 
     async fn get_invitation(&self, id: InvitationId) -> StoreResult<Invitation> {
-        let row = sqlx::query(&format!(
-            "SELECT {INVITATION_COLUMNS} FROM invitations WHERE id = ?"
-        ))
-        .bind(id.as_bytes().as_slice())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(store_error)?
-        .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(&format!("SELECT {INVITATION_COLUMNS} FROM invitations WHERE id = ?"))
+            .bind(id.as_bytes().as_slice())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_error)?
+            .ok_or(StoreError::NotFound)?;
         invitation(&row)
     }
 
@@ -543,18 +504,15 @@ impl AuthStore for SqliteAuthStore {
     }
 
     async fn cancel_invitation(&self, org: OrganizationId, id: InvitationId) -> StoreResult<()> {
-        let done =
-            sqlx::query("UPDATE invitations SET status = 'canceled' WHERE id = ? AND organization_id = ? AND status = 'pending'")
-                .bind(id.as_bytes().as_slice())
-                .bind(org.as_bytes().as_slice())
-                .execute(&self.pool)
-                .await
-                .map_err(store_error)?;
-        if done.rows_affected() == 0 {
-            Err(StoreError::NotFound)
-        } else {
-            Ok(())
-        }
+        let done = sqlx::query(
+            "UPDATE invitations SET status = 'canceled' WHERE id = ? AND organization_id = ? AND status = 'pending'",
+        )
+        .bind(id.as_bytes().as_slice())
+        .bind(org.as_bytes().as_slice())
+        .execute(&self.pool)
+        .await
+        .map_err(store_error)?;
+        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
 
     async fn get_onboarding(&self, user_id: UserId) -> StoreResult<Option<Onboarding>> {
@@ -573,21 +531,14 @@ impl AuthStore for SqliteAuthStore {
         };
         let status: String = get(&r, "status")?;
         let step: i64 = get(&r, "current_step")?;
-        let steps = list("completed_steps")?
-            .iter()
-            .filter_map(|v| v.as_u64().and_then(|n| u8::try_from(n).ok()))
-            .collect();
-        let sources = list("sources")?
-            .iter()
-            .filter_map(|v| v.as_str().map(str::to_owned))
-            .collect();
+        let steps =
+            list("completed_steps")?.iter().filter_map(|v| v.as_u64().and_then(|n| u8::try_from(n).ok())).collect();
+        let sources = list("sources")?.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect();
         Ok(Some(Onboarding {
             id: crow_core::id::OnboardingId::from_bytes(id_bytes(&r, "id")?),
             better_auth_user_id: user_id.to_string(),
-            better_auth_org_id: opt_id(&r, "organization_id")?
-                .map(|b| OrganizationId::from_bytes(b).to_string()),
-            current_step: u8::try_from(step)
-                .map_err(|_| StoreError::Invalid("current_step".into()))?,
+            better_auth_org_id: opt_id(&r, "organization_id")?.map(|b| OrganizationId::from_bytes(b).to_string()),
+            current_step: u8::try_from(step).map_err(|_| StoreError::Invalid("current_step".into()))?,
             completed_steps: steps,
             product_source: get(&r, "product_source")?,
             product_url: get(&r, "product_url")?,
@@ -644,17 +595,13 @@ impl AuthStore for SqliteAuthStore {
 
     async fn accept_invitation(&self, id: InvitationId, m: &Member) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(store_error)?;
-        let done = sqlx::query(
-            "UPDATE invitations SET status = 'accepted' WHERE id = ? AND status = 'pending'",
-        )
-        .bind(id.as_bytes().as_slice())
-        .execute(&mut *tx)
-        .await
-        .map_err(store_error)?;
+        let done = sqlx::query("UPDATE invitations SET status = 'accepted' WHERE id = ? AND status = 'pending'")
+            .bind(id.as_bytes().as_slice())
+            .execute(&mut *tx)
+            .await
+            .map_err(store_error)?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::Conflict(
-                "invitation is no longer pending".into(),
-            ));
+            return Err(StoreError::Conflict("invitation is no longer pending".into()));
         }
         insert_member(&mut tx, m).await?;
         tx.commit().await.map_err(store_error)
@@ -694,13 +641,12 @@ impl AuthStore for SqliteAuthStore {
     }
 
     async fn list_api_keys(&self, user_id: UserId) -> StoreResult<Vec<ApiKey>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {KEY_COLUMNS} FROM api_keys WHERE user_id = ? ORDER BY created_at, id"
-        ))
-        .bind(user_id.as_bytes().as_slice())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(store_error)?;
+        let rows =
+            sqlx::query(&format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE user_id = ? ORDER BY created_at, id"))
+                .bind(user_id.as_bytes().as_slice())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(store_error)?;
         rows.iter().map(api_key).collect()
     }
 
@@ -711,11 +657,7 @@ impl AuthStore for SqliteAuthStore {
             .execute(&self.pool)
             .await
             .map_err(store_error)?;
-        if done.rows_affected() == 0 {
-            Err(StoreError::NotFound)
-        } else {
-            Ok(())
-        }
+        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
 
     async fn update_api_key(
@@ -743,13 +685,11 @@ impl AuthStore for SqliteAuthStore {
     }
 
     async fn find_api_key(&self, key_hash: &TokenHash) -> StoreResult<Option<ApiKey>> {
-        let row = sqlx::query(&format!(
-            "SELECT {KEY_COLUMNS} FROM api_keys WHERE key_hash = ?"
-        ))
-        .bind(key_hash.as_slice())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(store_error)?;
+        let row = sqlx::query(&format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE key_hash = ?"))
+            .bind(key_hash.as_slice())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_error)?;
         row.as_ref().map(api_key).transpose()
     }
 
@@ -781,9 +721,7 @@ impl AuthStore for SqliteAuthStore {
         .await
         .map_err(store_error)?;
         if let Some(row) = row {
-            return Ok(KeyUse::Allowed {
-                remaining: get(&row, "remaining")?,
-            });
+            return Ok(KeyUse::Allowed { remaining: get(&row, "remaining")? });
         }
         // Refused: say why.
         let row = sqlx::query("SELECT remaining, rate_limit_time_window, window_started_at FROM api_keys WHERE id = ?")
@@ -806,10 +744,12 @@ impl AuthStore for SqliteAuthStore {
     }
 
     async fn signing_keys(&self) -> StoreResult<Vec<StoredSigningKey>> {
-        let rows = sqlx::query("SELECT id, public_key, private_key, created_at, retired_at FROM jwks ORDER BY created_at DESC, id DESC")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(store_error)?;
+        let rows = sqlx::query(
+            "SELECT id, public_key, private_key, created_at, retired_at FROM jwks ORDER BY created_at DESC, id DESC",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
         rows.iter()
             .map(|r| {
                 Ok(StoredSigningKey {
@@ -856,10 +796,7 @@ impl AuthStore for SqliteAuthStore {
     }
 }
 
-async fn insert_member(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-    m: &Member,
-) -> StoreResult<()> {
+async fn insert_member(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, m: &Member) -> StoreResult<()> {
     sqlx::query("INSERT INTO members (id, organization_id, user_id, role, created_at) VALUES (?, ?, ?, ?, ?)")
         .bind(m.id.as_bytes().as_slice())
         .bind(m.organization_id.as_bytes().as_slice())

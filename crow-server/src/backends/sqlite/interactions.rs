@@ -6,9 +6,7 @@
 //! number of distinct cached statements small.
 
 use async_trait::async_trait;
-use crow_core::domain::{
-    Channel, Interaction, InteractionKind, InteractionQuery, NewInteraction, Page,
-};
+use crow_core::domain::{Channel, Interaction, InteractionKind, InteractionQuery, NewInteraction, Page};
 use crow_core::id::{InteractionId, OrganizationId};
 use crow_core::ports::clock::Clock;
 use crow_core::ports::store::{InsertOutcome, InteractionStore, StoreError, StoreResult};
@@ -81,22 +79,13 @@ async fn insert_chunk<'e, E: sqlx::SqliteExecutor<'e>>(
             .push_bind(e.payload.as_str());
     });
     q.push(" ON CONFLICT (id) DO NOTHING");
-    let done = q
-        .build()
-        .persistent(true)
-        .execute(executor)
-        .await
-        .map_err(store_error)?;
+    let done = q.build().persistent(true).execute(executor).await.map_err(store_error)?;
     Ok(done.rows_affected())
 }
 
 #[async_trait]
 impl InteractionStore for SqliteInteractionStore {
-    async fn insert_batch(
-        &self,
-        pass: &TenantPass,
-        items: &[NewInteraction],
-    ) -> StoreResult<InsertOutcome> {
+    async fn insert_batch(&self, pass: &TenantPass, items: &[NewInteraction]) -> StoreResult<InsertOutcome> {
         if items.is_empty() {
             return Ok(InsertOutcome::default());
         }
@@ -115,10 +104,7 @@ impl InteractionStore for SqliteInteractionStore {
             tx.commit().await.map_err(store_error)?;
             inserted
         };
-        Ok(InsertOutcome {
-            inserted,
-            duplicates: items.len() as u64 - inserted,
-        })
+        Ok(InsertOutcome { inserted, duplicates: items.len() as u64 - inserted })
     }
 
     async fn get(&self, pass: &TenantPass, id: InteractionId) -> StoreResult<Interaction> {
@@ -135,11 +121,7 @@ impl InteractionStore for SqliteInteractionStore {
         decode(&row)
     }
 
-    async fn list(
-        &self,
-        pass: &TenantPass,
-        query: &InteractionQuery,
-    ) -> StoreResult<Page<Interaction>> {
+    async fn list(&self, pass: &TenantPass, query: &InteractionQuery) -> StoreResult<Page<Interaction>> {
         let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
             "SELECT id, organization_id, channel, kind, occurred_at, received_at, session_id, products, \
@@ -177,15 +159,12 @@ impl InteractionStore for SqliteInteractionStore {
                 .push("))");
         }
         // One extra row tells whether another page exists.
-        q.push(" ORDER BY occurred_at DESC, id DESC LIMIT ")
-            .push_bind(i64::from(limit) + 1);
+        q.push(" ORDER BY occurred_at DESC, id DESC LIMIT ").push_bind(i64::from(limit) + 1);
         let rows = q.build().fetch_all(&self.pool).await.map_err(store_error)?;
         let mut items = rows.iter().map(decode).collect::<StoreResult<Vec<_>>>()?;
         let next_cursor = if items.len() > limit as usize {
             items.truncate(limit as usize);
-            items
-                .last()
-                .map(|last| encode_cursor(last.occurred_at, last.id))
+            items.last().map(|last| encode_cursor(last.occurred_at, last.id))
         } else {
             None
         };
@@ -200,10 +179,7 @@ fn encode_cursor(at: Timestamp, id: InteractionId) -> String {
 fn decode_cursor(cursor: &str) -> StoreResult<(i64, InteractionId)> {
     let bad = || StoreError::Invalid("malformed cursor".into());
     let (at, id) = cursor.split_once('.').ok_or_else(bad)?;
-    Ok((
-        at.parse().map_err(|_| bad())?,
-        id.parse().map_err(|_| bad())?,
-    ))
+    Ok((at.parse().map_err(|_| bad())?, id.parse().map_err(|_| bad())?))
 }
 
 fn json<T: serde::de::DeserializeOwned>(row: &SqliteRow, column: &str) -> StoreResult<T> {
@@ -219,10 +195,8 @@ fn decode(row: &SqliteRow) -> StoreResult<Interaction> {
     Ok(Interaction {
         id: InteractionId::from_bytes(id_bytes(row, "id")?),
         organization_id: OrganizationId::from_bytes(id_bytes(row, "organization_id")?),
-        channel: Channel::parse(&channel)
-            .ok_or_else(|| StoreError::Invalid(format!("channel {channel}")))?,
-        kind: InteractionKind::parse(&kind)
-            .ok_or_else(|| StoreError::Invalid(format!("kind {kind}")))?,
+        channel: Channel::parse(&channel).ok_or_else(|| StoreError::Invalid(format!("channel {channel}")))?,
+        kind: InteractionKind::parse(&kind).ok_or_else(|| StoreError::Invalid(format!("kind {kind}")))?,
         occurred_at: Timestamp::from_millis(row.try_get("occurred_at").map_err(store_error)?),
         received_at: Timestamp::from_millis(row.try_get("received_at").map_err(store_error)?),
         session_id: row.try_get("session_id").map_err(store_error)?,
@@ -231,9 +205,7 @@ fn decode(row: &SqliteRow) -> StoreResult<Interaction> {
         tags: json(row, "tags")?,
         payload: json(row, "payload")?,
         analysis: analysis
-            .map(|a| {
-                serde_json::from_str(&a).map_err(|e| StoreError::Invalid(format!("analysis: {e}")))
-            })
+            .map(|a| serde_json::from_str(&a).map_err(|e| StoreError::Invalid(format!("analysis: {e}"))))
             .transpose()?,
     })
 }

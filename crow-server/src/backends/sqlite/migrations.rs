@@ -12,17 +12,9 @@ use sqlx::error::BoxDynError;
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 
 const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (
-        1,
-        "foundation",
-        include_str!("../../../migrations/0001_foundation.sql"),
-    ),
+    (1, "foundation", include_str!("../../../migrations/0001_foundation.sql")),
     (2, "auth", include_str!("../../../migrations/0002_auth.sql")),
-    (
-        3,
-        "onboarding",
-        include_str!("../../../migrations/0003_onboarding.sql"),
-    ),
+    (3, "onboarding", include_str!("../../../migrations/0003_onboarding.sql")),
 ];
 
 #[derive(Debug)]
@@ -34,13 +26,7 @@ impl MigrationSource<'static> for Embedded {
             Ok(MIGRATIONS
                 .iter()
                 .map(|&(version, name, sql)| {
-                    Migration::new(
-                        version,
-                        Cow::Borrowed(name),
-                        MigrationType::Simple,
-                        Cow::Borrowed(sql),
-                        false,
-                    )
+                    Migration::new(version, Cow::Borrowed(name), MigrationType::Simple, Cow::Borrowed(sql), false)
                 })
                 .collect())
         })

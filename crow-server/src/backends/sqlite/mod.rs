@@ -49,10 +49,7 @@ pub struct SqliteDatabase {
 impl SqliteDatabase {
     /// Opens (creating if needed) the database file and applies pending migrations.
     pub async fn open(path: &Path) -> Result<Self, OpenError> {
-        let err = |source| OpenError::Open {
-            path: path.display().to_string(),
-            source,
-        };
+        let err = |source| OpenError::Open { path: path.display().to_string(), source };
         let options = SqliteConnectOptions::from_str("sqlite:")
             .map_err(err)?
             .filename(path)
@@ -83,10 +80,7 @@ impl SqliteDatabase {
 
     /// Readiness: one round trip to the database.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map(|_| ())
+        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
     }
 
     /// Closes every connection, checkpointing the WAL.
@@ -100,9 +94,7 @@ pub(crate) fn store_error(e: sqlx::Error) -> crow_core::ports::store::StoreError
     use crow_core::ports::store::StoreError;
     match e {
         sqlx::Error::RowNotFound => StoreError::NotFound,
-        sqlx::Error::Database(db) if db.is_unique_violation() => {
-            StoreError::Conflict(db.message().to_owned())
-        }
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_owned()),
         sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
             StoreError::Invalid("refers to a record that does not exist".to_owned())
         }
@@ -111,21 +103,13 @@ pub(crate) fn store_error(e: sqlx::Error) -> crow_core::ports::store::StoreError
 }
 
 /// Reads a 16-byte id column.
-pub(crate) fn id_bytes(
-    row: &sqlx::sqlite::SqliteRow,
-    column: &str,
-) -> crow_core::ports::store::StoreResult<[u8; 16]> {
+pub(crate) fn id_bytes(row: &sqlx::sqlite::SqliteRow, column: &str) -> crow_core::ports::store::StoreResult<[u8; 16]> {
     use sqlx::Row;
     let bytes: Vec<u8> = row.try_get(column).map_err(store_error)?;
-    bytes.try_into().map_err(|_| {
-        crow_core::ports::store::StoreError::Invalid(format!("{column} is not a 16-byte id"))
-    })
+    bytes.try_into().map_err(|_| crow_core::ports::store::StoreError::Invalid(format!("{column} is not a 16-byte id")))
 }
 
 /// A value as JSON text for a TEXT column.
-pub(crate) fn json_text<T: serde::Serialize>(
-    value: &T,
-) -> crow_core::ports::store::StoreResult<String> {
-    serde_json::to_string(value)
-        .map_err(|e| crow_core::ports::store::StoreError::Invalid(e.to_string()))
+pub(crate) fn json_text<T: serde::Serialize>(value: &T) -> crow_core::ports::store::StoreResult<String> {
+    serde_json::to_string(value).map_err(|e| crow_core::ports::store::StoreError::Invalid(e.to_string()))
 }

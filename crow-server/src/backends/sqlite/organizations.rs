@@ -10,8 +10,7 @@ use sqlx::{Row, SqlitePool};
 
 use super::{id_bytes, json_text, store_error};
 
-const COLUMNS: &str =
-    "id, auth_id, name, slug, logo, metadata, allowed_origins, ai_context, created_at, updated_at";
+const COLUMNS: &str = "id, auth_id, name, slug, logo, metadata, allowed_origins, ai_context, created_at, updated_at";
 
 /// SQLite-backed [`OrganizationStore`].
 #[derive(Clone, Debug)]
@@ -26,13 +25,11 @@ impl SqliteOrganizationStore {
     }
 
     async fn fetch_by_auth_id(&self, auth_id: &str) -> StoreResult<Option<Organization>> {
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM organizations WHERE auth_id = ?"
-        ))
-        .bind(auth_id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(store_error)?;
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM organizations WHERE auth_id = ?"))
+            .bind(auth_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_error)?;
         row.as_ref().map(decode).transpose()
     }
 }
@@ -60,9 +57,7 @@ impl OrganizationStore for SqliteOrganizationStore {
         if result.rows_affected() == 0 {
             tracing::debug!(auth_id = %org.auth_id, "organization already synced; returning the stored record");
         }
-        self.fetch_by_auth_id(&org.auth_id)
-            .await?
-            .ok_or(StoreError::NotFound)
+        self.fetch_by_auth_id(&org.auth_id).await?.ok_or(StoreError::NotFound)
     }
 
     async fn get(&self, pass: &TenantPass) -> StoreResult<Organization> {
@@ -115,18 +110,12 @@ impl OrganizationStore for SqliteOrganizationStore {
             .execute(&self.pool)
             .await
             .map_err(store_error)?;
-        if done.rows_affected() == 0 {
-            Err(StoreError::NotFound)
-        } else {
-            Ok(())
-        }
+        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
 
     async fn list_ids(&self) -> StoreResult<Vec<OrganizationId>> {
-        let rows = sqlx::query("SELECT id FROM organizations ORDER BY id")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(store_error)?;
+        let rows =
+            sqlx::query("SELECT id FROM organizations ORDER BY id").fetch_all(&self.pool).await.map_err(store_error)?;
         rows.iter().map(|r| id_of(r, "id")).collect()
     }
 }
@@ -138,8 +127,7 @@ fn id_of(row: &SqliteRow, column: &str) -> StoreResult<OrganizationId> {
 fn decode(row: &SqliteRow) -> StoreResult<Organization> {
     let get_str = |c: &str| -> StoreResult<Option<String>> { row.try_get(c).map_err(store_error) };
     let parse = |c: &str, text: Option<String>| -> StoreResult<Option<serde_json::Value>> {
-        text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Invalid(format!("{c}: {e}"))))
-            .transpose()
+        text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Invalid(format!("{c}: {e}")))).transpose()
     };
     let origins: String = row.try_get("allowed_origins").map_err(store_error)?;
     Ok(Organization {

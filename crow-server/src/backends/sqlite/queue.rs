@@ -12,9 +12,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use crow_core::Timestamp;
 use crow_core::ports::clock::Clock;
-use crow_core::ports::queue::{
-    DeadLetter, Delivery, NackOutcome, Queue, QueueError, Receipt, RetryPolicy,
-};
+use crow_core::ports::queue::{DeadLetter, Delivery, NackOutcome, Queue, QueueError, Receipt, RetryPolicy};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use tokio::sync::Notify;
 
@@ -35,12 +33,7 @@ pub struct SqliteQueue {
 impl SqliteQueue {
     /// A queue over `pool` with `policy`; `clock` decides readiness and backoff.
     pub fn new(pool: SqlitePool, clock: Arc<dyn Clock>, policy: RetryPolicy) -> Self {
-        Self {
-            pool,
-            clock,
-            policy,
-            published: Arc::new(Notify::new()),
-        }
+        Self { pool, clock, policy, published: Arc::new(Notify::new()) }
     }
 
     fn now(&self) -> i64 {
@@ -90,9 +83,7 @@ impl SqliteQueue {
                     topic: topic.to_owned(),
                     payload: Bytes::from(payload),
                     attempt: u32::try_from(attempts).unwrap_or(u32::MAX),
-                    published_at: Timestamp::from_millis(
-                        row.try_get("published_at").map_err(backend)?,
-                    ),
+                    published_at: Timestamp::from_millis(row.try_get("published_at").map_err(backend)?),
                 },
             ));
         }
@@ -111,14 +102,8 @@ fn backend(e: sqlx::Error) -> QueueError {
 }
 
 fn parse_receipt(receipt: &Receipt) -> Result<(i64, i64), QueueError> {
-    let (id, lease) = receipt
-        .as_str()
-        .split_once(':')
-        .ok_or(QueueError::BadReceipt)?;
-    Ok((
-        id.parse().map_err(|_| QueueError::BadReceipt)?,
-        lease.parse().map_err(|_| QueueError::BadReceipt)?,
-    ))
+    let (id, lease) = receipt.as_str().split_once(':').ok_or(QueueError::BadReceipt)?;
+    Ok((id.parse().map_err(|_| QueueError::BadReceipt)?, lease.parse().map_err(|_| QueueError::BadReceipt)?))
 }
 
 #[async_trait]
@@ -130,32 +115,19 @@ impl Queue for SqliteQueue {
         let now = self.now();
         let mut tx = self.pool.begin().await.map_err(backend)?;
         for chunk in payloads.chunks(PUBLISH_CHUNK) {
-            let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "INSERT INTO queue_messages (topic, payload, available_at, published_at) ",
-            );
+            let mut q: QueryBuilder<Sqlite> =
+                QueryBuilder::new("INSERT INTO queue_messages (topic, payload, available_at, published_at) ");
             q.push_values(chunk, |mut row, payload| {
-                row.push_bind(topic)
-                    .push_bind(payload.as_ref())
-                    .push_bind(now)
-                    .push_bind(now);
+                row.push_bind(topic).push_bind(payload.as_ref()).push_bind(now).push_bind(now);
             });
-            q.build()
-                .persistent(true)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
+            q.build().persistent(true).execute(&mut *tx).await.map_err(backend)?;
         }
         tx.commit().await.map_err(backend)?;
         self.published.notify_waiters();
         Ok(())
     }
 
-    async fn receive(
-        &self,
-        topic: &str,
-        max: usize,
-        wait: Duration,
-    ) -> Result<Vec<Delivery>, QueueError> {
+    async fn receive(&self, topic: &str, max: usize, wait: Duration) -> Result<Vec<Delivery>, QueueError> {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             // Register interest before looking, so a publish between the look and the wait
@@ -173,19 +145,13 @@ impl Queue for SqliteQueue {
 
     async fn ack(&self, delivery: &Delivery) -> Result<(), QueueError> {
         let (id, lease) = parse_receipt(&delivery.receipt)?;
-        let done = sqlx::query(
-            "DELETE FROM queue_messages WHERE id = ? AND lease = ? AND dead_at IS NULL",
-        )
-        .bind(id)
-        .bind(lease)
-        .execute(&self.pool)
-        .await
-        .map_err(backend)?;
-        if done.rows_affected() == 0 {
-            Err(QueueError::StaleReceipt)
-        } else {
-            Ok(())
-        }
+        let done = sqlx::query("DELETE FROM queue_messages WHERE id = ? AND lease = ? AND dead_at IS NULL")
+            .bind(id)
+            .bind(lease)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        if done.rows_affected() == 0 { Err(QueueError::StaleReceipt) } else { Ok(()) }
     }
 
     async fn nack(&self, delivery: &Delivery, error: &str) -> Result<NackOutcome, QueueError> {
@@ -218,11 +184,7 @@ impl Queue for SqliteQueue {
                 notify.notify_waiters();
             });
         }
-        Ok(if dead {
-            NackOutcome::DeadLettered
-        } else {
-            NackOutcome::RetryAt(Timestamp::from_millis(retry_at))
-        })
+        Ok(if dead { NackOutcome::DeadLettered } else { NackOutcome::RetryAt(Timestamp::from_millis(retry_at)) })
     }
 
     async fn dead_letters(&self, topic: &str, limit: usize) -> Result<Vec<DeadLetter>, QueueError> {
@@ -244,22 +206,18 @@ impl Queue for SqliteQueue {
                     payload: Bytes::from(payload),
                     attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
                     last_error: last_error.unwrap_or_default(),
-                    published_at: Timestamp::from_millis(
-                        row.try_get("published_at").map_err(backend)?,
-                    ),
+                    published_at: Timestamp::from_millis(row.try_get("published_at").map_err(backend)?),
                 })
             })
             .collect()
     }
 
     async fn pending(&self, topic: &str) -> Result<u64, QueueError> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM queue_messages WHERE topic = ? AND dead_at IS NULL",
-        )
-        .bind(topic)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(backend)?;
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM queue_messages WHERE topic = ? AND dead_at IS NULL")
+            .bind(topic)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 }

@@ -28,11 +28,10 @@ impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
         match e {
             AuthError::Refused { code, message } => ApiError::new(code, message),
-            AuthError::Overloaded => ApiError::new(
-                ErrorCode::ServiceUnavailable,
-                "too many sign-ins at once; retry shortly",
-            )
-            .retry_after(std::time::Duration::from_secs(1)),
+            AuthError::Overloaded => {
+                ApiError::new(ErrorCode::ServiceUnavailable, "too many sign-ins at once; retry shortly")
+                    .retry_after(std::time::Duration::from_secs(1))
+            }
             other => ApiError::internal("auth operation failed", &other),
         }
     }
@@ -70,20 +69,14 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/team-invitations/mine", get(my_invitations))
         .route("/team-invitations/cancel", post(cancel_invitation))
         .route("/team-invitations/accept", post(accept_invitation))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            csrf_guard,
-        ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), csrf_guard))
 }
 
 /// CSRF: a state-changing request from a browser (it carries our cookie, or an `Origin`) must
 /// come from a trusted origin. Requests with neither (servers, CLIs) have no ambient credentials
 /// to abuse and pass.
 async fn csrf_guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if matches!(
-        *request.method(),
-        Method::GET | Method::HEAD | Method::OPTIONS
-    ) {
+    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(request).await;
     }
     let headers = request.headers();
@@ -92,22 +85,13 @@ async fn csrf_guard(State(state): State<AppState>, request: Request, next: Next)
         .get(header::ORIGIN)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
-        .or_else(|| {
-            headers
-                .get(header::REFERER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(origin_of)
-        });
+        .or_else(|| headers.get(header::REFERER).and_then(|v| v.to_str().ok()).and_then(origin_of));
     let ok = match (origin, has_cookie) {
         (None, false) => true,
         (None, true) => false,
         (Some(o), _) => state.trusted_origins().is_trusted(&o),
     };
-    if ok {
-        next.run(request).await
-    } else {
-        ApiError::new(ErrorCode::InvalidOrigin, "Invalid origin").into_response()
-    }
+    if ok { next.run(request).await } else { ApiError::new(ErrorCode::InvalidOrigin, "Invalid origin").into_response() }
 }
 
 fn origin_of(url: &str) -> Option<String> {
@@ -117,10 +101,7 @@ fn origin_of(url: &str) -> Option<String> {
 }
 
 fn cookie_headers(headers: &HeaderMap) -> impl Iterator<Item = &str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
+    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok())
 }
 
 fn session_token(headers: &HeaderMap) -> Option<String> {
@@ -137,13 +118,8 @@ fn session_token(headers: &HeaderMap) -> Option<String> {
 }
 
 async fn require_session(state: &AppState, headers: &HeaderMap) -> ApiResult<Authenticated> {
-    let token = session_token(headers)
-        .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized, "Unauthorized"))?;
-    state
-        .auth()
-        .authenticate(&token)
-        .await?
-        .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized, "Unauthorized"))
+    let token = session_token(headers).ok_or_else(|| ApiError::new(ErrorCode::Unauthorized, "Unauthorized"))?;
+    state.auth().authenticate(&token).await?.ok_or_else(|| ApiError::new(ErrorCode::Unauthorized, "Unauthorized"))
 }
 
 /// Better Auth answers a body of the wrong shape with 400, so auth routes do too (other
@@ -184,10 +160,7 @@ fn with_session_cookie(state: &AppState, body: Value, token: &str) -> Response {
 }
 
 fn user_agent(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
+    headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned)
 }
 
 fn to_value<T: serde::Serialize>(v: &T) -> Value {
@@ -247,11 +220,8 @@ fn parse_role(role: Option<&str>) -> ApiResult<Role> {
 }
 
 fn parse_org(id: Option<&str>) -> ApiResult<Option<OrganizationId>> {
-    id.map(|s| {
-        s.parse()
-            .map_err(|_| ApiError::new(ErrorCode::OrganizationNotFound, "Organization not found"))
-    })
-    .transpose()
+    id.map(|s| s.parse().map_err(|_| ApiError::new(ErrorCode::OrganizationNotFound, "Organization not found")))
+        .transpose()
 }
 
 #[derive(Deserialize)]
@@ -273,20 +243,9 @@ async fn sign_up(
     state.check_auth_rate(peer)?;
     let SignedIn { user, token, .. } = state
         .auth()
-        .sign_up(
-            &b.name,
-            &b.email,
-            b.password,
-            b.image,
-            Some(peer.ip().to_string()),
-            user_agent(&headers),
-        )
+        .sign_up(&b.name, &b.email, b.password, b.image, Some(peer.ip().to_string()), user_agent(&headers))
         .await?;
-    Ok(with_session_cookie(
-        &state,
-        json!({ "token": token, "user": user }),
-        &token,
-    ))
+    Ok(with_session_cookie(&state, json!({ "token": token, "user": user }), &token))
 }
 
 #[derive(Deserialize)]
@@ -305,15 +264,8 @@ async fn sign_in(
 ) -> ApiResult {
     let b = body(payload)?;
     state.check_auth_rate(peer)?;
-    let SignedIn { user, token, .. } = state
-        .auth()
-        .sign_in(
-            &b.email,
-            b.password,
-            Some(peer.ip().to_string()),
-            user_agent(&headers),
-        )
-        .await?;
+    let SignedIn { user, token, .. } =
+        state.auth().sign_in(&b.email, b.password, Some(peer.ip().to_string()), user_agent(&headers)).await?;
     let redirect = b.callback_url.is_some();
     Ok(with_session_cookie(
         &state,
@@ -341,11 +293,7 @@ async fn get_session(State(state): State<AppState>, headers: HeaderMap) -> ApiRe
         return Ok(Json(Value::Null).into_response());
     };
     let body = json!({ "session": session_json(&auth), "user": auth.user });
-    Ok(if auth.refreshed {
-        with_session_cookie(&state, body, &auth.token)
-    } else {
-        Json(body).into_response()
-    })
+    Ok(if auth.refreshed { with_session_cookie(&state, body, &auth.token) } else { Json(body).into_response() })
 }
 
 async fn token(State(state): State<AppState>, headers: HeaderMap) -> ApiResult {
@@ -354,12 +302,7 @@ async fn token(State(state): State<AppState>, headers: HeaderMap) -> ApiResult {
 }
 
 async fn jwks(State(state): State<AppState>) -> ApiResult {
-    let keys = state
-        .auth()
-        .keys()
-        .jwks()
-        .await
-        .map_err(|e| ApiError::internal("cannot read JWKS", &e))?;
+    let keys = state.auth().keys().jwks().await.map_err(|e| ApiError::internal("cannot read JWKS", &e))?;
     Ok(Json(keys).into_response())
 }
 
@@ -383,14 +326,7 @@ async fn create_organization(
     let auth = require_session(&state, &headers).await?;
     let (org, owner) = state
         .auth()
-        .create_organization(
-            &auth,
-            &b.name,
-            &b.slug,
-            b.logo,
-            b.metadata,
-            b.keep_current_active_organization,
-        )
+        .create_organization(&auth, &b.name, &b.slug, b.logo, b.metadata, b.keep_current_active_organization)
         .await?;
     Ok(Json(organization_json(&org, &[(owner, Some(&auth.user))])).into_response())
 }
@@ -413,10 +349,7 @@ async fn set_active(
 ) -> ApiResult {
     let b = body(payload)?;
     let auth = require_session(&state, &headers).await?;
-    let result = state
-        .auth()
-        .set_active(&auth, parse_org(b.organization_id.as_deref())?)
-        .await?;
+    let result = state.auth().set_active(&auth, parse_org(b.organization_id.as_deref())?).await?;
     Ok(match result {
         None => Json(Value::Null).into_response(),
         Some((org, members)) => {
@@ -434,20 +367,10 @@ struct OrgQuery {
     organization_id: Option<String>,
 }
 
-async fn list_members(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<OrgQuery>,
-) -> ApiResult {
+async fn list_members(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<OrgQuery>) -> ApiResult {
     let auth = require_session(&state, &headers).await?;
-    let members = state
-        .auth()
-        .list_members(&auth, parse_org(q.organization_id.as_deref())?)
-        .await?;
-    let list: Vec<Value> = members
-        .iter()
-        .map(|(m, u)| member_json(m, Some(u)))
-        .collect();
+    let members = state.auth().list_members(&auth, parse_org(q.organization_id.as_deref())?).await?;
+    let list: Vec<Value> = members.iter().map(|(m, u)| member_json(m, Some(u))).collect();
     Ok(Json(json!({ "members": list, "total": members.len() })).into_response())
 }
 
@@ -468,12 +391,7 @@ async fn invite_member(
     let auth = require_session(&state, &headers).await?;
     let invitation = state
         .auth()
-        .invite(
-            &auth,
-            &b.email,
-            parse_role(b.role.as_deref())?,
-            parse_org(b.organization_id.as_deref())?,
-        )
+        .invite(&auth, &b.email, parse_role(b.role.as_deref())?, parse_org(b.organization_id.as_deref())?)
         .await?;
     Ok(Json(invitation_json(&invitation)).into_response())
 }
@@ -491,15 +409,11 @@ async fn accept_invitation(
 ) -> ApiResult {
     let b = body(payload)?;
     let auth = require_session(&state, &headers).await?;
-    let id: InvitationId = b
-        .invitation_id
-        .parse()
-        .map_err(|_| ApiError::new(ErrorCode::InvitationNotFound, "Invitation not found"))?;
+    let id: InvitationId =
+        b.invitation_id.parse().map_err(|_| ApiError::new(ErrorCode::InvitationNotFound, "Invitation not found"))?;
     let (invitation, member) = state.auth().accept_invitation(&auth, id).await?;
-    Ok(Json(
-        json!({ "invitation": invitation_json(&invitation), "member": member_json(&member, None) }),
-    )
-    .into_response())
+    Ok(Json(json!({ "invitation": invitation_json(&invitation), "member": member_json(&member, None) }))
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -516,14 +430,8 @@ async fn remove_member(
 ) -> ApiResult {
     let b = body(payload)?;
     let auth = require_session(&state, &headers).await?;
-    let member = state
-        .auth()
-        .remove_member(
-            &auth,
-            &b.member_id_or_email,
-            parse_org(b.organization_id.as_deref())?,
-        )
-        .await?;
+    let member =
+        state.auth().remove_member(&auth, &b.member_id_or_email, parse_org(b.organization_id.as_deref())?).await?;
     Ok(Json(json!({ "member": member_json(&member, None) })).into_response())
 }
 
@@ -544,7 +452,8 @@ async fn list_api_keys(State(state): State<AppState>, headers: HeaderMap) -> Api
     let auth = require_session(&state, &headers).await?;
     let keys = state.auth().list_api_keys(&auth).await?;
     let list: Vec<Value> = keys.iter().map(api_key_json).collect();
-    Ok(Json(json!({ "apiKeys": list, "total": keys.len(), "limit": Value::Null, "offset": Value::Null })).into_response())
+    Ok(Json(json!({ "apiKeys": list, "total": keys.len(), "limit": Value::Null, "offset": Value::Null }))
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -560,10 +469,7 @@ async fn delete_api_key(
 ) -> ApiResult {
     let b = body(payload)?;
     let auth = require_session(&state, &headers).await?;
-    let id: ApiKeyId = b
-        .key_id
-        .parse()
-        .map_err(|_| ApiError::new(ErrorCode::KeyNotFound, "API key not found"))?;
+    let id: ApiKeyId = b.key_id.parse().map_err(|_| ApiError::new(ErrorCode::KeyNotFound, "API key not found"))?;
     state.auth().delete_api_key(&auth, id).await?;
     Ok(Json(json!({ "success": true })).into_response())
 }
@@ -583,14 +489,8 @@ async fn update_api_key(
 ) -> ApiResult {
     let b = body(payload)?;
     let auth = require_session(&state, &headers).await?;
-    let id: ApiKeyId = b
-        .key_id
-        .parse()
-        .map_err(|_| ApiError::new(ErrorCode::KeyNotFound, "API key not found"))?;
-    let key = state
-        .auth()
-        .update_api_key(&auth, id, b.name, b.enabled)
-        .await?;
+    let id: ApiKeyId = b.key_id.parse().map_err(|_| ApiError::new(ErrorCode::KeyNotFound, "API key not found"))?;
+    let key = state.auth().update_api_key(&auth, id, b.name, b.enabled).await?;
     Ok(Json(api_key_json(&key)).into_response())
 }
 
@@ -650,25 +550,13 @@ async fn abandon_onboarding(State(state): State<AppState>, headers: HeaderMap) -
 
 async fn team_invitations(State(state): State<AppState>, headers: HeaderMap) -> ApiResult {
     let auth = require_session(&state, &headers).await?;
-    let list: Vec<Value> = state
-        .auth()
-        .team_invitations(&auth)
-        .await?
-        .iter()
-        .map(invitation_json)
-        .collect();
+    let list: Vec<Value> = state.auth().team_invitations(&auth).await?.iter().map(invitation_json).collect();
     Ok(Json(list).into_response())
 }
 
 async fn my_invitations(State(state): State<AppState>, headers: HeaderMap) -> ApiResult {
     let auth = require_session(&state, &headers).await?;
-    let list: Vec<Value> = state
-        .auth()
-        .my_invitations(&auth)
-        .await?
-        .iter()
-        .map(invitation_json)
-        .collect();
+    let list: Vec<Value> = state.auth().my_invitations(&auth).await?.iter().map(invitation_json).collect();
     Ok(Json(list).into_response())
 }
 
@@ -679,10 +567,8 @@ async fn cancel_invitation(
 ) -> ApiResult {
     let b = body(payload)?;
     let auth = require_session(&state, &headers).await?;
-    let id: InvitationId = b
-        .invitation_id
-        .parse()
-        .map_err(|_| ApiError::new(ErrorCode::InvitationNotFound, "Invitation not found"))?;
+    let id: InvitationId =
+        b.invitation_id.parse().map_err(|_| ApiError::new(ErrorCode::InvitationNotFound, "Invitation not found"))?;
     state.auth().cancel_invitation(&auth, id).await?;
     Ok(Json(json!({ "success": true })).into_response())
 }

@@ -59,24 +59,11 @@ impl KeyRing {
         auth_secret: &SecretString,
     ) -> Result<Self, KeyError> {
         let mut okm = [0u8; 32];
-        Hkdf::<Sha256>::new(
-            Some(b"crow-jwks-v1"),
-            auth_secret.expose_secret().as_bytes(),
-        )
-        .expand(b"jwks private key sealing", &mut okm)
-        .map_err(|e| KeyError::Crypto(e.to_string()))?;
-        let ring = Self {
-            store,
-            clock,
-            cipher: XChaCha20Poly1305::new(&okm.into()),
-            current: RwLock::new(None),
-        };
-        let active = ring
-            .store
-            .signing_keys()
-            .await?
-            .into_iter()
-            .find(|k| k.retired_at.is_none());
+        Hkdf::<Sha256>::new(Some(b"crow-jwks-v1"), auth_secret.expose_secret().as_bytes())
+            .expand(b"jwks private key sealing", &mut okm)
+            .map_err(|e| KeyError::Crypto(e.to_string()))?;
+        let ring = Self { store, clock, cipher: XChaCha20Poly1305::new(&okm.into()), current: RwLock::new(None) };
+        let active = ring.store.signing_keys().await?.into_iter().find(|k| k.retired_at.is_none());
         let current = match active {
             Some(stored) => (stored.id, ring.unseal(&stored)?),
             None => ring.generate().await?,
@@ -90,31 +77,16 @@ impl KeyRing {
         getrandom::fill(&mut nonce).map_err(|e| KeyError::Crypto(e.to_string()))?;
         let sealed = self
             .cipher
-            .encrypt(
-                XNonce::from_slice(&nonce),
-                Payload {
-                    msg: key.as_bytes(),
-                    aad: id.as_bytes(),
-                },
-            )
+            .encrypt(XNonce::from_slice(&nonce), Payload { msg: key.as_bytes(), aad: id.as_bytes() })
             .map_err(|e| KeyError::Crypto(e.to_string()))?;
         Ok([nonce.as_slice(), &sealed].concat())
     }
 
     fn unseal(&self, stored: &StoredSigningKey) -> Result<SigningKey, KeyError> {
-        let (nonce, sealed) = stored
-            .sealed_private_key
-            .split_at_checked(24)
-            .ok_or(KeyError::Unseal(stored.id))?;
+        let (nonce, sealed) = stored.sealed_private_key.split_at_checked(24).ok_or(KeyError::Unseal(stored.id))?;
         let plain = self
             .cipher
-            .decrypt(
-                XNonce::from_slice(nonce),
-                Payload {
-                    msg: sealed,
-                    aad: stored.id.as_bytes(),
-                },
-            )
+            .decrypt(XNonce::from_slice(nonce), Payload { msg: sealed, aad: stored.id.as_bytes() })
             .map_err(|_| KeyError::Unseal(stored.id))?;
         let bytes: [u8; 32] = plain.try_into().map_err(|_| KeyError::Unseal(stored.id))?;
         Ok(SigningKey::from_bytes(&bytes))
@@ -142,9 +114,7 @@ impl KeyRing {
     /// Signs claims with the current key.
     pub async fn sign(&self, claims: &Claims) -> Result<String, KeyError> {
         let current = self.current.read().await;
-        let (id, key) = current
-            .as_ref()
-            .ok_or_else(|| KeyError::Crypto("no signing key".into()))?;
+        let (id, key) = current.as_ref().ok_or_else(|| KeyError::Crypto("no signing key".into()))?;
         jwt::sign(key, &id.to_string(), claims).map_err(|e| KeyError::Crypto(e.to_string()))
     }
 
@@ -157,9 +127,7 @@ impl KeyRing {
             self.store.retire_signing_key(old_id, now).await?;
         }
         let lifetime = i64::try_from(TOKEN_LIFETIME.as_millis()).unwrap_or(i64::MAX);
-        self.store
-            .delete_retired_keys(now.add_millis(-lifetime))
-            .await?;
+        self.store.delete_retired_keys(now.add_millis(-lifetime)).await?;
         Ok(id)
     }
 

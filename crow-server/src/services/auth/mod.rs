@@ -17,7 +17,5 @@ use axum::Router;
 use crate::app::AppState;
 
 pub(super) fn router(state: &AppState) -> Router<AppState> {
-    http::routes(state).merge(crate::http::probes::service_routes(
-        super::ServiceName::Auth,
-    ))
+    http::routes(state).merge(crate::http::probes::service_routes(super::ServiceName::Auth))
 }

@@ -9,13 +9,7 @@ use crow_core::id::{OnboardingId, OrganizationId, UserId};
 use serde::Deserialize;
 
 /// Every step, in order.
-pub const STEPS: [Step; 5] = [
-    Step::Organization,
-    Step::Profile,
-    Step::Sources,
-    Step::Products,
-    Step::Billing,
-];
+pub const STEPS: [Step; 5] = [Step::Organization, Step::Profile, Step::Sources, Step::Products, Step::Billing];
 
 /// One step of the flow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -48,11 +42,7 @@ impl Step {
 
 /// A step's answer, tagged by `step`.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(
-    tag = "step",
-    rename_all = "snake_case",
-    rename_all_fields = "camelCase"
-)]
+#[serde(tag = "step", rename_all = "snake_case", rename_all_fields = "camelCase")]
 pub enum StepInput {
     /// The organization (the service checks membership).
     Organization {
@@ -134,11 +124,7 @@ pub fn start(user: UserId, now: Timestamp) -> Onboarding {
 }
 
 /// Applies one step.
-pub fn advance(
-    current: &Onboarding,
-    input: &StepInput,
-    now: Timestamp,
-) -> Result<Onboarding, TransitionError> {
+pub fn advance(current: &Onboarding, input: &StepInput, now: Timestamp) -> Result<Onboarding, TransitionError> {
     match current.status {
         OnboardingStatus::InProgress => {}
         OnboardingStatus::Completed => return Err(TransitionError::Finished("completed")),
@@ -146,28 +132,19 @@ pub fn advance(
     }
     let step = input.step().number();
     if step > current.current_step {
-        return Err(TransitionError::Skipped {
-            expected: current.current_step,
-            requested: step,
-        });
+        return Err(TransitionError::Skipped { expected: current.current_step, requested: step });
     }
     let mut next = current.clone();
     let invalid = |m: &str| Err(TransitionError::Invalid(m.into()));
     match input {
-        StepInput::Organization { organization_id } => {
-            next.better_auth_org_id = Some(organization_id.to_string())
-        }
+        StepInput::Organization { organization_id } => next.better_auth_org_id = Some(organization_id.to_string()),
         StepInput::Profile { name } => {
             if name.trim().is_empty() || name.chars().count() > 200 {
                 return invalid("name must be 1-200 characters");
             }
         }
         StepInput::Sources { sources } => {
-            if sources.is_empty()
-                || sources
-                    .iter()
-                    .any(|s| !matches!(s.as_str(), "web" | "cctv" | "social"))
-            {
+            if sources.is_empty() || sources.iter().any(|s| !matches!(s.as_str(), "web" | "cctv" | "social")) {
                 return invalid("sources must be a non-empty subset of web, cctv, social");
             }
             let mut unique = sources.clone();
@@ -197,10 +174,7 @@ pub fn advance(
         next.completed_steps.sort_unstable();
     }
     next.current_step = next.current_step.max(step + 1).min(STEPS.len() as u8);
-    if STEPS
-        .iter()
-        .all(|s| next.completed_steps.contains(&s.number()))
-    {
+    if STEPS.iter().all(|s| next.completed_steps.contains(&s.number())) {
         next.status = OnboardingStatus::Completed;
         next.completed_at = Some(now);
     }
@@ -212,10 +186,7 @@ pub fn abandon(current: &Onboarding) -> Result<Onboarding, TransitionError> {
     if current.status != OnboardingStatus::InProgress {
         return Err(TransitionError::Finished("finished"));
     }
-    Ok(Onboarding {
-        status: OnboardingStatus::Abandoned,
-        ..current.clone()
-    })
+    Ok(Onboarding { status: OnboardingStatus::Abandoned, ..current.clone() })
 }
 
 #[cfg(test)]
@@ -224,20 +195,11 @@ mod tests {
 
     fn inputs() -> Vec<StepInput> {
         vec![
-            StepInput::Organization {
-                organization_id: OrganizationId::new(),
-            },
+            StepInput::Organization { organization_id: OrganizationId::new() },
             StepInput::Profile { name: "Ada".into() },
-            StepInput::Sources {
-                sources: vec!["web".into(), "cctv".into(), "web".into()],
-            },
-            StepInput::Products {
-                source: "crawl".into(),
-                url: Some("https://shop.example".into()),
-            },
-            StepInput::Billing {
-                plan: "trial".into(),
-            },
+            StepInput::Sources { sources: vec!["web".into(), "cctv".into(), "web".into()] },
+            StepInput::Products { source: "crawl".into(), url: Some("https://shop.example".into()) },
+            StepInput::Billing { plan: "trial".into() },
         ]
     }
 
@@ -253,10 +215,7 @@ mod tests {
         assert_eq!(o.completed_steps, vec![1, 2, 3, 4, 5]);
         assert_eq!(o.sources, vec!["cctv", "web"]);
         assert_eq!(o.completed_at, Some(now));
-        assert!(matches!(
-            advance(&o, &inputs()[0], now),
-            Err(TransitionError::Finished(_))
-        ));
+        assert!(matches!(advance(&o, &inputs()[0], now), Err(TransitionError::Finished(_))));
     }
 
     #[test]
@@ -264,27 +223,11 @@ mod tests {
         let now = Timestamp::EPOCH;
         let o = start(UserId::new(), now);
         let err = advance(&o, &inputs()[2], now).unwrap_err();
-        assert_eq!(
-            err,
-            TransitionError::Skipped {
-                expected: 1,
-                requested: 3
-            }
-        );
+        assert_eq!(err, TransitionError::Skipped { expected: 1, requested: 3 });
         let o = advance(&o, &inputs()[0], now).unwrap();
         let o = advance(&o, &inputs()[1], now).unwrap();
-        let again = advance(
-            &o,
-            &StepInput::Profile {
-                name: "Ada L.".into(),
-            },
-            now,
-        )
-        .unwrap();
-        assert_eq!(
-            again.current_step, 3,
-            "redoing a step does not move backwards"
-        );
+        let again = advance(&o, &StepInput::Profile { name: "Ada L.".into() }, now).unwrap();
+        assert_eq!(again.current_step, 3, "redoing a step does not move backwards");
         assert_eq!(again.completed_steps, vec![1, 2]);
     }
 
@@ -295,21 +238,10 @@ mod tests {
         for input in inputs().into_iter().take(2) {
             o = advance(&o, &input, now).unwrap();
         }
-        for bad in [
-            StepInput::Sources { sources: vec![] },
-            StepInput::Sources {
-                sources: vec!["fax".into()],
-            },
-        ] {
-            assert!(matches!(
-                advance(&o, &bad, now),
-                Err(TransitionError::Invalid(_))
-            ));
+        for bad in [StepInput::Sources { sources: vec![] }, StepInput::Sources { sources: vec!["fax".into()] }] {
+            assert!(matches!(advance(&o, &bad, now), Err(TransitionError::Invalid(_))));
         }
         let o = abandon(&o).unwrap();
-        assert!(matches!(
-            advance(&o, &inputs()[2], now),
-            Err(TransitionError::Finished("abandoned"))
-        ));
+        assert!(matches!(advance(&o, &inputs()[2], now), Err(TransitionError::Finished("abandoned"))));
     }
 }

@@ -59,10 +59,7 @@ fn hash_blocking(password: &[u8]) -> Result<String, HashError> {
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(|e| HashError::Failed(e.to_string()))?;
     let salt = SaltString::encode_b64(&salt).map_err(|e| HashError::Failed(e.to_string()))?;
-    argon2()
-        .hash_password(password, &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| HashError::Failed(e.to_string()))
+    argon2().hash_password(password, &salt).map(|h| h.to_string()).map_err(|e| HashError::Failed(e.to_string()))
 }
 
 fn verify_blocking(password: &[u8], phc: &str) -> bool {
@@ -82,10 +79,7 @@ impl Hasher {
         })
     }
 
-    async fn run<T: Send + 'static>(
-        &self,
-        work: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, HashError> {
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, HashError> {
         // Admission: refuse at once when running + waiting would exceed the capacity.
         if self.admitted.fetch_add(1, Ordering::SeqCst) >= self.capacity {
             self.admitted.fetch_sub(1, Ordering::SeqCst);
@@ -93,14 +87,8 @@ impl Hasher {
         }
         // Released however this future ends, including when the client goes away mid-wait.
         let _admission = Admission(&self.admitted);
-        let _permit = self
-            .slots
-            .acquire()
-            .await
-            .map_err(|e| HashError::Failed(e.to_string()))?;
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(|e| HashError::Failed(e.to_string()))
+        let _permit = self.slots.acquire().await.map_err(|e| HashError::Failed(e.to_string()))?;
+        tokio::task::spawn_blocking(work).await.map_err(|e| HashError::Failed(e.to_string()))
     }
 
     /// Hashes a new password (PHC string).
@@ -113,9 +101,7 @@ impl Hasher {
     pub async fn verify(&self, password: String, phc: Option<String>) -> Result<bool, HashError> {
         let known = phc.is_some();
         let phc = phc.unwrap_or_else(|| self.dummy.to_string());
-        let ok = self
-            .run(move || verify_blocking(password.as_bytes(), &phc))
-            .await?;
+        let ok = self.run(move || verify_blocking(password.as_bytes(), &phc)).await?;
         Ok(known && ok)
     }
 }
@@ -129,11 +115,7 @@ mod tests {
         let h = Hasher::new(2, 4).unwrap();
         let phc = h.hash("correct horse".into()).await.unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(
-            h.verify("correct horse".into(), Some(phc.clone()))
-                .await
-                .unwrap()
-        );
+        assert!(h.verify("correct horse".into(), Some(phc.clone())).await.unwrap());
         assert!(!h.verify("wrong horse".into(), Some(phc)).await.unwrap());
         assert!(!h.verify("anything".into(), None).await.unwrap());
     }

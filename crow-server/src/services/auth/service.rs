@@ -6,12 +6,9 @@ use std::sync::Arc;
 use bytes::Bytes;
 use crow_core::api::auth::Verification;
 use crow_core::domain::{
-    Account, ApiKey, ApiKeyKind, AuthOrganization, Invitation, InvitationStatus, Member,
-    Onboarding, Session, User,
+    Account, ApiKey, ApiKeyKind, AuthOrganization, Invitation, InvitationStatus, Member, Onboarding, Session, User,
 };
-use crow_core::id::{
-    AccountId, ApiKeyId, InvitationId, MemberId, OrganizationId, SessionId, UserId,
-};
+use crow_core::id::{AccountId, ApiKeyId, InvitationId, MemberId, OrganizationId, SessionId, UserId};
 use crow_core::ports::auth::{AuthStore, KeyUse};
 use crow_core::ports::clock::Clock;
 use crow_core::ports::queue::topics;
@@ -58,10 +55,7 @@ pub enum AuthError {
 }
 
 fn refuse(code: ErrorCode, message: impl Into<String>) -> AuthError {
-    AuthError::Refused {
-        code,
-        message: message.into(),
-    }
+    AuthError::Refused { code, message: message.into() }
 }
 
 impl From<StoreError> for AuthError {
@@ -167,9 +161,7 @@ pub struct AuthService {
 
 impl std::fmt::Debug for AuthService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuthService")
-            .field("settings", &self.settings)
-            .finish_non_exhaustive()
+        f.debug_struct("AuthService").field("settings", &self.settings).finish_non_exhaustive()
     }
 }
 
@@ -184,11 +176,7 @@ pub fn normalize_email(raw: &str) -> AuthResult<String> {
                 && domain.contains('.')
                 && domain.split('.').all(|label| !label.is_empty())
         });
-    if valid {
-        Ok(email)
-    } else {
-        Err(refuse(ErrorCode::InvalidEmail, "Invalid email"))
-    }
+    if valid { Ok(email) } else { Err(refuse(ErrorCode::InvalidEmail, "Invalid email")) }
 }
 
 fn check_password(password: &str) -> AuthResult<()> {
@@ -204,26 +192,14 @@ fn check_password(password: &str) -> AuthResult<()> {
 
 fn check_slug(slug: &str) -> AuthResult<()> {
     let ok = (1..=64).contains(&slug.len())
-        && slug
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !slug.starts_with('-');
-    if ok {
-        Ok(())
-    } else {
-        Err(refuse(
-            ErrorCode::ValidationFailed,
-            "slug must be 1-64 characters of a-z, 0-9 and -",
-        ))
-    }
+    if ok { Ok(()) } else { Err(refuse(ErrorCode::ValidationFailed, "slug must be 1-64 characters of a-z, 0-9 and -")) }
 }
 
 fn check_name(field: &str, name: &str) -> AuthResult<()> {
     if name.trim().is_empty() || name.chars().count() > 200 {
-        return Err(refuse(
-            ErrorCode::ValidationFailed,
-            format!("{field} must be 1-200 characters"),
-        ));
+        return Err(refuse(ErrorCode::ValidationFailed, format!("{field} must be 1-200 characters")));
     }
     Ok(())
 }
@@ -237,13 +213,7 @@ impl AuthService {
         clock: Arc<dyn Clock>,
         settings: Settings,
     ) -> Self {
-        Self {
-            store,
-            hasher,
-            keys,
-            clock,
-            settings,
-        }
+        Self { store, hasher, keys, clock, settings }
     }
 
     /// The key ring (JWKS, rotation).
@@ -251,12 +221,7 @@ impl AuthService {
         &self.keys
     }
 
-    async fn start_session(
-        &self,
-        user: User,
-        ip: Option<String>,
-        ua: Option<String>,
-    ) -> AuthResult<SignedIn> {
+    async fn start_session(&self, user: User, ip: Option<String>, ua: Option<String>) -> AuthResult<SignedIn> {
         let now = self.clock.now();
         let token = tokens::session_token().map_err(random_failure)?;
         let session = Session {
@@ -269,14 +234,8 @@ impl AuthService {
             created_at: now,
             updated_at: now,
         };
-        self.store
-            .create_session(&session, &tokens::digest(&token))
-            .await?;
-        Ok(SignedIn {
-            user,
-            session,
-            token,
-        })
+        self.store.create_session(&session, &tokens::digest(&token)).await?;
+        Ok(SignedIn { user, session, token })
     }
 
     /// `sign-up/email`.
@@ -293,22 +252,14 @@ impl AuthService {
         let email = normalize_email(email)?;
         check_password(&password)?;
         let domain = email.rsplit('@').next().unwrap_or_default();
-        if self
-            .settings
-            .blocked_email_domains
-            .iter()
-            .any(|d| d == domain)
-        {
+        if self.settings.blocked_email_domains.iter().any(|d| d == domain) {
             return Err(refuse(
                 ErrorCode::EmailDomainNotAllowed,
                 format!("Please sign up with your work email; {domain} addresses are not accepted"),
             ));
         }
         if self.store.find_credentials(&email).await?.is_some() {
-            return Err(refuse(
-                ErrorCode::UserAlreadyExists,
-                "User already exists. Use another email.",
-            ));
+            return Err(refuse(ErrorCode::UserAlreadyExists, "User already exists. Use another email."));
         }
         let hash = self.hasher.hash(password).await?;
         let now = self.clock.now();
@@ -334,10 +285,7 @@ impl AuthService {
         match self.store.create_user(&user, &account, &hash).await {
             // Two sign-ups raced; the loser gets the same answer as a late one.
             Err(StoreError::Conflict(_)) => {
-                return Err(refuse(
-                    ErrorCode::UserAlreadyExists,
-                    "User already exists. Use another email.",
-                ));
+                return Err(refuse(ErrorCode::UserAlreadyExists, "User already exists. Use another email."));
             }
             other => other?,
         }
@@ -353,12 +301,7 @@ impl AuthService {
         ua: Option<String>,
     ) -> AuthResult<SignedIn> {
         let email = normalize_email(email)?;
-        let invalid = || {
-            refuse(
-                ErrorCode::InvalidEmailOrPassword,
-                "Invalid email or password",
-            )
-        };
+        let invalid = || refuse(ErrorCode::InvalidEmailOrPassword, "Invalid email or password");
         if password.chars().count() > password::MAX_LENGTH {
             return Err(invalid());
         }
@@ -376,8 +319,7 @@ impl AuthService {
 
     /// The session behind a cookie token, slid forward when due; `None` when missing or expired.
     pub async fn authenticate(&self, token: &str) -> AuthResult<Option<Authenticated>> {
-        let Some((mut session, user)) = self.store.find_session(&tokens::digest(token)).await?
-        else {
+        let Some((mut session, user)) = self.store.find_session(&tokens::digest(token)).await? else {
             return Ok(None);
         };
         let now = self.clock.now();
@@ -389,17 +331,10 @@ impl AuthService {
         if now.millis_since(session.updated_at) >= SESSION_UPDATE_AGE_MS {
             session.expires_at = now.add_millis(SESSION_TTL_MS);
             session.updated_at = now;
-            self.store
-                .extend_session(session.id, session.expires_at, now)
-                .await?;
+            self.store.extend_session(session.id, session.expires_at, now).await?;
             refreshed = true;
         }
-        Ok(Some(Authenticated {
-            session,
-            user,
-            token: token.to_owned(),
-            refreshed,
-        }))
+        Ok(Some(Authenticated { session, user, token: token.to_owned(), refreshed }))
     }
 
     /// `sign-out`.
@@ -411,13 +346,7 @@ impl AuthService {
         Ok(self.store.find_member(org, user).await?.map(|m| m.role))
     }
 
-    fn claims(
-        &self,
-        sub: String,
-        email: Option<String>,
-        org: Option<OrganizationId>,
-        role: Option<Role>,
-    ) -> Claims {
+    fn claims(&self, sub: String, email: Option<String>, org: Option<OrganizationId>, role: Option<Role>) -> Claims {
         let now_s = self.clock.now().as_millis().div_euclid(1000);
         let lifetime = i64::try_from(TOKEN_LIFETIME.as_secs()).unwrap_or(900);
         Claims {
@@ -442,15 +371,7 @@ impl AuthService {
         };
         // A session whose active org the user has since left carries no org claim.
         let org = org.filter(|_| role.is_some());
-        Ok(self
-            .keys
-            .sign(&self.claims(
-                auth.user.id.to_string(),
-                Some(auth.user.email.clone()),
-                org,
-                role,
-            ))
-            .await?)
+        Ok(self.keys.sign(&self.claims(auth.user.id.to_string(), Some(auth.user.email.clone()), org, role)).await?)
     }
 
     /// `organization/create`: the creator becomes owner; the internal record follows through the
@@ -482,58 +403,34 @@ impl AuthService {
             role: Role::Owner,
             created_at: now,
         };
-        let sync = serde_json::to_vec(&OrganizationSync {
-            organization: org.clone(),
-            owner_id: auth.user.id,
-        })
-        .map_err(|e| AuthError::Internal(e.to_string()))?;
-        match self
-            .store
-            .create_organization(&org, &owner, topics::ORG_SYNC, Bytes::from(sync))
-            .await
-        {
+        let sync = serde_json::to_vec(&OrganizationSync { organization: org.clone(), owner_id: auth.user.id })
+            .map_err(|e| AuthError::Internal(e.to_string()))?;
+        match self.store.create_organization(&org, &owner, topics::ORG_SYNC, Bytes::from(sync)).await {
             Err(StoreError::Conflict(_)) => {
-                return Err(refuse(
-                    ErrorCode::OrganizationAlreadyExists,
-                    "Organization already exists",
-                ));
+                return Err(refuse(ErrorCode::OrganizationAlreadyExists, "Organization already exists"));
             }
             other => other?,
         }
         if !keep_active {
-            self.store
-                .set_active_organization(auth.session.id, Some(org.id), now)
-                .await?;
+            self.store.set_active_organization(auth.session.id, Some(org.id), now).await?;
         }
         Ok((org, owner))
     }
 
     /// `organization/list`.
-    pub async fn list_organizations(
-        &self,
-        auth: &Authenticated,
-    ) -> AuthResult<Vec<AuthOrganization>> {
+    pub async fn list_organizations(&self, auth: &Authenticated) -> AuthResult<Vec<AuthOrganization>> {
         Ok(self.store.list_organizations(auth.user.id).await?)
     }
 
     /// The organization `requested` or the session's active one, with the caller's membership.
-    async fn membership(
-        &self,
-        auth: &Authenticated,
-        requested: Option<OrganizationId>,
-    ) -> AuthResult<Member> {
+    async fn membership(&self, auth: &Authenticated, requested: Option<OrganizationId>) -> AuthResult<Member> {
         let org = requested
             .or(auth.session.active_organization_id)
             .ok_or_else(|| refuse(ErrorCode::NoActiveOrganization, "No active organization"))?;
         self.store
             .find_member(org, auth.user.id)
             .await?
-            .ok_or_else(|| {
-                refuse(
-                    ErrorCode::NotAMember,
-                    "User is not a member of the organization",
-                )
-            })
+            .ok_or_else(|| refuse(ErrorCode::NotAMember, "User is not a member of the organization"))
     }
 
     /// `organization/set-active`: only to an organization the user belongs to; `None` clears it.
@@ -544,24 +441,17 @@ impl AuthService {
     ) -> AuthResult<Option<(AuthOrganization, Vec<(Member, User)>)>> {
         let now = self.clock.now();
         let Some(org) = org else {
-            self.store
-                .set_active_organization(auth.session.id, None, now)
-                .await?;
+            self.store.set_active_organization(auth.session.id, None, now).await?;
             return Ok(None);
         };
         let organization = match self.store.get_organization(org).await {
             Err(StoreError::NotFound) => {
-                return Err(refuse(
-                    ErrorCode::OrganizationNotFound,
-                    "Organization not found",
-                ));
+                return Err(refuse(ErrorCode::OrganizationNotFound, "Organization not found"));
             }
             other => other?,
         };
         self.membership(auth, Some(org)).await?;
-        self.store
-            .set_active_organization(auth.session.id, Some(org), now)
-            .await?;
+        self.store.set_active_organization(auth.session.id, Some(org), now).await?;
         Ok(Some((organization, self.store.list_members(org).await?)))
     }
 
@@ -585,18 +475,12 @@ impl AuthService {
     ) -> AuthResult<Invitation> {
         let me = self.membership(auth, org).await?;
         if me.role < Role::Admin || (role == Role::Owner && me.role != Role::Owner) {
-            return Err(refuse(
-                ErrorCode::NotAllowed,
-                "You are not allowed to invite users to this organization",
-            ));
+            return Err(refuse(ErrorCode::NotAllowed, "You are not allowed to invite users to this organization"));
         }
         let email = normalize_email(email)?;
         let members = self.store.list_members(me.organization_id).await?;
         if members.iter().any(|(_, u)| u.email == email) {
-            return Err(refuse(
-                ErrorCode::AlreadyMember,
-                "User is already a member of this organization",
-            ));
+            return Err(refuse(ErrorCode::AlreadyMember, "User is already a member of this organization"));
         }
         let now = self.clock.now();
         let invitation = Invitation {
@@ -614,11 +498,7 @@ impl AuthService {
     }
 
     /// `organization/accept-invitation`: only by the invited email, before expiry, once.
-    pub async fn accept_invitation(
-        &self,
-        auth: &Authenticated,
-        id: InvitationId,
-    ) -> AuthResult<(Invitation, Member)> {
+    pub async fn accept_invitation(&self, auth: &Authenticated, id: InvitationId) -> AuthResult<(Invitation, Member)> {
         let not_found = || refuse(ErrorCode::InvitationNotFound, "Invitation not found");
         let mut invitation = match self.store.get_invitation(id).await {
             Err(StoreError::NotFound) => return Err(not_found()),
@@ -629,10 +509,7 @@ impl AuthService {
             return Err(not_found());
         }
         if invitation.email != auth.user.email {
-            return Err(refuse(
-                ErrorCode::NotInvitationRecipient,
-                "You are not the recipient of the invitation",
-            ));
+            return Err(refuse(ErrorCode::NotInvitationRecipient, "You are not the recipient of the invitation"));
         }
         let member = Member {
             id: MemberId::new(),
@@ -643,16 +520,11 @@ impl AuthService {
         };
         match self.store.accept_invitation(id, &member).await {
             Err(StoreError::Conflict(_)) => {
-                return Err(refuse(
-                    ErrorCode::AlreadyMember,
-                    "User is already a member of this organization",
-                ));
+                return Err(refuse(ErrorCode::AlreadyMember, "User is already a member of this organization"));
             }
             other => other?,
         }
-        self.store
-            .set_active_organization(auth.session.id, Some(invitation.organization_id), now)
-            .await?;
+        self.store.set_active_organization(auth.session.id, Some(invitation.organization_id), now).await?;
         invitation.status = InvitationStatus::Accepted;
         Ok((invitation, member))
     }
@@ -672,64 +544,31 @@ impl AuthService {
             .find(|(m, u)| m.id.to_string() == wanted || u.email == wanted)
             .ok_or_else(|| refuse(ErrorCode::MemberNotFound, "Member not found"))?;
         let self_removal = target.user_id == auth.user.id;
-        if !self_removal
-            && (me.role < Role::Admin || (target.role == Role::Owner && me.role != Role::Owner))
-        {
-            return Err(refuse(
-                ErrorCode::NotAllowed,
-                "You are not allowed to remove this member",
-            ));
+        if !self_removal && (me.role < Role::Admin || (target.role == Role::Owner && me.role != Role::Owner)) {
+            return Err(refuse(ErrorCode::NotAllowed, "You are not allowed to remove this member"));
         }
-        if target.role == Role::Owner
-            && members
-                .iter()
-                .filter(|(m, _)| m.role == Role::Owner)
-                .count()
-                == 1
-        {
-            return Err(refuse(
-                ErrorCode::NotAllowed,
-                "The last owner cannot be removed",
-            ));
+        if target.role == Role::Owner && members.iter().filter(|(m, _)| m.role == Role::Owner).count() == 1 {
+            return Err(refuse(ErrorCode::NotAllowed, "The last owner cannot be removed"));
         }
-        Ok(self
-            .store
-            .remove_member(me.organization_id, target.id)
-            .await?)
+        Ok(self.store.remove_member(me.organization_id, target.id).await?)
     }
 
     /// `api-key/create`: the key acts for the session's active organization, where the caller
     /// must be a member; the full key is returned once and never stored.
-    pub async fn create_api_key(
-        &self,
-        auth: &Authenticated,
-        req: NewKey,
-    ) -> AuthResult<(ApiKey, String)> {
+    pub async fn create_api_key(&self, auth: &Authenticated, req: NewKey) -> AuthResult<(ApiKey, String)> {
         let me = self.membership(auth, None).await?;
         let kind = req.kind.unwrap_or(ApiKeyKind::Secret);
         if let Some(name) = &req.name {
             check_name("name", name)?;
         }
-        if req
-            .expires_in
-            .is_some_and(|s| !(60..=10 * 365 * 86_400).contains(&s))
-        {
-            return Err(refuse(
-                ErrorCode::ValidationFailed,
-                "expiresIn must be between 60 seconds and 10 years",
-            ));
+        if req.expires_in.is_some_and(|s| !(60..=10 * 365 * 86_400).contains(&s)) {
+            return Err(refuse(ErrorCode::ValidationFailed, "expiresIn must be between 60 seconds and 10 years"));
         }
         if req.remaining.is_some_and(|r| r < 0) {
-            return Err(refuse(
-                ErrorCode::ValidationFailed,
-                "remaining must not be negative",
-            ));
+            return Err(refuse(ErrorCode::ValidationFailed, "remaining must not be negative"));
         }
         let limited = req.rate_limit_enabled.unwrap_or(false);
-        if limited
-            && (req.rate_limit_max.is_none_or(|m| m < 1)
-                || req.rate_limit_time_window.is_none_or(|w| w < 1))
-        {
+        if limited && (req.rate_limit_max.is_none_or(|m| m < 1) || req.rate_limit_time_window.is_none_or(|w| w < 1)) {
             return Err(refuse(
                 ErrorCode::ValidationFailed,
                 "a rate limit needs rateLimitMax ≥ 1 and rateLimitTimeWindow ≥ 1 ms",
@@ -761,9 +600,7 @@ impl AuthService {
             created_at: now,
             updated_at: now,
         };
-        self.store
-            .create_api_key(&key, &tokens::digest(&secret))
-            .await?;
+        self.store.create_api_key(&key, &tokens::digest(&secret)).await?;
         Ok((key, secret))
     }
 
@@ -791,11 +628,7 @@ impl AuthService {
         if let Some(name) = &name {
             check_name("name", name)?;
         }
-        match self
-            .store
-            .update_api_key(auth.user.id, id, name, enabled, self.clock.now())
-            .await
-        {
+        match self.store.update_api_key(auth.user.id, id, name, enabled, self.clock.now()).await {
             Err(StoreError::NotFound) => Err(refuse(ErrorCode::KeyNotFound, "API key not found")),
             other => Ok(other?),
         }
@@ -854,17 +687,11 @@ impl AuthService {
         if !v.valid || v.kind != Some(ApiKeyKind::Secret) {
             return Err(refuse(
                 ErrorCode::Unauthorized,
-                v.error
-                    .unwrap_or_else(|| "publishable keys cannot obtain tokens".into()),
+                v.error.unwrap_or_else(|| "publishable keys cannot obtain tokens".into()),
             ));
         }
-        let user = v
-            .user_id
-            .ok_or_else(|| refuse(ErrorCode::Unauthorized, "invalid key"))?;
-        Ok(self
-            .keys
-            .sign(&self.claims(user.to_string(), None, v.organization_id, v.role))
-            .await?)
+        let user = v.user_id.ok_or_else(|| refuse(ErrorCode::Unauthorized, "invalid key"))?;
+        Ok(self.keys.sign(&self.claims(user.to_string(), None, v.organization_id, v.role)).await?)
     }
 
     /// `onboarding/start`: the user's flow, created at step 1 if there is none (resumable).
@@ -883,21 +710,8 @@ impl AuthService {
     }
 
     /// `onboarding/step`: applies one step; out-of-order steps are refused with 409.
-    pub async fn onboarding_step(
-        &self,
-        auth: &Authenticated,
-        input: &StepInput,
-    ) -> AuthResult<Onboarding> {
-        let current = self
-            .store
-            .get_onboarding(auth.user.id)
-            .await?
-            .ok_or_else(|| {
-                refuse(
-                    ErrorCode::InvalidOnboardingStep,
-                    "onboarding has not been started",
-                )
-            })?;
+    pub async fn onboarding_step(&self, auth: &Authenticated, input: &StepInput) -> AuthResult<Onboarding> {
+        let current = self.started_onboarding(auth).await?;
         let next = onboarding::advance(&current, input, self.clock.now()).map_err(|e| match e {
             TransitionError::Invalid(m) => refuse(ErrorCode::ValidationFailed, m),
             other => refuse(ErrorCode::InvalidOnboardingStep, other.to_string()),
@@ -906,23 +720,10 @@ impl AuthService {
         match input {
             StepInput::Organization { organization_id } => {
                 self.membership(auth, Some(*organization_id)).await?;
-                self.store
-                    .set_active_organization(
-                        auth.session.id,
-                        Some(*organization_id),
-                        self.clock.now(),
-                    )
-                    .await?;
+                self.store.set_active_organization(auth.session.id, Some(*organization_id), self.clock.now()).await?;
             }
             StepInput::Profile { name } => {
-                self.store
-                    .update_user(
-                        auth.user.id,
-                        Some(name.trim().to_owned()),
-                        None,
-                        self.clock.now(),
-                    )
-                    .await?;
+                self.store.update_user(auth.user.id, Some(name.trim().to_owned()), None, self.clock.now()).await?;
             }
             _ => {}
         }
@@ -930,20 +731,18 @@ impl AuthService {
         Ok(next)
     }
 
-    /// `onboarding/abandon`.
-    pub async fn abandon_onboarding(&self, auth: &Authenticated) -> AuthResult<Onboarding> {
-        let current = self
-            .store
+    async fn started_onboarding(&self, auth: &Authenticated) -> AuthResult<Onboarding> {
+        self.store
             .get_onboarding(auth.user.id)
             .await?
-            .ok_or_else(|| {
-                refuse(
-                    ErrorCode::InvalidOnboardingStep,
-                    "onboarding has not been started",
-                )
-            })?;
-        let next = onboarding::abandon(&current)
-            .map_err(|e| refuse(ErrorCode::InvalidOnboardingStep, e.to_string()))?;
+            .ok_or_else(|| refuse(ErrorCode::InvalidOnboardingStep, "onboarding has not been started"))
+    }
+
+    /// `onboarding/abandon`.
+    pub async fn abandon_onboarding(&self, auth: &Authenticated) -> AuthResult<Onboarding> {
+        let current = self.started_onboarding(auth).await?;
+        let next =
+            onboarding::abandon(&current).map_err(|e| refuse(ErrorCode::InvalidOnboardingStep, e.to_string()))?;
         self.store.save_onboarding(auth.user.id, &next).await?;
         Ok(next)
     }
@@ -952,10 +751,7 @@ impl AuthService {
     pub async fn team_invitations(&self, auth: &Authenticated) -> AuthResult<Vec<Invitation>> {
         let me = self.membership(auth, None).await?;
         if me.role < Role::Admin {
-            return Err(refuse(
-                ErrorCode::NotAllowed,
-                "Only admins and owners see the organization's invitations",
-            ));
+            return Err(refuse(ErrorCode::NotAllowed, "Only admins and owners see the organization's invitations"));
         }
         Ok(self.store.list_invitations(me.organization_id).await?)
     }
@@ -968,23 +764,13 @@ impl AuthService {
     }
 
     /// `team-invitations/cancel` (admins).
-    pub async fn cancel_invitation(
-        &self,
-        auth: &Authenticated,
-        id: InvitationId,
-    ) -> AuthResult<()> {
+    pub async fn cancel_invitation(&self, auth: &Authenticated, id: InvitationId) -> AuthResult<()> {
         let me = self.membership(auth, None).await?;
         if me.role < Role::Admin {
-            return Err(refuse(
-                ErrorCode::NotAllowed,
-                "Only admins and owners cancel invitations",
-            ));
+            return Err(refuse(ErrorCode::NotAllowed, "Only admins and owners cancel invitations"));
         }
         match self.store.cancel_invitation(me.organization_id, id).await {
-            Err(StoreError::NotFound) => Err(refuse(
-                ErrorCode::InvitationNotFound,
-                "Invitation not found",
-            )),
+            Err(StoreError::NotFound) => Err(refuse(ErrorCode::InvitationNotFound, "Invitation not found")),
             other => Ok(other?),
         }
     }
@@ -1016,20 +802,8 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(
-            normalize_email("  Ada@Example.COM ").unwrap(),
-            "ada@example.com"
-        );
-        for bad in [
-            "",
-            "ada",
-            "ada@",
-            "@x.com",
-            "ada@x",
-            "a b@x.com",
-            "a@b@x.com",
-            "ada@x..com",
-        ] {
+        assert_eq!(normalize_email("  Ada@Example.COM ").unwrap(), "ada@example.com");
+        for bad in ["", "ada", "ada@", "@x.com", "ada@x", "a b@x.com", "a@b@x.com", "ada@x..com"] {
             assert!(normalize_email(bad).is_err(), "{bad}");
         }
     }

@@ -83,14 +83,8 @@ mod tests {
     #[test]
     fn finds_the_session_cookie() {
         let headers = ["theme=dark; better-auth.session_token=abc123.sig; other=1"];
-        assert_eq!(
-            session_from_cookies(headers.iter().copied()),
-            Some("abc123".into())
-        );
+        assert_eq!(session_from_cookies(headers.iter().copied()), Some("abc123".into()));
         assert_eq!(session_from_cookies(["x=1"].iter().copied()), None);
-        assert_eq!(
-            session_from_cookies(["better-auth.session_token="].iter().copied()),
-            None
-        );
+        assert_eq!(session_from_cookies(["better-auth.session_token="].iter().copied()), None);
     }
 }

@@ -23,18 +23,10 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn org_id(raw: &str) -> Result<OrganizationId, ApiError> {
-    raw.parse().map_err(|_| {
-        ApiError::new(
-            ErrorCode::InvalidParameter,
-            "organization id must be a UUID",
-        )
-    })
+    raw.parse().map_err(|_| ApiError::new(ErrorCode::InvalidParameter, "organization id must be a UUID"))
 }
 
-async fn by_auth_id(
-    State(state): State<AppState>,
-    Path(auth_id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+async fn by_auth_id(State(state): State<AppState>, Path(auth_id): Path<String>) -> Result<Json<Value>, ApiError> {
     let id = state.organizations().by_auth_id(&auth_id).await?;
     Ok(Json(json!({ "id": id, "authId": auth_id })))
 }
@@ -44,9 +36,7 @@ async fn get_one(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Organization>, ApiError> {
-    Ok(Json(
-        state.organizations().get(&caller, org_id(&id)?).await?,
-    ))
+    Ok(Json(state.organizations().get(&caller, org_id(&id)?).await?))
 }
 
 async fn update(
@@ -56,12 +46,7 @@ async fn update(
     patch: Result<Json<OrganizationPatch>, JsonRejection>,
 ) -> Result<Json<Organization>, ApiError> {
     let Json(patch) = patch?;
-    Ok(Json(
-        state
-            .organizations()
-            .update(&caller, org_id(&id)?, patch)
-            .await?,
-    ))
+    Ok(Json(state.organizations().update(&caller, org_id(&id)?, patch).await?))
 }
 
 async fn delete(
@@ -78,9 +63,7 @@ async fn members(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<MemberView>>, ApiError> {
-    Ok(Json(
-        state.organizations().members(&caller, org_id(&id)?).await?,
-    ))
+    Ok(Json(state.organizations().members(&caller, org_id(&id)?).await?))
 }
 
 async fn build_context(
@@ -88,10 +71,5 @@ async fn build_context(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Organization>, ApiError> {
-    Ok(Json(
-        state
-            .organizations()
-            .build_context(&caller, org_id(&id)?)
-            .await?,
-    ))
+    Ok(Json(state.organizations().build_context(&caller, org_id(&id)?).await?))
 }

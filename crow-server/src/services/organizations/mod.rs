@@ -14,7 +14,5 @@ use axum::Router;
 use crate::app::AppState;
 
 pub(super) fn router(_state: &AppState) -> Router<AppState> {
-    http::routes().merge(crate::http::probes::service_routes(
-        super::ServiceName::Organizations,
-    ))
+    http::routes().merge(crate::http::probes::service_routes(super::ServiceName::Organizations))
 }

@@ -52,12 +52,7 @@ impl Organizations {
         extractor: Arc<dyn StructuredExtractor>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Self {
-            store,
-            auth,
-            extractor,
-            clock,
-        }
+        Self { store, auth, extractor, clock }
     }
 
     /// `GET /by-auth-id/{id}`: the gateway's organization resolution (no tenant yet, so no pass).
@@ -82,19 +77,13 @@ impl Organizations {
         let mut org = self.store.get(&pass).await?;
         if let Some(name) = patch.name {
             if name.trim().is_empty() || name.chars().count() > 200 {
-                return Err(ApiError::new(
-                    ErrorCode::ValidationFailed,
-                    "name must be 1-200 characters",
-                ));
+                return Err(ApiError::new(ErrorCode::ValidationFailed, "name must be 1-200 characters"));
             }
             org.name = name.trim().to_owned();
         }
         if let Some(origins) = patch.allowed_origins {
             if origins.len() > 50 {
-                return Err(ApiError::new(
-                    ErrorCode::ValidationFailed,
-                    "at most 50 allowed origins",
-                ));
+                return Err(ApiError::new(ErrorCode::ValidationFailed, "at most 50 allowed origins"));
             }
             if let Some(bad) = origins.iter().find(|o| Pattern::parse(o).is_none()) {
                 return Err(ApiError::new(
@@ -102,10 +91,7 @@ impl Organizations {
                     format!("`{bad:.100}` is not an origin such as https://shop.example.com"),
                 ));
             }
-            org.allowed_origins = origins
-                .iter()
-                .map(|o| o.trim().trim_end_matches('/').to_lowercase())
-                .collect();
+            org.allowed_origins = origins.iter().map(|o| o.trim().trim_end_matches('/').to_lowercase()).collect();
         }
         if patch.logo.is_some() {
             org.logo = patch.logo;
@@ -128,11 +114,7 @@ impl Organizations {
     }
 
     /// `GET /{id}/members`.
-    pub async fn members(
-        &self,
-        caller: &Caller,
-        id: OrganizationId,
-    ) -> Result<Vec<MemberView>, ApiError> {
+    pub async fn members(&self, caller: &Caller, id: OrganizationId) -> Result<Vec<MemberView>, ApiError> {
         caller.authorize(id)?;
         let members = self.auth.list_members(id).await?;
         Ok(members
@@ -143,11 +125,7 @@ impl Organizations {
                 user_id: m.user_id,
                 role: m.role,
                 created_at: m.created_at,
-                user: Some(MemberUser {
-                    id: u.id,
-                    name: u.name,
-                    email: u.email,
-                }),
+                user: Some(MemberUser { id: u.id, name: u.name, email: u.email }),
             })
             .collect())
     }
@@ -155,11 +133,7 @@ impl Organizations {
     /// `POST /{id}/context` (admins and owners): builds the AI context analysts and the chat
     /// agent receive, through the extractor port, from the organization's own fields. (Products
     /// join the input once the catalogue exists.)
-    pub async fn build_context(
-        &self,
-        caller: &Caller,
-        id: OrganizationId,
-    ) -> Result<Organization, ApiError> {
+    pub async fn build_context(&self, caller: &Caller, id: OrganizationId) -> Result<Organization, ApiError> {
         let pass = caller.authorize_role(id, Role::Admin)?;
         let mut org = self.store.get(&pass).await?;
         let mut input = format!("{} ({}).", org.name, org.slug);
@@ -179,18 +153,12 @@ impl Organizations {
         });
         let out = self
             .extractor
-            .extract(
-                "Summarise this organization for analysts of its customer interactions.",
-                &input,
-                &schema,
-            )
+            .extract("Summarise this organization for analysts of its customer interactions.", &input, &schema)
             .await
             .map_err(|e| ApiError::internal("AI context extraction failed", &e))?;
         let summary = out["summary"].as_str().unwrap_or_default();
-        let keywords: Vec<&str> = out["keywords"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|k| k.as_str()).collect())
-            .unwrap_or_default();
+        let keywords: Vec<&str> =
+            out["keywords"].as_array().map(|a| a.iter().filter_map(|k| k.as_str()).collect()).unwrap_or_default();
         org.ai_context = Some(if keywords.is_empty() {
             summary.to_owned()
         } else {
@@ -198,9 +166,7 @@ impl Organizations {
         });
         org.updated_at = self.clock.now();
         match self.store.update(&pass, &org).await {
-            Err(StoreError::NotFound) => {
-                Err(ApiError::new(ErrorCode::NotFound, "organization not found"))
-            }
+            Err(StoreError::NotFound) => Err(ApiError::new(ErrorCode::NotFound, "organization not found")),
             other => Ok(other?),
         }
     }
@@ -209,11 +175,9 @@ impl Organizations {
 /// A JSON value as sentences of `key: value`, for the extractor's input.
 fn flatten(v: &serde_json::Value) -> String {
     match v {
-        serde_json::Value::Object(map) => map
-            .iter()
-            .map(|(k, v)| format!("{k}: {}.", flatten(v)))
-            .collect::<Vec<_>>()
-            .join(" "),
+        serde_json::Value::Object(map) => {
+            map.iter().map(|(k, v)| format!("{k}: {}.", flatten(v))).collect::<Vec<_>>().join(" ")
+        }
         serde_json::Value::Array(items) => items.iter().map(flatten).collect::<Vec<_>>().join(", "),
         serde_json::Value::String(s) => s.clone(),
         other => other.to_string(),

@@ -38,8 +38,8 @@ impl Handler for SyncConsumer {
     }
 
     async fn handle(&self, delivery: &Delivery) -> Result<(), String> {
-        let sync: OrganizationSync = serde_json::from_slice(&delivery.payload)
-            .map_err(|e| format!("malformed org-sync message: {e}"))?;
+        let sync: OrganizationSync =
+            serde_json::from_slice(&delivery.payload).map_err(|e| format!("malformed org-sync message: {e}"))?;
         let org = sync.organization;
         let record = Organization {
             // One id names the tenant everywhere; `auth_id` keeps the by-auth-id lookup real.
@@ -54,10 +54,6 @@ impl Handler for SyncConsumer {
             created_at: org.created_at,
             updated_at: org.created_at,
         };
-        self.store
-            .create(&record)
-            .await
-            .map(|_| ())
-            .map_err(|e| crate::http::error::chain(&e))
+        self.store.create(&record).await.map(|_| ()).map_err(|e| crate::http::error::chain(&e))
     }
 }

@@ -26,18 +26,12 @@ pub fn routes() -> Router<AppState> {
         .route("/{id}", get(get_one).patch(update).delete(delete))
         // Pictures get their own, larger body limit (plus slack so the service, not the
         // extractor, answers "too large" with the JSON error).
-        .route(
-            "/{id}/picture",
-            get(picture)
-                .put(set_picture)
-                .layer(DefaultBodyLimit::max(MAX_PICTURE_BYTES + 1)),
-        )
+        .route("/{id}/picture", get(picture).put(set_picture).layer(DefaultBodyLimit::max(MAX_PICTURE_BYTES + 1)))
         .route("/{id}/permissions", get(permissions))
 }
 
 fn user_id(raw: &str) -> Result<UserId, ApiError> {
-    raw.parse()
-        .map_err(|_| ApiError::new(ErrorCode::InvalidParameter, "user id must be a UUID"))
+    raw.parse().map_err(|_| ApiError::new(ErrorCode::InvalidParameter, "user id must be a UUID"))
 }
 
 #[derive(Deserialize)]
@@ -57,10 +51,7 @@ async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<User>,
     Ok(Json(state.users().me_user(&caller).await?))
 }
 
-async fn by_auth_id(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+async fn by_auth_id(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let (user, memberships) = state.users().by_auth_id(user_id(&id)?).await?;
     Ok(Json(
         json!({ "user": user, "organizationId": memberships.first().map(|m| m.organization_id), "memberships": memberships }),
@@ -88,12 +79,7 @@ async fn update(
     patch: Result<Json<UserPatch>, JsonRejection>,
 ) -> Result<Json<User>, ApiError> {
     let Json(patch) = patch?;
-    Ok(Json(
-        state
-            .users()
-            .update(&caller, user_id(&id)?, patch.name)
-            .await?,
-    ))
+    Ok(Json(state.users().update(&caller, user_id(&id)?, patch.name).await?))
 }
 
 async fn delete(
@@ -118,28 +104,12 @@ async fn set_picture(
             ApiError::new(ErrorCode::BadRequest, "cannot read the request body")
         }
     })?;
-    Ok(Json(
-        state
-            .users()
-            .set_picture(&caller, user_id(&id)?, body)
-            .await?,
-    ))
+    Ok(Json(state.users().set_picture(&caller, user_id(&id)?, body).await?))
 }
 
-async fn picture(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+async fn picture(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
     let (bytes, kind) = state.users().picture(&caller, user_id(&id)?).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, kind),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(([(header::CONTENT_TYPE, kind), (header::X_CONTENT_TYPE_OPTIONS, "nosniff")], bytes).into_response())
 }
 
 async fn permissions(

@@ -13,7 +13,5 @@ use axum::Router;
 use crate::app::AppState;
 
 pub(super) fn router(_state: &AppState) -> Router<AppState> {
-    http::routes().merge(crate::http::probes::service_routes(
-        super::ServiceName::Users,
-    ))
+    http::routes().merge(crate::http::probes::service_routes(super::ServiceName::Users))
 }

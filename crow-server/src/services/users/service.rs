@@ -34,42 +34,16 @@ pub fn image_type(bytes: &[u8]) -> Option<&'static str> {
         [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, ..] => Some("image/png"),
         [0xFF, 0xD8, 0xFF, ..] => Some("image/jpeg"),
         [b'G', b'I', b'F', b'8', b'7' | b'9', b'a', ..] => Some("image/gif"),
-        [
-            b'R',
-            b'I',
-            b'F',
-            b'F',
-            _,
-            _,
-            _,
-            _,
-            b'W',
-            b'E',
-            b'B',
-            b'P',
-            ..,
-        ] => Some("image/webp"),
+        [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => Some("image/webp"),
         _ => None,
     }
 }
 
 /// What each role may do, for clients that adapt their UI.
 pub fn permissions(role: Role) -> Vec<&'static str> {
-    let mut p = vec![
-        "interactions:read",
-        "products:read",
-        "patterns:read",
-        "chat:use",
-        "qna:use",
-    ];
+    let mut p = vec!["interactions:read", "products:read", "patterns:read", "chat:use", "qna:use"];
     if role >= Role::Admin {
-        p.extend([
-            "members:invite",
-            "members:remove",
-            "api-keys:manage",
-            "organization:update",
-            "products:write",
-        ]);
+        p.extend(["members:invite", "members:remove", "api-keys:manage", "organization:update", "products:write"]);
     }
     if role >= Role::Owner {
         p.extend(["organization:delete", "billing:manage"]);
@@ -92,28 +66,17 @@ impl std::fmt::Debug for Users {
 }
 
 fn picture_key(user: UserId) -> Result<ObjectKey, ApiError> {
-    ObjectKey::new(format!("users/{user}/picture"))
-        .map_err(|e| ApiError::internal("bad object key", &e))
+    ObjectKey::new(format!("users/{user}/picture")).map_err(|e| ApiError::internal("bad object key", &e))
 }
 
 impl Users {
     /// Wires the service.
-    pub fn new(
-        auth: Arc<dyn AuthStore>,
-        objects: Arc<dyn ObjectStore>,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
-        Self {
-            auth,
-            objects,
-            clock,
-        }
+    pub fn new(auth: Arc<dyn AuthStore>, objects: Arc<dyn ObjectStore>, clock: Arc<dyn Clock>) -> Self {
+        Self { auth, objects, clock }
     }
 
     fn me(caller: &Caller) -> Result<UserId, ApiError> {
-        caller.user_id().ok_or_else(|| {
-            ApiError::new(ErrorCode::Unauthorized, "this route needs a signed-in user")
-        })
+        caller.user_id().ok_or_else(|| ApiError::new(ErrorCode::Unauthorized, "this route needs a signed-in user"))
     }
 
     /// The user, if they belong to the caller's organization (the BOLA check for users: a user
@@ -131,10 +94,7 @@ impl Users {
         let mut memberships = Vec::new();
         for org in self.auth.list_organizations(id).await? {
             if let Some(m) = self.auth.find_member(org.id, id).await? {
-                memberships.push(Membership {
-                    organization_id: org.id,
-                    role: m.role,
-                });
+                memberships.push(Membership { organization_id: org.id, role: m.role });
             }
         }
         Ok((user, memberships))
@@ -164,63 +124,31 @@ impl Users {
     }
 
     /// `PATCH /{id}`: users edit only themselves.
-    pub async fn update(
-        &self,
-        caller: &Caller,
-        id: UserId,
-        name: Option<String>,
-    ) -> Result<User, ApiError> {
+    pub async fn update(&self, caller: &Caller, id: UserId, name: Option<String>) -> Result<User, ApiError> {
         if Self::me(caller)? != id {
-            return Err(ApiError::new(
-                ErrorCode::Forbidden,
-                "users can only edit their own profile",
-            ));
+            return Err(ApiError::new(ErrorCode::Forbidden, "users can only edit their own profile"));
         }
         if let Some(n) = &name
             && (n.trim().is_empty() || n.chars().count() > 200)
         {
-            return Err(ApiError::new(
-                ErrorCode::ValidationFailed,
-                "name must be 1-200 characters",
-            ));
+            return Err(ApiError::new(ErrorCode::ValidationFailed, "name must be 1-200 characters"));
         }
-        Ok(self
-            .auth
-            .update_user(
-                id,
-                name.map(|n| n.trim().to_owned()),
-                None,
-                self.clock.now(),
-            )
-            .await?)
+        Ok(self.auth.update_user(id, name.map(|n| n.trim().to_owned()), None, self.clock.now()).await?)
     }
 
     /// `DELETE /{id}`: users delete only their own account, and not while they are the last
     /// owner of an organization (which would leave it unmanageable).
     pub async fn delete(&self, caller: &Caller, id: UserId) -> Result<(), ApiError> {
         if Self::me(caller)? != id {
-            return Err(ApiError::new(
-                ErrorCode::Forbidden,
-                "users can only delete their own account",
-            ));
+            return Err(ApiError::new(ErrorCode::Forbidden, "users can only delete their own account"));
         }
         for org in self.auth.list_organizations(id).await? {
             let members = self.auth.list_members(org.id).await?;
-            let owners = members
-                .iter()
-                .filter(|(m, _)| m.role == Role::Owner)
-                .count();
-            if owners == 1
-                && members
-                    .iter()
-                    .any(|(m, _)| m.user_id == id && m.role == Role::Owner)
-            {
+            let owners = members.iter().filter(|(m, _)| m.role == Role::Owner).count();
+            if owners == 1 && members.iter().any(|(m, _)| m.user_id == id && m.role == Role::Owner) {
                 return Err(ApiError::new(
                     ErrorCode::Conflict,
-                    format!(
-                        "you are the last owner of {}; transfer ownership or delete it first",
-                        org.name
-                    ),
+                    format!("you are the last owner of {}; transfer ownership or delete it first", org.name),
                 ));
             }
         }
@@ -228,48 +156,27 @@ impl Users {
     }
 
     /// `PUT /{id}/picture`: stores the caller's own picture in the organization's object space.
-    pub async fn set_picture(
-        &self,
-        caller: &Caller,
-        id: UserId,
-        body: Bytes,
-    ) -> Result<User, ApiError> {
+    pub async fn set_picture(&self, caller: &Caller, id: UserId, body: Bytes) -> Result<User, ApiError> {
         if Self::me(caller)? != id {
-            return Err(ApiError::new(
-                ErrorCode::Forbidden,
-                "users can only change their own picture",
-            ));
+            return Err(ApiError::new(ErrorCode::Forbidden, "users can only change their own picture"));
         }
         let pass = caller.tenant()?;
         if body.len() > MAX_PICTURE_BYTES {
-            return Err(ApiError::new(
-                ErrorCode::PayloadTooLarge,
-                "pictures are limited to 2 MiB",
-            ));
+            return Err(ApiError::new(ErrorCode::PayloadTooLarge, "pictures are limited to 2 MiB"));
         }
         if image_type(&body).is_none() {
-            return Err(ApiError::new(
-                ErrorCode::UnsupportedMediaType,
-                "pictures must be PNG, JPEG, GIF or WebP",
-            ));
+            return Err(ApiError::new(ErrorCode::UnsupportedMediaType, "pictures must be PNG, JPEG, GIF or WebP"));
         }
         self.objects
             .put(&pass, &picture_key(id)?, body)
             .await
             .map_err(|e| ApiError::internal("cannot store picture", &e))?;
         let url = format!("/api/v1/users/{id}/picture");
-        Ok(self
-            .auth
-            .update_user(id, None, Some(url), self.clock.now())
-            .await?)
+        Ok(self.auth.update_user(id, None, Some(url), self.clock.now()).await?)
     }
 
     /// `GET /{id}/picture`: bytes and their type.
-    pub async fn picture(
-        &self,
-        caller: &Caller,
-        id: UserId,
-    ) -> Result<(Bytes, &'static str), ApiError> {
+    pub async fn picture(&self, caller: &Caller, id: UserId) -> Result<(Bytes, &'static str), ApiError> {
         self.visible(caller, id).await?;
         let pass = caller.tenant()?;
         let bytes = match self.objects.get(&pass, &picture_key(id)?).await {
@@ -283,11 +190,7 @@ impl Users {
     }
 
     /// `GET /{id}/permissions` in the caller's organization.
-    pub async fn permissions(
-        &self,
-        caller: &Caller,
-        id: UserId,
-    ) -> Result<(Role, Vec<&'static str>), ApiError> {
+    pub async fn permissions(&self, caller: &Caller, id: UserId) -> Result<(Role, Vec<&'static str>), ApiError> {
         let (_, role) = self.visible(caller, id).await?;
         Ok((role, permissions(role)))
     }

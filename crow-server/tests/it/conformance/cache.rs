@@ -10,13 +10,9 @@ pub type C = Arc<dyn Cache>;
 
 pub async fn set_get_overwrite_delete(c: C) {
     assert_eq!(c.get("k").await.unwrap(), None);
-    c.set("k", Bytes::from("v1"), Duration::from_secs(60))
-        .await
-        .unwrap();
+    c.set("k", Bytes::from("v1"), Duration::from_secs(60)).await.unwrap();
     assert_eq!(c.get("k").await.unwrap(), Some(Bytes::from("v1")));
-    c.set("k", Bytes::from("v2"), Duration::from_secs(60))
-        .await
-        .unwrap();
+    c.set("k", Bytes::from("v2"), Duration::from_secs(60)).await.unwrap();
     assert_eq!(c.get("k").await.unwrap(), Some(Bytes::from("v2")));
     c.delete("k").await.unwrap();
     assert_eq!(c.get("k").await.unwrap(), None);
@@ -24,26 +20,16 @@ pub async fn set_get_overwrite_delete(c: C) {
 }
 
 pub async fn entries_expire(c: C) {
-    c.set("short", Bytes::from("x"), Duration::from_millis(100))
-        .await
-        .unwrap();
-    c.set("long", Bytes::from("y"), Duration::from_secs(60))
-        .await
-        .unwrap();
+    c.set("short", Bytes::from("x"), Duration::from_millis(100)).await.unwrap();
+    c.set("long", Bytes::from("y"), Duration::from_secs(60)).await.unwrap();
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(c.get("short").await.unwrap(), None);
     assert_eq!(c.get("long").await.unwrap(), Some(Bytes::from("y")));
 }
 
 pub async fn delete_prefix_only_touches_the_prefix(c: C) {
-    for key in [
-        "cache:products:org-a:/1",
-        "cache:products:org-a:/2",
-        "cache:products:org-b:/1",
-    ] {
-        c.set(key, Bytes::from(key), Duration::from_secs(60))
-            .await
-            .unwrap();
+    for key in ["cache:products:org-a:/1", "cache:products:org-a:/2", "cache:products:org-b:/1"] {
+        c.set(key, Bytes::from(key), Duration::from_secs(60)).await.unwrap();
     }
     assert_eq!(c.delete_prefix("cache:products:org-a:").await.unwrap(), 2);
     assert_eq!(c.get("cache:products:org-a:/1").await.unwrap(), None);

@@ -19,9 +19,7 @@ use crow_core::ports::clock::SystemClock;
 use crow_core::ports::queue::RetryPolicy;
 use crow_server::backends::memory::MemoryCache;
 use crow_server::backends::objects::Objects;
-use crow_server::backends::sqlite::{
-    SqliteDatabase, SqliteInteractionStore, SqliteOrganizationStore, SqliteQueue,
-};
+use crow_server::backends::sqlite::{SqliteDatabase, SqliteInteractionStore, SqliteOrganizationStore, SqliteQueue};
 use tempfile::TempDir;
 
 /// A temp directory that lives as long as the backend under test.
@@ -29,32 +27,20 @@ pub type Guard = TempDir;
 
 async fn sqlite() -> (SqliteDatabase, Guard) {
     let dir = tempfile::tempdir().unwrap();
-    let db = SqliteDatabase::open(&dir.path().join("crow.db"))
-        .await
-        .unwrap();
+    let db = SqliteDatabase::open(&dir.path().join("crow.db")).await.unwrap();
     (db, dir)
 }
 
 async fn sqlite_queue(policy: RetryPolicy) -> (Arc<dyn crow_core::ports::queue::Queue>, Guard) {
     let (db, dir) = sqlite().await;
-    (
-        Arc::new(SqliteQueue::new(
-            db.pool().clone(),
-            Arc::new(SystemClock),
-            policy,
-        )),
-        dir,
-    )
+    (Arc::new(SqliteQueue::new(db.pool().clone(), Arc::new(SystemClock), policy)), dir)
 }
 
 async fn sqlite_stores() -> (stores::Stores, Guard) {
     let (db, dir) = sqlite().await;
     let stores = stores::Stores {
         organizations: Arc::new(SqliteOrganizationStore::new(db.pool().clone())),
-        interactions: Arc::new(SqliteInteractionStore::new(
-            db.pool().clone(),
-            Arc::new(SystemClock),
-        )),
+        interactions: Arc::new(SqliteInteractionStore::new(db.pool().clone(), Arc::new(SystemClock))),
     };
     (stores, dir)
 }
@@ -65,10 +51,7 @@ async fn memory_cache() -> (Arc<dyn crow_core::ports::cache::Cache>, ()) {
 
 async fn local_objects() -> (Arc<dyn crow_core::ports::objects::ObjectStore>, Guard) {
     let dir = tempfile::tempdir().unwrap();
-    (
-        Arc::new(Objects::local(&dir.path().join("objects")).unwrap()),
-        dir,
-    )
+    (Arc::new(Objects::local(&dir.path().join("objects")).unwrap()), dir)
 }
 
 queue_conformance!(sqlite_queue_backend, sqlite_queue);

@@ -16,78 +16,33 @@ fn key(k: &str) -> ObjectKey {
 
 pub async fn put_get_overwrite_delete(o: O) {
     let pass = pass_for(OrganizationId::new());
-    let meta = o
-        .put(
-            &pass,
-            &key("frames/cam-1/0001.jpg"),
-            Bytes::from_static(b"jpeg"),
-        )
-        .await
-        .unwrap();
+    let meta = o.put(&pass, &key("frames/cam-1/0001.jpg"), Bytes::from_static(b"jpeg")).await.unwrap();
     assert_eq!(meta.key, key("frames/cam-1/0001.jpg"));
     assert_eq!(meta.size, 4);
-    assert_eq!(
-        o.get(&pass, &key("frames/cam-1/0001.jpg")).await.unwrap(),
-        Bytes::from_static(b"jpeg")
-    );
-    o.put(
-        &pass,
-        &key("frames/cam-1/0001.jpg"),
-        Bytes::from_static(b"png!!"),
-    )
-    .await
-    .unwrap();
-    assert_eq!(
-        o.get(&pass, &key("frames/cam-1/0001.jpg")).await.unwrap(),
-        Bytes::from_static(b"png!!")
-    );
-    o.delete(&pass, &key("frames/cam-1/0001.jpg"))
-        .await
-        .unwrap();
-    assert!(matches!(
-        o.get(&pass, &key("frames/cam-1/0001.jpg")).await,
-        Err(ObjectError::NotFound)
-    ));
-    o.delete(&pass, &key("frames/cam-1/0001.jpg"))
-        .await
-        .unwrap();
+    assert_eq!(o.get(&pass, &key("frames/cam-1/0001.jpg")).await.unwrap(), Bytes::from_static(b"jpeg"));
+    o.put(&pass, &key("frames/cam-1/0001.jpg"), Bytes::from_static(b"png!!")).await.unwrap();
+    assert_eq!(o.get(&pass, &key("frames/cam-1/0001.jpg")).await.unwrap(), Bytes::from_static(b"png!!"));
+    o.delete(&pass, &key("frames/cam-1/0001.jpg")).await.unwrap();
+    assert!(matches!(o.get(&pass, &key("frames/cam-1/0001.jpg")).await, Err(ObjectError::NotFound)));
+    o.delete(&pass, &key("frames/cam-1/0001.jpg")).await.unwrap();
 }
 
 pub async fn list_by_prefix_sorted(o: O) {
     let pass = pass_for(OrganizationId::new());
     for k in ["b/2", "a/1", "b/1", "bb/1"] {
-        o.put(&pass, &key(k), Bytes::from(k.to_owned()))
-            .await
-            .unwrap();
+        o.put(&pass, &key(k), Bytes::from(k.to_owned())).await.unwrap();
     }
-    let all: Vec<String> = o
-        .list(&pass, None)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|m| m.key.to_string())
-        .collect();
+    let all: Vec<String> = o.list(&pass, None).await.unwrap().into_iter().map(|m| m.key.to_string()).collect();
     assert_eq!(all, ["a/1", "b/1", "b/2", "bb/1"]);
-    let b: Vec<String> = o
-        .list(&pass, Some(&key("b")))
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|m| m.key.to_string())
-        .collect();
+    let b: Vec<String> = o.list(&pass, Some(&key("b"))).await.unwrap().into_iter().map(|m| m.key.to_string()).collect();
     assert_eq!(b, ["b/1", "b/2"], "prefixes match whole segments");
 }
 
 pub async fn tenants_cannot_see_each_other(o: O) {
     let a = pass_for(OrganizationId::new());
     let b = pass_for(OrganizationId::new());
-    o.put(&a, &key("secret.txt"), Bytes::from_static(b"a's"))
-        .await
-        .unwrap();
-    assert!(matches!(
-        o.get(&b, &key("secret.txt")).await,
-        Err(ObjectError::NotFound)
-    ));
+    o.put(&a, &key("secret.txt"), Bytes::from_static(b"a's")).await.unwrap();
+    assert!(matches!(o.get(&b, &key("secret.txt")).await, Err(ObjectError::NotFound)));
     assert!(o.list(&b, None).await.unwrap().is_empty());
     o.delete(&b, &key("secret.txt")).await.unwrap();
     assert_eq!(

@@ -20,9 +20,7 @@ pub fn policy() -> RetryPolicy {
 }
 
 fn msgs(prefix: &str, n: usize) -> Vec<Bytes> {
-    (0..n)
-        .map(|i| Bytes::from(format!("{prefix}-{i}")))
-        .collect()
+    (0..n).map(|i| Bytes::from(format!("{prefix}-{i}"))).collect()
 }
 
 pub async fn delivers_in_order_and_ack_removes(q: Q) {
@@ -38,23 +36,14 @@ pub async fn delivers_in_order_and_ack_removes(q: Q) {
         q.ack(d).await.unwrap();
     }
     assert_eq!(q.pending("t").await.unwrap(), 0);
-    assert!(
-        q.receive("t", 10, Duration::from_millis(300))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(q.receive("t", 10, Duration::from_millis(300)).await.unwrap().is_empty());
 }
 
 pub async fn unacked_lease_expires_and_redelivers(q: Q) {
     q.publish("t", &msgs("lease", 1)).await.unwrap();
     let first = q.receive("t", 1, Duration::ZERO).await.unwrap().remove(0);
     // The consumer "crashes": no ack. After the lease the message comes back.
-    let second = q
-        .receive("t", 1, Duration::from_secs(5))
-        .await
-        .unwrap()
-        .remove(0);
+    let second = q.receive("t", 1, Duration::from_secs(5)).await.unwrap().remove(0);
     assert_eq!(second.payload, first.payload);
     assert_eq!(second.attempt, 2);
     // The first consumer's late ack must not delete the message now leased to the second.
@@ -67,24 +56,10 @@ pub async fn nack_retries_after_backoff(q: Q) {
     q.publish("t", &msgs("retry", 1)).await.unwrap();
     let d = q.receive("t", 1, Duration::ZERO).await.unwrap().remove(0);
     let nacked_at = Instant::now();
-    assert!(matches!(
-        q.nack(&d, "transient").await.unwrap(),
-        NackOutcome::RetryAt(_)
-    ));
-    assert!(
-        q.receive("t", 1, Duration::ZERO).await.unwrap().is_empty(),
-        "not before the backoff"
-    );
-    let again = q
-        .receive("t", 1, Duration::from_secs(5))
-        .await
-        .unwrap()
-        .remove(0);
-    assert!(
-        nacked_at.elapsed() >= Duration::from_millis(250),
-        "backoff honoured: {:?}",
-        nacked_at.elapsed()
-    );
+    assert!(matches!(q.nack(&d, "transient").await.unwrap(), NackOutcome::RetryAt(_)));
+    assert!(q.receive("t", 1, Duration::ZERO).await.unwrap().is_empty(), "not before the backoff");
+    let again = q.receive("t", 1, Duration::from_secs(5)).await.unwrap().remove(0);
+    assert!(nacked_at.elapsed() >= Duration::from_millis(250), "backoff honoured: {:?}", nacked_at.elapsed());
     assert_eq!(again.attempt, 2);
     assert_eq!(again.payload, d.payload);
     q.ack(&again).await.unwrap();
@@ -94,23 +69,14 @@ pub async fn dead_letters_after_max_attempts(q: Q) {
     q.publish("t", &msgs("poison", 1)).await.unwrap();
     let mut outcomes = Vec::new();
     for _ in 0..3 {
-        let d = q
-            .receive("t", 1, Duration::from_secs(5))
-            .await
-            .unwrap()
-            .remove(0);
+        let d = q.receive("t", 1, Duration::from_secs(5)).await.unwrap().remove(0);
         outcomes.push(q.nack(&d, &format!("failure {}", d.attempt)).await.unwrap());
     }
     assert!(matches!(outcomes[0], NackOutcome::RetryAt(_)));
     assert!(matches!(outcomes[1], NackOutcome::RetryAt(_)));
     assert_eq!(outcomes[2], NackOutcome::DeadLettered);
     assert_eq!(q.pending("t").await.unwrap(), 0);
-    assert!(
-        q.receive("t", 1, Duration::from_millis(500))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(q.receive("t", 1, Duration::from_millis(500)).await.unwrap().is_empty());
     let dead = q.dead_letters("t", 10).await.unwrap();
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].payload, Bytes::from("poison-0"));
@@ -136,10 +102,7 @@ pub async fn concurrent_consumers_each_get_a_message_once(q: Q) {
         tasks.push(tokio::spawn(async move {
             let mut seen = Vec::new();
             loop {
-                let batch = q
-                    .receive("t", 25, Duration::from_millis(200))
-                    .await
-                    .unwrap();
+                let batch = q.receive("t", 25, Duration::from_millis(200)).await.unwrap();
                 if batch.is_empty() {
                     return seen;
                 }
@@ -155,11 +118,7 @@ pub async fn concurrent_consumers_each_get_a_message_once(q: Q) {
         all.extend(t.await.unwrap());
     }
     let unique: HashSet<_> = all.iter().cloned().collect();
-    assert_eq!(
-        all.len(),
-        total,
-        "no message delivered twice while its lease held"
-    );
+    assert_eq!(all.len(), total, "no message delivered twice while its lease held");
     assert_eq!(unique.len(), total, "every message delivered");
 }
 
@@ -176,10 +135,7 @@ pub async fn waiting_receive_wakes_on_publish(q: Q) {
     q.publish("t", &msgs("wake", 1)).await.unwrap();
     let (got, waited) = waiter.await.unwrap();
     assert_eq!(got.len(), 1);
-    assert!(
-        waited < Duration::from_secs(5),
-        "woke on publish, not at the deadline: {waited:?}"
-    );
+    assert!(waited < Duration::from_secs(5), "woke on publish, not at the deadline: {waited:?}");
 }
 
 pub async fn empty_publish_is_a_no_op(q: Q) {
@@ -215,10 +171,8 @@ macro_rules! queue_conformance {
             }
             #[tokio::test]
             async fn dead_letters_after_max_attempts() {
-                let policy = crow_core::ports::queue::RetryPolicy {
-                    base_backoff: Duration::from_millis(20),
-                    ..suite::policy()
-                };
+                let policy =
+                    crow_core::ports::queue::RetryPolicy { base_backoff: Duration::from_millis(20), ..suite::policy() };
                 let (q, _g) = super::$make(policy).await;
                 suite::dead_letters_after_max_attempts(q).await;
             }

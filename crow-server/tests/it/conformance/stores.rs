@@ -20,72 +20,41 @@ pub async fn organization_round_trip_and_idempotent_create(s: Stores) {
     let created = s.organizations.create(&org).await.unwrap();
     assert_eq!(created, org);
     // A retried sync with a fresh internal id returns the first record, not a second tenant.
-    let retry = crow_core::domain::Organization {
-        id: OrganizationId::new(),
-        ..org.clone()
-    };
+    let retry = crow_core::domain::Organization { id: OrganizationId::new(), ..org.clone() };
     assert_eq!(s.organizations.create(&retry).await.unwrap().id, org.id);
-    assert_eq!(
-        s.organizations.resolve_auth_id(&org.auth_id).await.unwrap(),
-        org.id
-    );
-    assert!(matches!(
-        s.organizations.resolve_auth_id("unknown").await,
-        Err(StoreError::NotFound)
-    ));
+    assert_eq!(s.organizations.resolve_auth_id(&org.auth_id).await.unwrap(), org.id);
+    assert!(matches!(s.organizations.resolve_auth_id("unknown").await, Err(StoreError::NotFound)));
     assert_eq!(s.organizations.get(&pass_for(org.id)).await.unwrap(), org);
     assert!(s.organizations.list_ids().await.unwrap().contains(&org.id));
 
     let mut other = organization("Other");
     other.slug = org.slug.clone();
-    assert!(
-        matches!(
-            s.organizations.create(&other).await,
-            Err(StoreError::Conflict(_))
-        ),
-        "slugs are unique"
-    );
+    assert!(matches!(s.organizations.create(&other).await, Err(StoreError::Conflict(_))), "slugs are unique");
 }
 
 pub async fn organization_update_is_confined_to_the_pass(s: Stores) {
     let a = s.organizations.create(&organization("A")).await.unwrap();
     let b = s.organizations.create(&organization("B")).await.unwrap();
     // A record naming B, written with A's pass, changes A only.
-    let edit = crow_core::domain::Organization {
-        name: "Renamed".into(),
-        ai_context: Some("sells mugs".into()),
-        ..b.clone()
-    };
+    let edit =
+        crow_core::domain::Organization { name: "Renamed".into(), ai_context: Some("sells mugs".into()), ..b.clone() };
     let updated = s
         .organizations
-        .update(
-            &pass_for(a.id),
-            &crow_core::domain::Organization {
-                slug: a.slug.clone(),
-                ..edit
-            },
-        )
+        .update(&pass_for(a.id), &crow_core::domain::Organization { slug: a.slug.clone(), ..edit })
         .await
         .unwrap();
     assert_eq!(updated.id, a.id);
     assert_eq!(updated.name, "Renamed");
-    assert_eq!(
-        s.organizations.get(&pass_for(b.id)).await.unwrap().name,
-        "B"
-    );
-    assert!(matches!(
-        s.organizations.get(&pass_for(OrganizationId::new())).await,
-        Err(StoreError::NotFound)
-    ));
+    assert_eq!(s.organizations.get(&pass_for(b.id)).await.unwrap().name, "B");
+    assert!(matches!(s.organizations.get(&pass_for(OrganizationId::new())).await, Err(StoreError::NotFound)));
 }
 
 pub async fn interactions_round_trip_idempotently(s: Stores) {
     let org = s.organizations.create(&organization("Shop")).await.unwrap();
     let pass = pass_for(org.id);
     let product = ProductId::new();
-    let items: Vec<_> = (0..300)
-        .map(|i| interaction(1_000 + i, InteractionKind::PageView, "s1", Some(product)))
-        .collect();
+    let items: Vec<_> =
+        (0..300).map(|i| interaction(1_000 + i, InteractionKind::PageView, "s1", Some(product))).collect();
     let outcome = s.interactions.insert_batch(&pass, &items).await.unwrap();
     assert_eq!((outcome.inserted, outcome.duplicates), (300, 0));
     // Redelivery of a partly new batch stores only the new rows.
@@ -102,18 +71,8 @@ pub async fn interactions_round_trip_idempotently(s: Stores) {
     assert_eq!(got.payload, items[7].payload);
     assert_eq!(got.tags, items[7].tags);
     assert!(got.received_at > Timestamp::EPOCH);
-    assert!(matches!(
-        s.interactions.get(&pass, InteractionId::new()).await,
-        Err(StoreError::NotFound)
-    ));
-    assert_eq!(
-        s.interactions
-            .insert_batch(&pass, &[])
-            .await
-            .unwrap()
-            .inserted,
-        0
-    );
+    assert!(matches!(s.interactions.get(&pass, InteractionId::new()).await, Err(StoreError::NotFound)));
+    assert_eq!(s.interactions.insert_batch(&pass, &[]).await.unwrap().inserted, 0);
 }
 
 pub async fn interactions_filter_and_paginate(s: Stores) {
@@ -122,19 +81,10 @@ pub async fn interactions_filter_and_paginate(s: Stores) {
     let mug = ProductId::new();
     let mut items = Vec::new();
     for i in 0..120 {
-        let kind = if i % 3 == 0 {
-            InteractionKind::AddToCart
-        } else {
-            InteractionKind::PageView
-        };
+        let kind = if i % 3 == 0 { InteractionKind::AddToCart } else { InteractionKind::PageView };
         let session = if i % 2 == 0 { "even" } else { "odd" };
         // Pairs share a timestamp so the id tie-break is exercised.
-        items.push(interaction(
-            10_000 + (i / 2),
-            kind,
-            session,
-            (i % 4 == 0).then_some(mug),
-        ));
+        items.push(interaction(10_000 + (i / 2), kind, session, (i % 4 == 0).then_some(mug)));
     }
     s.interactions.insert_batch(&pass, &items).await.unwrap();
 
@@ -143,14 +93,7 @@ pub async fn interactions_filter_and_paginate(s: Stores) {
     loop {
         let page = s
             .interactions
-            .list(
-                &pass,
-                &InteractionQuery {
-                    limit: Some(7),
-                    cursor,
-                    ..Default::default()
-                },
-            )
+            .list(&pass, &InteractionQuery { limit: Some(7), cursor, ..Default::default() })
             .await
             .unwrap();
         assert!(page.items.len() <= 7);
@@ -161,65 +104,18 @@ pub async fn interactions_filter_and_paginate(s: Stores) {
         }
     }
     assert_eq!(seen.len(), 120, "every row exactly once across pages");
-    assert_eq!(
-        seen.iter().map(|(_, id)| *id).collect::<HashSet<_>>().len(),
-        120
-    );
-    assert!(
-        seen.windows(2).all(|w| w[0] > w[1]),
-        "newest first, ties by id"
-    );
+    assert_eq!(seen.iter().map(|(_, id)| *id).collect::<HashSet<_>>().len(), 120);
+    assert!(seen.windows(2).all(|w| w[0] > w[1]), "newest first, ties by id");
 
     let count = |q: InteractionQuery| {
         let s = &s;
         let pass = &pass;
-        async move {
-            s.interactions
-                .list(
-                    pass,
-                    &InteractionQuery {
-                        limit: Some(500),
-                        ..q
-                    },
-                )
-                .await
-                .unwrap()
-                .items
-                .len()
-        }
+        async move { s.interactions.list(pass, &InteractionQuery { limit: Some(500), ..q }).await.unwrap().items.len() }
     };
-    assert_eq!(
-        count(InteractionQuery {
-            kind: Some(InteractionKind::AddToCart),
-            ..Default::default()
-        })
-        .await,
-        40
-    );
-    assert_eq!(
-        count(InteractionQuery {
-            session_id: Some("odd".into()),
-            ..Default::default()
-        })
-        .await,
-        60
-    );
-    assert_eq!(
-        count(InteractionQuery {
-            product_id: Some(mug),
-            ..Default::default()
-        })
-        .await,
-        30
-    );
-    assert_eq!(
-        count(InteractionQuery {
-            channel: Some(Channel::Cctv),
-            ..Default::default()
-        })
-        .await,
-        0
-    );
+    assert_eq!(count(InteractionQuery { kind: Some(InteractionKind::AddToCart), ..Default::default() }).await, 40);
+    assert_eq!(count(InteractionQuery { session_id: Some("odd".into()), ..Default::default() }).await, 60);
+    assert_eq!(count(InteractionQuery { product_id: Some(mug), ..Default::default() }).await, 30);
+    assert_eq!(count(InteractionQuery { channel: Some(Channel::Cctv), ..Default::default() }).await, 0);
     let window = InteractionQuery {
         since: Some(Timestamp::from_millis(10_010)),
         until: Some(Timestamp::from_millis(10_020)),
@@ -227,52 +123,22 @@ pub async fn interactions_filter_and_paginate(s: Stores) {
     };
     assert_eq!(count(window).await, 20);
 
-    let bad = InteractionQuery {
-        cursor: Some("garbage".into()),
-        ..Default::default()
-    };
-    assert!(matches!(
-        s.interactions.list(&pass, &bad).await,
-        Err(StoreError::Invalid(_))
-    ));
+    let bad = InteractionQuery { cursor: Some("garbage".into()), ..Default::default() };
+    assert!(matches!(s.interactions.list(&pass, &bad).await, Err(StoreError::Invalid(_))));
 }
 
 pub async fn interactions_are_invisible_to_other_tenants(s: Stores) {
     let a = s.organizations.create(&organization("A")).await.unwrap();
     let b = s.organizations.create(&organization("B")).await.unwrap();
     let item = interaction(1, InteractionKind::Purchase, "s", None);
-    s.interactions
-        .insert_batch(&pass_for(a.id), std::slice::from_ref(&item))
-        .await
-        .unwrap();
+    s.interactions.insert_batch(&pass_for(a.id), std::slice::from_ref(&item)).await.unwrap();
     let pass_b = pass_for(b.id);
-    assert!(matches!(
-        s.interactions.get(&pass_b, item.id).await,
-        Err(StoreError::NotFound)
-    ));
-    assert!(
-        s.interactions
-            .list(&pass_b, &InteractionQuery::default())
-            .await
-            .unwrap()
-            .items
-            .is_empty()
-    );
+    assert!(matches!(s.interactions.get(&pass_b, item.id).await, Err(StoreError::NotFound)));
+    assert!(s.interactions.list(&pass_b, &InteractionQuery::default()).await.unwrap().items.is_empty());
     // Re-inserting A's id under B is a duplicate, never a copy into B.
-    let outcome = s
-        .interactions
-        .insert_batch(&pass_b, std::slice::from_ref(&item))
-        .await
-        .unwrap();
+    let outcome = s.interactions.insert_batch(&pass_b, std::slice::from_ref(&item)).await.unwrap();
     assert_eq!(outcome.inserted, 0);
-    assert!(
-        s.interactions
-            .list(&pass_b, &InteractionQuery::default())
-            .await
-            .unwrap()
-            .items
-            .is_empty()
-    );
+    assert!(s.interactions.list(&pass_b, &InteractionQuery::default()).await.unwrap().items.is_empty());
 }
 
 pub async fn deleting_an_organization_removes_its_data(s: Stores) {
@@ -284,16 +150,17 @@ pub async fn deleting_an_organization_removes_its_data(s: Stores) {
     s.organizations.delete(&pass_for(a.id)).await.unwrap();
     assert!(matches!(s.organizations.get(&pass_for(a.id)).await, Err(StoreError::NotFound)));
     assert!(matches!(s.interactions.get(&pass_for(a.id), item.id).await, Err(StoreError::NotFound)));
-    assert_eq!(s.interactions.list(&pass_for(b.id), &InteractionQuery::default()).await.unwrap().items.len(), 1, "B untouched");
+    assert_eq!(
+        s.interactions.list(&pass_for(b.id), &InteractionQuery::default()).await.unwrap().items.len(),
+        1,
+        "B untouched"
+    );
     assert!(matches!(s.organizations.delete(&pass_for(a.id)).await, Err(StoreError::NotFound)));
 }
 
 pub async fn interactions_need_an_existing_organization(s: Stores) {
     let pass = pass_for(OrganizationId::new());
-    let result = s
-        .interactions
-        .insert_batch(&pass, &[interaction(1, InteractionKind::Click, "s", None)])
-        .await;
+    let result = s.interactions.insert_batch(&pass, &[interaction(1, InteractionKind::Click, "s", None)]).await;
     assert!(matches!(result, Err(StoreError::Invalid(_))), "{result:?}");
 }
 
