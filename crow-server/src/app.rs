@@ -22,6 +22,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::backends::{BackendError, Backends};
 use crate::config::{AuthConfig, Config, Environment};
+use crate::gateway::Gateway;
 use crate::http::error::{method_not_allowed, not_found};
 use crate::http::internal_key::{self, InternalKey};
 use crate::http::origins::TrustedOrigins;
@@ -162,10 +163,11 @@ impl FromRef<AppState> for InternalKey {
     }
 }
 
-/// The full router: process probes, then every hosted service under `/api/v1/{segment}`, each
-/// behind the internal-key guard, inside the shared middleware stack.
-pub fn router(state: AppState, services: &[ServiceName], max_body_bytes: usize) -> Router {
-    let mut app = Router::new().route("/health", get(probes::health)).route("/ready", get(probes::ready));
+/// The service routers: every hosted service under `/api/v1/{segment}`, each (but auth) behind
+/// the internal-key guard. In one process only the gateway calls them; split processes serve
+/// them directly to the gateway.
+pub fn internal_router(state: AppState, services: &[ServiceName]) -> Router {
+    let mut app = Router::new();
     for service in services {
         for segment in service.segments() {
             let routes = service.router(&state).fallback(not_found).method_not_allowed_fallback(method_not_allowed);
@@ -177,9 +179,25 @@ pub fn router(state: AppState, services: &[ServiceName], max_body_bytes: usize) 
             app = app.nest(&format!("/api/v1/{segment}"), routes);
         }
     }
-    app.fallback(not_found)
+    app.fallback(not_found).method_not_allowed_fallback(method_not_allowed).with_state(state)
+}
+
+/// The public router: process probes, and the gateway in front of every service, inside the
+/// shared middleware stack (request ids, access spans, panics as JSON 500s, body limit,
+/// security headers).
+pub fn router(state: AppState, services: &[ServiceName], config: &Config) -> Router {
+    let internal = internal_router(state.clone(), services);
+    let gateway =
+        Arc::new(Gateway::new(state.clone(), internal, config.internal_gateway_key.clone(), config.gateway.clone()));
+    let api = Router::new().fallback(crate::gateway::handle).with_state(gateway);
+    Router::new()
+        .route("/health", get(probes::health))
+        .route("/ready", get(probes::ready))
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .with_state(state)
+        .fallback_service(api)
+        .layer(axum::middleware::from_fn(crate::gateway::harden))
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(CatchPanicLayer::custom(|_| {
             // The panic message may hold request data; it is logged by the panic hook, not sent.
             axum::response::IntoResponse::into_response(ApiError::new(
@@ -194,7 +212,6 @@ pub fn router(state: AppState, services: &[ServiceName], max_body_bytes: usize) 
             tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
         }))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .with_state(state)
 }
 
 /// The auth service over the embedded store, with its signing keys loaded (or created).
@@ -233,6 +250,67 @@ pub fn prepare_data_dir(path: &Path) -> Result<(), StartError> {
     std::fs::remove_file(&probe).map_err(err)
 }
 
+/// Prepares the data directory and secrets, opens the backends and builds every service.
+async fn assemble(mut config: Config) -> Result<(AppState, Config), StartError> {
+    prepare_data_dir(&config.data_dir)?;
+    let generated = secrets::ensure_local(&mut config)?;
+    if !generated.is_empty() {
+        tracing::warn!(
+            secrets = ?generated,
+            file = %config.data_dir.join("secrets.toml").display(),
+            "generated local secrets for this laptop; set CROW_INTERNAL_GATEWAY_KEY, CROW_AUTH_SECRET and CROW_SERVICE_API_KEY in shared deployments"
+        );
+    }
+    if config.internal_gateway_key.is_none() {
+        tracing::warn!("no internal gateway key configured: service routes answer 503");
+    }
+    let backends = Backends::embedded(&config.data_dir, config.queue).await?;
+    let auth = Arc::new(build_auth(&config, &backends).await?);
+    let state = AppState {
+        inner: Arc::new(Inner {
+            backends: backends.clone(),
+            internal_key: InternalKey::new(config.internal_gateway_key.as_ref()),
+            shutdown: CancellationToken::new(),
+            auth: Arc::clone(&auth),
+            trusted_origins: TrustedOrigins::new(
+                &config.auth.trusted_origins,
+                config.environment == Environment::Local,
+            ),
+            service_key: InternalKey::new(config.auth.service_api_key.as_ref()),
+            auth_limiter: RateLimiter::new(
+                config.auth.rate_per_minute,
+                Duration::from_secs(60),
+                config.auth.rate_burst,
+                100_000,
+            ),
+            verifier: crate::jwt::Verifier::new(
+                Arc::clone(auth.keys()) as Arc<dyn crate::jwt::JwksSource>,
+                config.auth.public_url.clone(),
+                config.auth.public_url.clone(),
+            ),
+            organizations: crate::services::organizations::service::Organizations::new(
+                Arc::clone(&backends.organizations),
+                Arc::clone(&backends.auth),
+                Arc::clone(&backends.extractor),
+                Arc::clone(&backends.clock),
+            ),
+            users: crate::services::users::service::Users::new(
+                Arc::clone(&backends.auth),
+                Arc::clone(&backends.objects),
+                Arc::clone(&backends.clock),
+            ),
+            auth_config: config.auth.clone(),
+        }),
+    };
+    Ok((state, config))
+}
+
+/// The state every handler sees, built from configuration (for tests that drive routers
+/// without a listener).
+pub async fn build_state(config: Config) -> Result<AppState, StartError> {
+    Ok(assemble(config).await?.0)
+}
+
 /// A running server.
 #[derive(Debug)]
 pub struct Server {
@@ -243,64 +321,15 @@ pub struct Server {
 
 impl Server {
     /// Prepares everything, binds the listener and starts serving in the background.
-    pub async fn start(mut config: Config) -> Result<Self, StartError> {
-        prepare_data_dir(&config.data_dir)?;
-        let generated = secrets::ensure_local(&mut config)?;
-        if !generated.is_empty() {
-            tracing::warn!(
-                secrets = ?generated,
-                file = %config.data_dir.join("secrets.toml").display(),
-                "generated local secrets for this laptop; set CROW_INTERNAL_GATEWAY_KEY and CROW_AUTH_SECRET in shared deployments"
-            );
-        }
-        if config.internal_gateway_key.is_none() {
-            tracing::warn!("no internal gateway key configured: service routes answer 503");
-        }
-        let backends = Backends::embedded(&config.data_dir, config.queue).await?;
-        let auth = Arc::new(build_auth(&config, &backends).await?);
+    pub async fn start(config: Config) -> Result<Self, StartError> {
+        let (state, config) = assemble(config).await?;
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|source| StartError::Bind { addr: config.listen, source })?;
         let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.listen, source })?;
-
-        let shutdown = CancellationToken::new();
-        let state = AppState {
-            inner: Arc::new(Inner {
-                backends: backends.clone(),
-                internal_key: InternalKey::new(config.internal_gateway_key.as_ref()),
-                shutdown: shutdown.clone(),
-                auth: Arc::clone(&auth),
-                trusted_origins: TrustedOrigins::new(
-                    &config.auth.trusted_origins,
-                    config.environment == Environment::Local,
-                ),
-                service_key: InternalKey::new(config.auth.service_api_key.as_ref()),
-                auth_limiter: RateLimiter::new(
-                    config.auth.rate_per_minute,
-                    Duration::from_secs(60),
-                    config.auth.rate_burst,
-                    100_000,
-                ),
-                verifier: crate::jwt::Verifier::new(
-                    Arc::clone(auth.keys()) as Arc<dyn crate::jwt::JwksSource>,
-                    config.auth.public_url.clone(),
-                    config.auth.public_url.clone(),
-                ),
-                organizations: crate::services::organizations::service::Organizations::new(
-                    Arc::clone(&backends.organizations),
-                    Arc::clone(&backends.auth),
-                    Arc::clone(&backends.extractor),
-                    Arc::clone(&backends.clock),
-                ),
-                users: crate::services::users::service::Users::new(
-                    Arc::clone(&backends.auth),
-                    Arc::clone(&backends.objects),
-                    Arc::clone(&backends.clock),
-                ),
-                auth_config: config.auth.clone(),
-            }),
-        };
-        let app = router(state, &config.services, config.max_body_bytes);
+        let shutdown = state.inner.shutdown.clone();
+        let backends = state.backends().clone();
+        let app = router(state, &config.services, &config);
         // Consumers of the services this process hosts.
         let mut consumers = Consumers::default();
         if config.services.contains(&ServiceName::Organizations) {

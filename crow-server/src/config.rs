@@ -101,6 +101,27 @@ pub struct Config {
     pub queue: RetryPolicy,
     /// Authentication settings.
     pub auth: AuthConfig,
+    /// Gateway settings.
+    pub gateway: GatewayConfig,
+}
+
+/// Gateway settings.
+#[derive(Clone, Debug)]
+pub struct GatewayConfig {
+    /// Requests per minute per client on service routes.
+    pub rate_per_minute: u32,
+    /// Burst of that limit.
+    pub rate_burst: u32,
+    /// Requests per minute per client on auth routes (stricter).
+    pub auth_rate_per_minute: u32,
+    /// Burst of that limit.
+    pub auth_rate_burst: u32,
+    /// Peers (addresses or CIDR blocks) whose client-IP header is believed.
+    pub trusted_proxies: Vec<crate::gateway::client_ip::Cidr>,
+    /// The header a trusted proxy puts the client address in.
+    pub client_ip_header: String,
+    /// How long a service may take before the gateway answers 504.
+    pub upstream_timeout: Duration,
 }
 
 /// `SameSite` attribute of the session cookie.
@@ -198,6 +219,13 @@ const KEYS: &[Key] = &[
     Key { file: "password_hash_queue", env: "CROW_PASSWORD_HASH_QUEUE", default: Some("64") },
     Key { file: "auth_rate_per_minute", env: "CROW_AUTH_RATE_PER_MINUTE", default: Some("60") },
     Key { file: "auth_rate_burst", env: "CROW_AUTH_RATE_BURST", default: Some("20") },
+    Key { file: "gateway_rate_per_minute", env: "CROW_GATEWAY_RATE_PER_MINUTE", default: Some("1200") },
+    Key { file: "gateway_rate_burst", env: "CROW_GATEWAY_RATE_BURST", default: Some("300") },
+    Key { file: "gateway_auth_rate_per_minute", env: "CROW_GATEWAY_AUTH_RATE_PER_MINUTE", default: Some("120") },
+    Key { file: "gateway_auth_rate_burst", env: "CROW_GATEWAY_AUTH_RATE_BURST", default: Some("40") },
+    Key { file: "trusted_proxies", env: "CROW_TRUSTED_PROXIES", default: Some("") },
+    Key { file: "client_ip_header", env: "CROW_CLIENT_IP_HEADER", default: Some("x-forwarded-for") },
+    Key { file: "upstream_timeout_secs", env: "CROW_UPSTREAM_TIMEOUT_SECS", default: Some("30") },
 ];
 
 /// The raw layers, before parsing. Secret keys' parsers never put the value in an error.
@@ -302,6 +330,28 @@ impl Layers {
             return Err(self.invalid("queue_max_backoff_ms", "must not be below queue_backoff_ms".into()));
         }
         let auth = self.auth_config()?;
+        let gateway = GatewayConfig {
+            rate_per_minute: self.parse("gateway_rate_per_minute", |v| parse_range(v, 1, 100_000_000))?,
+            rate_burst: self.parse("gateway_rate_burst", |v| parse_range(v, 1, 10_000_000))?,
+            auth_rate_per_minute: self.parse("gateway_auth_rate_per_minute", |v| parse_range(v, 1, 100_000_000))?,
+            auth_rate_burst: self.parse("gateway_auth_rate_burst", |v| parse_range(v, 1, 10_000_000))?,
+            trusted_proxies: self.parse("trusted_proxies", |v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(|p| {
+                        crate::gateway::client_ip::Cidr::parse(p)
+                            .ok_or_else(|| format!("`{p}` is not an address or CIDR block"))
+                    })
+                    .collect()
+            })?,
+            client_ip_header: self.parse("client_ip_header", |v| {
+                axum::http::HeaderName::from_bytes(v.as_bytes())
+                    .map(|h| h.as_str().to_owned())
+                    .map_err(|_| "expected a header name".to_owned())
+            })?,
+            upstream_timeout: Duration::from_secs(self.parse("upstream_timeout_secs", |v| parse_range(v, 1, 3600))?),
+        };
         if environment == Environment::Prod && (internal_gateway_key.is_none() || auth_secret.is_none()) {
             let missing = if internal_gateway_key.is_none() { "internal_gateway_key" } else { "auth_secret" };
             return Err(self.invalid(missing, "must be set when environment is prod".into()));
@@ -319,6 +369,7 @@ impl Layers {
             shutdown_grace,
             queue,
             auth,
+            gateway,
         })
     }
 

@@ -8,6 +8,7 @@
 pub mod app;
 pub mod backends;
 pub mod config;
+pub mod gateway;
 pub mod http;
 pub mod jwt;
 pub mod runtime;

@@ -18,23 +18,19 @@ async fn starts_on_port_zero_and_is_ready() {
 }
 
 #[tokio::test]
-async fn every_service_requires_the_internal_key() {
+async fn service_probes_are_public_through_the_gateway_and_data_routes_are_not() {
     let app = start(&[]).await;
     let anonymous = app.client();
-    let wrong = app.client().with_internal_key("not-the-key-not-the-key-not-the-key");
-    let right = app.client().with_internal_key(KEY);
-    // Auth is reached directly (it is how callers get credentials); every other service
-    // sits behind the key.
-    let guarded = crow_server::services::ServiceName::ALL.iter().filter(|s| s.requires_internal_key());
-    for segment in guarded.flat_map(|s| s.segments()) {
-        for client in [&anonymous, &wrong] {
-            let err = client.service_health(segment).await.unwrap_err();
-            assert_eq!(err.status(), Some(401), "{segment}: {err}");
-            assert_eq!(err.code(), Some(ErrorCode::InvalidInternalKey), "{segment}");
-        }
-        let health = right.service_health(segment).await.unwrap();
-        assert_eq!(health.status, "ok");
-        assert_eq!(right.service_ready(segment).await.unwrap().status, "ready");
+    for segment in crow_server::services::ServiceName::ALL.iter().flat_map(|s| s.segments()) {
+        let health = anonymous.service_health(segment).await.unwrap();
+        assert_eq!(health.status, "ok", "{segment}");
+        assert_eq!(anonymous.service_ready(segment).await.unwrap().status, "ready");
+    }
+    // Anything else needs credentials; a wrong internal key is no credential.
+    let org = crow_core::OrganizationId::new();
+    for client in [&anonymous, &app.client().with_internal_key("not-the-key-not-the-key-not-the-key")] {
+        let err = client.organization(org).await.unwrap_err();
+        assert_eq!((err.status(), err.code()), (Some(401), Some(ErrorCode::Unauthorized)));
     }
     app.server.stop().await;
 }

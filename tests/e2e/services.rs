@@ -51,7 +51,7 @@ async fn organizations_are_read_and_updated_only_by_their_members() {
     assert_eq!(spoofed.organization(acme_id).await.unwrap_err().status(), Some(403));
     // Without the internal key, nothing.
     let direct = app.client().with_bearer("whatever");
-    assert_eq!(direct.organization(acme_id).await.unwrap_err().code(), Some(ErrorCode::InvalidInternalKey));
+    assert_eq!(direct.organization(acme_id).await.unwrap_err().code(), Some(ErrorCode::Unauthorized));
     // A forged token.
     let forged = app.client().with_internal_key(KEY).with_bearer("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.");
     assert_eq!(forged.organization(acme_id).await.unwrap_err().status(), Some(401));

@@ -35,6 +35,10 @@ pub async fn start(extra: &[(&str, &str)]) -> Running {
         ("CROW_SHUTDOWN_GRACE_SECS".to_owned(), "2".to_owned()),
         ("CROW_AUTH_RATE_PER_MINUTE".to_owned(), "100000".to_owned()),
         ("CROW_AUTH_RATE_BURST".to_owned(), "100000".to_owned()),
+        ("CROW_GATEWAY_RATE_PER_MINUTE".to_owned(), "1000000".to_owned()),
+        ("CROW_GATEWAY_RATE_BURST".to_owned(), "1000000".to_owned()),
+        ("CROW_GATEWAY_AUTH_RATE_PER_MINUTE".to_owned(), "1000000".to_owned()),
+        ("CROW_GATEWAY_AUTH_RATE_BURST".to_owned(), "1000000".to_owned()),
     ];
     env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
     let config = Layers::load(None, env).unwrap().resolve().unwrap();

@@ -181,6 +181,9 @@ pub struct Verification {
     pub permissions: Option<serde_json::Value>,
     /// For `RATE_LIMITED`: milliseconds to wait.
     pub try_again_in: Option<i64>,
+    /// The key has its own rate limit (so every use must be verified, never cached).
+    #[serde(default)]
+    pub rate_limit_enabled: bool,
 }
 
 impl Verification {
@@ -197,6 +200,7 @@ impl Verification {
             remaining: None,
             permissions: None,
             try_again_in: None,
+            rate_limit_enabled: false,
         }
     }
 }

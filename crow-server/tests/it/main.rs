@@ -6,5 +6,6 @@ mod auth;
 mod cli;
 mod conformance;
 mod fixtures;
+mod guard;
 mod runtime;
 mod sqlite;

@@ -677,7 +677,15 @@ impl AuthService {
             remaining,
             permissions: key.permissions,
             try_again_in: None,
+            rate_limit_enabled: key.rate_limit_enabled,
         })
+    }
+
+    /// A JWT for a key already verified (the gateway's path: one verification, one count).
+    pub async fn token_for_verification(&self, v: &Verification) -> AuthResult<String> {
+        let user = v.user_id.filter(|_| v.valid && v.kind == Some(ApiKeyKind::Secret));
+        let user = user.ok_or_else(|| refuse(ErrorCode::Unauthorized, "only valid secret keys obtain tokens"))?;
+        Ok(self.keys.sign(&self.claims(user.to_string(), None, v.organization_id, v.role)).await?)
     }
 
     /// `api-key/system-token`: a JWT for a valid secret key's holder, so integrations can call
@@ -690,8 +698,7 @@ impl AuthService {
                 v.error.unwrap_or_else(|| "publishable keys cannot obtain tokens".into()),
             ));
         }
-        let user = v.user_id.ok_or_else(|| refuse(ErrorCode::Unauthorized, "invalid key"))?;
-        Ok(self.keys.sign(&self.claims(user.to_string(), None, v.organization_id, v.role)).await?)
+        self.token_for_verification(&v).await
     }
 
     /// `onboarding/start`: the user's flow, created at step 1 if there is none (resumable).

@@ -1,0 +1,524 @@
+//! The API gateway: the one public entry point. Every `/api/v{n}/{segment}/…` request runs the
+//! pipeline in this order: security headers → CORS → rate limit → authentication → organization
+//! resolution → forward, then the response is cleaned (upstream CORS, `Server`, internal headers
+//! and — except from auth — `Set-Cookie` removed) before the gateway's own CORS and security
+//! headers are set.
+//!
+//! In the one-process deployment the gateway calls the service routers in-process (no loopback
+//! HTTP). CORS reflects an `Origin` only when it is trusted (exact origins, anchored
+//! `https://*.domain` patterns, localhost in `local`); `null` never matches; `Vary: Origin` is
+//! always sent; `*` is never used.
+//!
+//! Not built yet: the response cache for opted-in GET routes, the anonymous session JWT, and the
+//! HTTP proxy to split service processes.
+
+pub mod client_ip;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use crow_core::api::auth::Verification;
+use crow_core::domain::ApiKeyKind;
+use crow_core::id::UserId;
+use crow_core::ports::auth::TokenHash;
+use crow_core::{ErrorCode, OrganizationId};
+use secrecy::{ExposeSecret, SecretString};
+use tower::ServiceExt as _;
+
+use crate::app::AppState;
+use crate::config::GatewayConfig;
+use crate::http::ApiError;
+use crate::http::rate_limit::RateLimiter;
+use crate::services::ServiceName;
+use crate::services::auth::tokens;
+
+/// How long a verified session or API key is reused before asking the auth service again.
+const IDENTITY_TTL: Duration = Duration::from_secs(30);
+/// Identities cached at most.
+const IDENTITY_CACHE: usize = 100_000;
+
+const ALLOW_METHODS: &str = "GET, POST, PUT, PATCH, DELETE, OPTIONS";
+const ALLOW_HEADERS: &str = "Content-Type, Authorization, X-Requested-With, X-API-Key, X-Request-Id";
+const EXPOSE_HEADERS: &str = "X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset";
+
+/// Request headers never passed on from clients.
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+/// Response headers never passed back to clients.
+const STRIP_RESPONSE: &[&str] = &["server", "x-powered-by", "x-internal-key", "x-service-api-key"];
+
+/// A verified caller, as the gateway forwards it.
+#[derive(Clone, Debug)]
+struct Identity {
+    user: Option<UserId>,
+    organization: Option<OrganizationId>,
+    /// The JWT forwarded as `Bearer` (none for publishable keys).
+    jwt: Option<String>,
+    publishable: bool,
+}
+
+/// The gateway.
+pub struct Gateway {
+    state: AppState,
+    internal: Router,
+    internal_key: Option<SecretString>,
+    config: GatewayConfig,
+    limiter: RateLimiter,
+    auth_limiter: RateLimiter,
+    identities: Mutex<HashMap<TokenHash, (Identity, Instant)>>,
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+/// Where a request goes and how it is treated.
+struct Route {
+    service: ServiceName,
+    /// The path as the service router knows it (`/api/v1/{segment}/…`).
+    internal_path: String,
+    /// After the segment, e.g. `/health`.
+    rest: String,
+}
+
+fn parse_route(path: &str) -> Option<Route> {
+    let rest = path.strip_prefix("/api/v")?;
+    let (version, rest) = rest.split_once('/')?;
+    // Only v1 exists; `version` must still be a number so `/api/vX/` is not routed.
+    if version != "1" {
+        return None;
+    }
+    let (segment, tail) = match rest.split_once('/') {
+        Some((s, t)) => (s, format!("/{t}")),
+        None => (rest, String::new()),
+    };
+    let service = ServiceName::ALL.into_iter().find(|s| s.segments().contains(&segment))?;
+    Some(Route { service, internal_path: path.to_owned(), rest: tail })
+}
+
+/// Routes that skip authentication even on services that require it.
+fn is_public(route: &Route, method: &Method) -> bool {
+    let probe = method == Method::GET && (route.rest == "/health" || route.rest == "/ready");
+    let webhook = method == Method::POST && route.service == ServiceName::Billing && route.rest == "/webhook";
+    let images = route.service == ServiceName::Products && route.rest.starts_with("/images/");
+    probe || webhook || images
+}
+
+fn api_key(headers: &HeaderMap) -> Option<String> {
+    if let Some(k) = headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
+        return Some(k.trim().to_owned());
+    }
+    let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())?;
+    let key = auth.strip_prefix("ApiKey ").or_else(|| auth.strip_prefix("Bearer "))?.trim();
+    key.starts_with("crow_").then(|| key.to_owned())
+}
+
+fn bearer_jwt(headers: &HeaderMap) -> Option<&str> {
+    let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())?;
+    auth.strip_prefix("Bearer ").map(str::trim).filter(|t| !t.starts_with("crow_") && t.matches('.').count() == 2)
+}
+
+fn unauthorized(message: &str) -> ApiError {
+    ApiError::new(ErrorCode::Unauthorized, message)
+}
+
+impl Gateway {
+    /// A gateway in front of `internal` (the service routers).
+    pub fn new(state: AppState, internal: Router, internal_key: Option<SecretString>, config: GatewayConfig) -> Self {
+        Self {
+            limiter: RateLimiter::new(config.rate_per_minute, Duration::from_secs(60), config.rate_burst, 200_000),
+            auth_limiter: RateLimiter::new(
+                config.auth_rate_per_minute,
+                Duration::from_secs(60),
+                config.auth_rate_burst,
+                200_000,
+            ),
+            state,
+            internal,
+            internal_key,
+            config,
+            identities: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn internal_key_matches(&self, headers: &HeaderMap) -> bool {
+        match (headers.get("x-internal-key"), &self.internal_key) {
+            (Some(presented), Some(_)) => {
+                crate::http::internal_key::InternalKey::new(self.internal_key.as_ref()).matches(presented.as_bytes())
+            }
+            _ => false,
+        }
+    }
+
+    fn cached(&self, key: &TokenHash) -> Option<Identity> {
+        let cache = self.identities.lock().ok()?;
+        cache.get(key).filter(|(_, at)| at.elapsed() < IDENTITY_TTL).map(|(id, _)| id.clone())
+    }
+
+    fn remember(&self, key: TokenHash, identity: &Identity) {
+        if let Ok(mut cache) = self.identities.lock() {
+            if cache.len() >= IDENTITY_CACHE {
+                cache.retain(|_, (_, at)| at.elapsed() < IDENTITY_TTL);
+                if cache.len() >= IDENTITY_CACHE {
+                    cache.clear();
+                }
+            }
+            cache.insert(key, (identity.clone(), Instant::now()));
+        }
+    }
+
+    fn forget(&self, key: &TokenHash) {
+        if let Ok(mut cache) = self.identities.lock() {
+            cache.remove(key);
+        }
+    }
+
+    /// The internal organization behind a verified auth organization (the `by-auth-id` step).
+    async fn resolve(&self, auth_org: Option<OrganizationId>) -> Result<Option<OrganizationId>, ApiError> {
+        let Some(org) = auth_org else { return Ok(None) };
+        match self.state.backends().organizations.resolve_auth_id(&org.to_string()).await {
+            Ok(id) => Ok(Some(id)),
+            // Created a moment ago; the sync consumer has not run yet.
+            Err(crow_core::ports::store::StoreError::NotFound) => Err(ApiError::new(
+                ErrorCode::ServiceUnavailable,
+                "the organization is still being set up; retry shortly",
+            )
+            .retry_after(Duration::from_secs(1))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn session_identity(&self, token: &str) -> Result<Identity, ApiError> {
+        let key = tokens::digest(token);
+        if let Some(id) = self.cached(&key) {
+            return Ok(id);
+        }
+        let auth = self.state.auth();
+        let session = auth.authenticate(token).await?.ok_or_else(|| unauthorized("session expired or invalid"))?;
+        let jwt = auth.token(&session).await?;
+        let identity = Identity {
+            user: Some(session.user.id),
+            organization: self.resolve(session.session.active_organization_id).await?,
+            jwt: Some(jwt),
+            publishable: false,
+        };
+        self.remember(key, &identity);
+        Ok(identity)
+    }
+
+    async fn key_identity(&self, key: &str) -> Result<Identity, ApiError> {
+        let digest = tokens::digest(key);
+        if let Some(id) = self.cached(&digest) {
+            return Ok(id);
+        }
+        let auth = self.state.auth();
+        let v: Verification = auth.verify_api_key(key).await?;
+        if !v.valid {
+            return Err(match v.error.as_deref() {
+                Some("RATE_LIMITED") => ApiError::new(ErrorCode::RateLimited, "API key rate limit reached")
+                    .retry_after(Duration::from_millis(v.try_again_in.unwrap_or(1000).max(1).unsigned_abs())),
+                Some(reason) => unauthorized(&format!("API key refused: {reason}")),
+                None => unauthorized("API key refused"),
+            });
+        }
+        let publishable = v.kind == Some(ApiKeyKind::Publishable);
+        let jwt = if publishable { None } else { Some(auth.token_for_verification(&v).await?) };
+        let identity =
+            Identity { user: v.user_id, organization: self.resolve(v.organization_id).await?, jwt, publishable };
+        // Metered keys are verified on every request so their counters stay exact.
+        if v.remaining.is_none() && !v.rate_limit_enabled {
+            self.remember(digest, &identity);
+        }
+        Ok(identity)
+    }
+
+    async fn jwt_identity(&self, jwt: &str) -> Result<Identity, ApiError> {
+        let claims = self
+            .state
+            .verifier()
+            .verify(jwt, self.state.backends().clock.now())
+            .await
+            .map_err(|_| unauthorized("invalid or expired token"))?;
+        let org = claims.organization_id.as_deref().and_then(|o| o.parse().ok());
+        Ok(Identity {
+            user: claims.sub.parse().ok(),
+            organization: self.resolve(org).await?,
+            jwt: Some(jwt.to_owned()),
+            publishable: false,
+        })
+    }
+
+    /// Authentication: API key, session cookie, or a JWT the client already holds.
+    async fn authenticate(&self, headers: &HeaderMap) -> Result<Identity, ApiError> {
+        if let Some(key) = api_key(headers) {
+            return self.key_identity(&key).await;
+        }
+        if let Some(token) =
+            tokens::session_from_cookies(headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()))
+        {
+            return self.session_identity(&token).await;
+        }
+        if let Some(jwt) = bearer_jwt(headers) {
+            return self.jwt_identity(jwt).await;
+        }
+        Err(unauthorized("authentication required: a session, an API key or a token"))
+    }
+
+    /// Runs the pipeline after CORS preflight handling.
+    async fn pipeline(&self, request: Request) -> Result<Response, ApiError> {
+        let peer =
+            request.extensions().get::<ConnectInfo<SocketAddr>>().map_or(SocketAddr::from(([0, 0, 0, 0], 0)), |c| c.0);
+        let ip =
+            client_ip::client_ip(peer, request.headers(), &self.config.client_ip_header, &self.config.trusted_proxies);
+        let route =
+            parse_route(request.uri().path()).ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such route"))?;
+        let is_auth = route.service == ServiceName::Auth;
+        let (limiter, per_minute) = if is_auth {
+            (&self.auth_limiter, self.config.auth_rate_per_minute)
+        } else {
+            (&self.limiter, self.config.rate_per_minute)
+        };
+        if let Err(wait) = limiter.check(ip, self.state.backends().clock.now().as_millis()) {
+            let mut response =
+                ApiError::new(ErrorCode::RateLimited, "too many requests").retry_after(wait).into_response();
+            let h = response.headers_mut();
+            h.insert("ratelimit-limit", HeaderValue::from(per_minute));
+            h.insert("ratelimit-remaining", HeaderValue::from(0));
+            h.insert("ratelimit-reset", HeaderValue::from(wait.as_secs().max(1)));
+            return Ok(response);
+        }
+        if is_auth {
+            return self.forward_auth(request, &route).await;
+        }
+        if self.internal_key_matches(request.headers()) {
+            // A CROW service calling another: trusted as it is (its headers included).
+            return self.forward(request, &route, None, true).await;
+        }
+        if is_public(&route, request.method()) {
+            return self.forward(request, &route, None, false).await;
+        }
+        let identity = self.authenticate(request.headers()).await?;
+        if identity.publishable && route.service != ServiceName::Ingest {
+            return Err(ApiError::new(ErrorCode::Forbidden, "publishable keys may only send tracker events"));
+        }
+        self.forward(request, &route, Some(identity), false).await
+    }
+
+    /// Auth routes go straight to the auth service (no auth or organization step); its cookies
+    /// pass. Session-changing routes drop the session's cached identity.
+    async fn forward_auth(&self, request: Request, route: &Route) -> Result<Response, ApiError> {
+        let session = tokens::session_from_cookies(
+            request.headers().get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()),
+        );
+        let changes_session = [
+            "/sign-out",
+            "/organization/set-active",
+            "/organization/create",
+            "/organization/accept-invitation",
+            "/organization/remove-member",
+        ]
+        .iter()
+        .any(|p| route.rest == *p);
+        let (mut parts, body) = request.into_parts();
+        strip_request(&mut parts.headers, true);
+        let response = self.call(Request::from_parts(parts, body), route).await?;
+        if changes_session && let Some(token) = session {
+            self.forget(&tokens::digest(&token));
+        }
+        Ok(response)
+    }
+
+    async fn forward(
+        &self,
+        request: Request,
+        route: &Route,
+        identity: Option<Identity>,
+        trusted: bool,
+    ) -> Result<Response, ApiError> {
+        let (mut parts, body) = request.into_parts();
+        let headers = &mut parts.headers;
+        if !trusted {
+            // Whatever the client sent as tenant or user — any casing, any number of copies.
+            headers.remove("x-organization-id");
+            headers.remove("x-user-id");
+        }
+        let to_ingest = route.service == ServiceName::Ingest;
+        strip_request(headers, false);
+        if !to_ingest {
+            headers.remove("x-api-key");
+            // A `crow_` key is not a JWT; only ingest takes one as a bearer credential.
+            if api_key(headers).is_some() {
+                headers.remove(header::AUTHORIZATION);
+            }
+        }
+        if let Some(key) = &self.internal_key
+            && let Ok(v) = HeaderValue::from_str(key.expose_secret())
+        {
+            headers.insert("x-internal-key", v);
+        }
+        if let Some(identity) = identity {
+            if let Some(org) = identity.organization {
+                headers.insert("x-organization-id", header_value(&org.to_string())?);
+            }
+            if let Some(user) = identity.user {
+                headers.insert("x-user-id", header_value(&user.to_string())?);
+            }
+            if let Some(jwt) = identity.jwt {
+                headers.insert(header::AUTHORIZATION, header_value(&format!("Bearer {jwt}"))?);
+            }
+        }
+        let mut response = self.call(Request::from_parts(parts, body), route).await?;
+        response.headers_mut().remove(header::SET_COOKIE);
+        Ok(response)
+    }
+
+    /// Calls the service router in-process, bounded by the upstream timeout.
+    async fn call(&self, mut request: Request, route: &Route) -> Result<Response, ApiError> {
+        if let Ok(uri) =
+            format!("{}{}", route.internal_path, request.uri().query().map(|q| format!("?{q}")).unwrap_or_default())
+                .parse()
+        {
+            *request.uri_mut() = uri;
+        }
+        let service = route.service.as_str();
+        match tokio::time::timeout(self.config.upstream_timeout, self.internal.clone().oneshot(request)).await {
+            Ok(Ok(mut response)) => {
+                for h in STRIP_RESPONSE {
+                    response.headers_mut().remove(*h);
+                }
+                Ok(response)
+            }
+            Ok(Err(never)) => match never {},
+            Err(_) => {
+                tracing::warn!(service, timeout = ?self.config.upstream_timeout, "upstream timed out");
+                Err(ApiError::new(ErrorCode::UpstreamTimeout, format!("the {service} service did not answer in time")))
+            }
+        }
+    }
+}
+
+fn header_value(v: &str) -> Result<HeaderValue, ApiError> {
+    HeaderValue::from_str(v).map_err(|e| ApiError::internal("unrepresentable header", &e))
+}
+
+/// Removes hop-by-hop headers and credentials meant for the gateway alone.
+fn strip_request(headers: &mut HeaderMap, to_auth: bool) {
+    for h in HOP_BY_HOP {
+        headers.remove(*h);
+    }
+    headers.remove("x-internal-key");
+    if !to_auth {
+        headers.remove("x-service-api-key");
+        // Services never see the browser's session cookie; they get the JWT.
+        headers.remove(header::COOKIE);
+    }
+}
+
+/// Security headers for API responses.
+fn security_headers(headers: &mut HeaderMap) {
+    let set = |h: &mut HeaderMap, name: &'static str, value: &'static str| {
+        h.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+    };
+    set(headers, "strict-transport-security", "max-age=63072000; includeSubDomains");
+    set(headers, "x-content-type-options", "nosniff");
+    set(headers, "x-frame-options", "DENY");
+    set(headers, "content-security-policy", "default-src 'none'; frame-ancestors 'none'");
+    set(headers, "referrer-policy", "no-referrer");
+}
+
+/// CORS on the way out: upstream CORS headers removed, the trusted origin reflected.
+fn cors_headers(headers: &mut HeaderMap, allowed: Option<&HeaderValue>) {
+    let upstream: Vec<HeaderName> =
+        headers.keys().filter(|k| k.as_str().starts_with("access-control-")).cloned().collect();
+    for k in upstream {
+        headers.remove(k);
+    }
+    headers.append(header::VARY, HeaderValue::from_static("Origin"));
+    if let Some(origin) = allowed {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+        headers.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
+        headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(EXPOSE_HEADERS));
+    }
+}
+
+/// The gateway's handler for everything under `/api/`.
+pub async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Response {
+    let origin = request.headers().get(header::ORIGIN).cloned();
+    let allowed = origin.filter(|o| o.to_str().is_ok_and(|o| gateway.state.trusted_origins().is_trusted(o)));
+    let preflight =
+        request.method() == Method::OPTIONS && request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    let mut response = if preflight {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        gateway.pipeline(request).await.unwrap_or_else(IntoResponse::into_response)
+    };
+    let headers = response.headers_mut();
+    cors_headers(headers, allowed.as_ref());
+    if preflight && allowed.is_some() {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static(ALLOW_METHODS));
+        headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static(ALLOW_HEADERS));
+        headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
+    }
+    response
+}
+
+/// Security headers on every response, the gateway's and the probes'.
+pub async fn harden(request: Request, next: axum::middleware::Next) -> Response {
+    let mut response = next.run(request).await;
+    security_headers(response.headers_mut());
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_parse_only_known_segments_and_versions() {
+        let r = parse_route("/api/v1/crawler-jobs/42").unwrap();
+        assert_eq!((r.service, r.rest.as_str()), (ServiceName::Products, "/42"));
+        assert!(parse_route("/api/v2/users/me").is_none());
+        assert!(parse_route("/api/v1/nope/x").is_none());
+        assert!(parse_route("/other").is_none());
+        assert!(is_public(&parse_route("/api/v1/patterns/health").unwrap(), &Method::GET));
+        assert!(!is_public(&parse_route("/api/v1/patterns/health").unwrap(), &Method::POST));
+        assert!(is_public(&parse_route("/api/v1/billing/webhook").unwrap(), &Method::POST));
+    }
+
+    #[test]
+    fn api_keys_are_found_in_every_place_and_never_mistaken_for_jwts() {
+        for (name, value) in
+            [("x-api-key", "crow_sk_a"), ("authorization", "ApiKey crow_sk_a"), ("authorization", "Bearer crow_sk_a")]
+        {
+            let mut h = HeaderMap::new();
+            h.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+            assert_eq!(api_key(&h).as_deref(), Some("crow_sk_a"));
+            assert!(bearer_jwt(&h).is_none());
+        }
+    }
+
+    #[test]
+    fn cors_never_reflects_untrusted_origins_and_strips_upstream() {
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+        cors_headers(&mut h, None);
+        assert!(h.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+        assert_eq!(h[header::VARY], "Origin");
+    }
+}
