@@ -401,8 +401,13 @@ impl Client {
             .map(str::to_owned)
             .collect();
         let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let headers = response
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_owned(), v.to_owned())))
+            .collect();
         let body = response.bytes().await?.to_vec();
-        Ok(RawResponse { status, set_cookies, retry_after, body })
+        Ok(RawResponse { status, set_cookies, retry_after, headers, body })
     }
 }
 
@@ -503,11 +508,18 @@ pub struct RawResponse {
     pub set_cookies: Vec<String>,
     /// `Retry-After`, if sent.
     pub retry_after: Option<String>,
+    /// Every header (lower-case names), in order.
+    pub headers: Vec<(String, String)>,
     /// Body bytes.
     pub body: Vec<u8>,
 }
 
 impl RawResponse {
+    /// The first value of a header (name in lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
     /// The body as an error body, if it is one.
     pub fn error(&self) -> Option<ErrorBody> {
         serde_json::from_slice(&self.body).ok()

@@ -6,5 +6,6 @@
 mod auth;
 mod better_auth;
 mod foundation;
+mod gateway;
 mod services;
 mod support;

@@ -6,6 +6,7 @@ mod auth;
 mod cli;
 mod conformance;
 mod fixtures;
+mod gateway;
 mod guard;
 mod runtime;
 mod sqlite;

@@ -1,0 +1,86 @@
+//! The gateway in front of a hostile upstream: whatever a service answers, clients never see
+//! its CORS headers, `Server`, internal headers or (outside auth) cookies; a slow service becomes
+//! a 504 with the JSON error body.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::routing::get;
+use crow_server::gateway::Gateway;
+use tower::ServiceExt as _;
+
+const KEY: &str = "internal-key-internal-key-internal-key-0001";
+
+async fn gateway(upstream: Router) -> (Router, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let vars = vec![
+        ("CROW_DATA_DIR".to_owned(), dir.path().display().to_string()),
+        ("CROW_INTERNAL_GATEWAY_KEY".to_owned(), KEY.to_owned()),
+        ("CROW_UPSTREAM_TIMEOUT_SECS".to_owned(), "1".to_owned()),
+        ("CROW_TRUSTED_ORIGINS".to_owned(), "https://app.example.com".to_owned()),
+    ];
+    let config = crow_server::Layers::load(None, vars).unwrap().resolve().unwrap();
+    let state = crow_server::app::build_state(config.clone()).await.unwrap();
+    let gw = Arc::new(Gateway::new(state, upstream, config.internal_gateway_key.clone(), config.gateway.clone()));
+    (Router::new().fallback(crow_server::gateway::handle).with_state(gw), dir)
+}
+
+fn hostile() -> Router {
+    Router::new()
+        .route(
+            "/api/v1/patterns/health",
+            get(|| async {
+                (
+                    [
+                        ("set-cookie", "tracking=1"),
+                        ("access-control-allow-origin", "*"),
+                        ("access-control-allow-credentials", "true"),
+                        ("server", "leaky/1.0"),
+                        ("x-powered-by", "php"),
+                        ("x-internal-key", "oops"),
+                    ],
+                    "{}",
+                )
+            }),
+        )
+        .route(
+            "/api/v1/patterns/ready",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                "late"
+            }),
+        )
+}
+
+#[tokio::test]
+async fn upstream_headers_are_cleaned() {
+    let (gw, _dir) = gateway(hostile()).await;
+    let request = Request::get("/api/v1/patterns/health").header("origin", "https://evil.example").body(Body::empty()).unwrap();
+    let response = gw.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let h = response.headers();
+    for gone in ["set-cookie", "access-control-allow-origin", "access-control-allow-credentials", "server", "x-powered-by", "x-internal-key"] {
+        assert!(h.get(gone).is_none(), "{gone} leaked");
+    }
+    assert_eq!(h["vary"], "Origin");
+    // A trusted origin is reflected, with credentials, never `*`.
+    let request = Request::get("/api/v1/patterns/health").header("origin", "https://app.example.com").body(Body::empty()).unwrap();
+    let response = gw.oneshot(request).await.unwrap();
+    assert_eq!(response.headers()["access-control-allow-origin"], "https://app.example.com");
+    assert_eq!(response.headers()["access-control-allow-credentials"], "true");
+}
+
+#[tokio::test]
+async fn a_slow_upstream_is_a_504() {
+    let (gw, _dir) = gateway(hostile()).await;
+    let started = std::time::Instant::now();
+    let response = gw.oneshot(Request::get("/api/v1/patterns/ready").body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::GATEWAY_TIMEOUT);
+    assert!(started.elapsed() < Duration::from_secs(3));
+    let body = axum::body::to_bytes(response.into_body(), 4096).await.unwrap();
+    let body: crow_core::ErrorBody = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body.code, "UPSTREAM_TIMEOUT");
+}

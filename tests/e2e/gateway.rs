@@ -1,0 +1,161 @@
+//! The gateway's security suite, through the real listening server: tenant-header spoofing,
+//! client-address spoofing, CORS against hostile and look-alike origins, rate limits, API keys
+//! never forwarded as bearer tokens, security headers.
+
+use crow_client::{Client, HttpMethod, RawResponse};
+use crow_core::ErrorCode;
+use crow_core::api::auth::CreateApiKey;
+
+use crate::support::{ORIGIN, start};
+
+const PASSWORD: &str = "correct horse battery";
+
+async fn get(client: &Client, path: &str) -> RawResponse {
+    client.raw(HttpMethod::GET, path, None, Vec::new()).await.unwrap()
+}
+
+async fn preflight(client: &Client, path: &str) -> RawResponse {
+    client.clone().with_header("access-control-request-method", "POST").raw(HttpMethod::OPTIONS, path, None, Vec::new()).await.unwrap()
+}
+
+/// Signs up, creates an organization, waits for its sync; returns the session client and id.
+async fn tenant(app: &crate::support::Running, email: &str, slug: &str) -> (Client, crow_core::OrganizationId) {
+    let token = app.browser().sign_up("T", email, PASSWORD).await.unwrap().token;
+    let browser = app.browser().with_session(token);
+    let org = browser.create_organization(slug, slug).await.unwrap().organization.id;
+    for _ in 0..100 {
+        if browser.organization(org).await.is_ok() {
+            return (browser, org);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("organization not synced");
+}
+
+#[tokio::test]
+async fn spoofed_tenant_and_user_headers_are_replaced() {
+    let app = start(&[]).await;
+    let (ada, acme) = tenant(&app, "ada@acme.io", "acme").await;
+    let (_, beta) = tenant(&app, "bob@beta.io", "beta").await;
+    let victim = beta.to_string();
+    // Every casing, several copies, plus a forged user id.
+    let spoofing = ada
+        .clone()
+        .with_header("X-Organization-Id", victim.clone())
+        .with_header("x-organization-id", victim.clone())
+        .with_header("X-ORGANIZATION-ID", victim.clone())
+        .with_header("X-User-Id", "01a204ba-0000-7000-8000-000000000000");
+    // Reaching one's own organization works: the spoofed headers were stripped and replaced.
+    assert_eq!(spoofing.organization(acme).await.unwrap().id, acme);
+    // Reaching the victim's is refused whatever the headers say.
+    let err = spoofing.organization(beta).await.unwrap_err();
+    assert_eq!((err.status(), err.code()), (Some(403), Some(ErrorCode::Forbidden)));
+    let me = spoofing.me().await.unwrap();
+    assert_eq!(me.email, "ada@acme.io");
+    app.server.stop().await;
+}
+
+#[tokio::test]
+async fn forwarded_for_from_an_untrusted_peer_is_ignored_and_limits_answer_429() {
+    let app = start(&[("CROW_GATEWAY_RATE_PER_MINUTE", "60"), ("CROW_GATEWAY_RATE_BURST", "3")]).await;
+    let mut statuses = Vec::new();
+    for i in 0..5 {
+        // A fresh "client address" each time: it must not buy a fresh allowance.
+        let c = app.client().with_header("x-forwarded-for", format!("198.51.100.{i}"));
+        statuses.push(get(&c, "/api/v1/patterns/health").await);
+    }
+    assert!(statuses[..3].iter().all(|r| r.status == 200));
+    let limited = &statuses[3];
+    assert_eq!(limited.status, 429);
+    assert_eq!(limited.error().unwrap().code, "RATE_LIMITED");
+    assert!(limited.retry_after.is_some());
+    assert_eq!(limited.header("ratelimit-limit"), Some("60"));
+    assert_eq!(limited.header("ratelimit-remaining"), Some("0"));
+    assert!(limited.header("ratelimit-reset").is_some());
+    app.server.stop().await;
+}
+
+#[tokio::test]
+async fn cors_reflects_only_trusted_origins() {
+    let app = start(&[("CROW_TRUSTED_ORIGINS", "https://app.example.com,https://*.crow.dev")]).await;
+    let cases = [
+        ("https://app.example.com", true),
+        ("https://dash.crow.dev", true),
+        ("https://a.b.crow.dev", true),
+        (ORIGIN, true), // localhost, in the local environment
+        ("https://evil.example", false),
+        ("null", false),
+        ("https://app.example.com.evil.com", false),
+        ("https://evilexample.com", false),
+        ("https://evilcrow.dev", false),
+        ("https://crow.dev", false),
+        ("http://app.example.com", false),
+    ];
+    for (origin, trusted) in cases {
+        let c = app.client().with_origin(origin);
+        for r in [preflight(&c, "/api/v1/organizations/x").await, get(&c, "/api/v1/patterns/health").await] {
+            let acao = r.header("access-control-allow-origin");
+            assert_eq!(acao, trusted.then_some(origin), "{origin}");
+            assert_ne!(acao, Some("*"));
+            assert!(r.headers.iter().any(|(k, v)| k == "vary" && v.contains("Origin")), "{origin}: Vary");
+            if trusted {
+                assert_eq!(r.header("access-control-allow-credentials"), Some("true"));
+            }
+        }
+        let p = preflight(&c, "/api/v1/organizations/x").await;
+        assert_eq!(p.status, 204);
+        if trusted {
+            assert!(p.header("access-control-allow-headers").unwrap().contains("X-API-Key"));
+            assert!(p.header("access-control-max-age").is_some());
+        }
+    }
+    app.server.stop().await;
+}
+
+#[tokio::test]
+async fn api_keys_reach_services_as_jwts_and_publishable_keys_only_ingest() {
+    let app = start(&[]).await;
+    let (ada, _) = tenant(&app, "ada@acme.io", "acme").await;
+    let secret = ada.create_api_key(&CreateApiKey::default()).await.unwrap().key;
+    // In every place a key may travel, the service sees a verified JWT (a raw `crow_` bearer
+    // would make `me` fail: services accept only JWTs).
+    for client in [
+        app.client().with_api_key(secret.clone()),
+        app.client().with_header("authorization", format!("Bearer {secret}")),
+        app.client().with_header("authorization", format!("ApiKey {secret}")),
+    ] {
+        assert_eq!(client.me().await.unwrap().email, "ada@acme.io");
+    }
+    let publishable = ada
+        .create_api_key(&CreateApiKey { kind: Some(crow_core::domain::ApiKeyKind::Publishable), ..Default::default() })
+        .await
+        .unwrap()
+        .key;
+    let err = app.client().with_api_key(publishable).me().await.unwrap_err();
+    assert_eq!((err.status(), err.code()), (Some(403), Some(ErrorCode::Forbidden)));
+    let err = app.client().with_api_key("crow_sk_not_a_real_key").me().await.unwrap_err();
+    assert_eq!(err.status(), Some(401));
+    app.server.stop().await;
+}
+
+#[tokio::test]
+async fn sessions_are_revalidated_after_sign_out_and_security_headers_are_set() {
+    let app = start(&[]).await;
+    let (ada, _) = tenant(&app, "ada@acme.io", "acme").await;
+    assert!(ada.me().await.is_ok());
+    ada.sign_out().await.unwrap();
+    // The gateway's short identity cache is dropped on sign-out.
+    assert_eq!(ada.me().await.unwrap_err().status(), Some(401));
+    let r = get(&app.client(), "/api/v1/patterns/health").await;
+    for (name, value) in [
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "no-referrer"),
+        ("content-security-policy", "default-src 'none'; frame-ancestors 'none'"),
+    ] {
+        assert_eq!(r.header(name), Some(value), "{name}");
+    }
+    assert!(r.header("strict-transport-security").is_some());
+    assert!(r.header("x-request-id").is_some());
+    app.server.stop().await;
+}
