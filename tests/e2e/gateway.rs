@@ -15,7 +15,12 @@ async fn get(client: &Client, path: &str) -> RawResponse {
 }
 
 async fn preflight(client: &Client, path: &str) -> RawResponse {
-    client.clone().with_header("access-control-request-method", "POST").raw(HttpMethod::OPTIONS, path, None, Vec::new()).await.unwrap()
+    client
+        .clone()
+        .with_header("access-control-request-method", "POST")
+        .raw(HttpMethod::OPTIONS, path, None, Vec::new())
+        .await
+        .unwrap()
 }
 
 /// Signs up, creates an organization, waits for its sync; returns the session client and id.
@@ -157,5 +162,33 @@ async fn sessions_are_revalidated_after_sign_out_and_security_headers_are_set() 
     }
     assert!(r.header("strict-transport-security").is_some());
     assert!(r.header("x-request-id").is_some());
+    app.server.stop().await;
+}
+
+#[tokio::test]
+async fn the_cache_never_crosses_organizations_and_writes_invalidate_it() {
+    let app = start(&[]).await;
+    let (ada, acme) = tenant(&app, "ada@acme.io", "acme").await;
+    let (bob, beta) = tenant(&app, "bob@beta.io", "beta").await;
+    let path = format!("/api/v1/organizations/{acme}");
+    // A write first: it clears whatever the set-up's reads cached.
+    ada.update_organization(acme, serde_json::json!({ "logo": "https://acme.io/logo.png" })).await.unwrap();
+    let first = get(&ada, &path).await;
+    assert_eq!((first.status, first.header("x-cache")), (200, Some("miss")));
+    let second = get(&ada, &path).await;
+    assert_eq!((second.status, second.header("x-cache")), (200, Some("hit")));
+    assert_eq!(second.body, first.body);
+    // Another organization asking for the same path is never served Acme's cached answer.
+    let leak = get(&bob, &path).await;
+    assert_eq!(leak.status, 403);
+    assert_ne!(leak.header("x-cache"), Some("hit"));
+    assert_eq!(get(&bob, &format!("/api/v1/organizations/{beta}")).await.status, 200);
+    // A write drops Acme's entries: the next read sees the change.
+    ada.update_organization(acme, serde_json::json!({ "name": "Acme Renamed" })).await.unwrap();
+    let after = get(&ada, &path).await;
+    assert_eq!(after.header("x-cache"), Some("miss"));
+    assert!(String::from_utf8_lossy(&after.body).contains("Acme Renamed"));
+    // Services that did not opt in are never cached.
+    assert_eq!(get(&ada, "/api/v1/users/me").await.header("x-cache"), None);
     app.server.stop().await;
 }

@@ -9,7 +9,12 @@
 //! `https://*.domain` patterns, localhost in `local`); `null` never matches; `Vary: Origin` is
 //! always sent; `*` is never used.
 //!
-//! Not built yet: the response cache for opted-in GET routes, the anonymous session JWT, and the
+//! Successful GET answers of services that opt in are cached per organization
+//! (`cache:{org}:{service}:v1:{path}:{sorted query}`); a write through the gateway to a service
+//! drops that organization's entries for it. Answers marked `Cache-Control: private` or
+//! `no-store`, errors, and other methods are never cached.
+//!
+//! Not built yet: the anonymous session JWT (no service allows anonymous callers yet) and the
 //! HTTP proxy to split service processes.
 
 pub mod client_ip;
@@ -383,8 +388,43 @@ impl Gateway {
                 headers.insert(header::AUTHORIZATION, header_value(&format!("Bearer {jwt}"))?);
             }
         }
+        let cache_key = cache_key(route, &parts.method, parts.uri.query(), org_of(&parts.headers));
+        if let Some(key) = &cache_key
+            && let Ok(Some(hit)) = self.state.backends().cache.get(key).await
+            && let Some(response) = decode_cached(&hit)
+        {
+            return Ok(response);
+        }
+        let write = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        let org = org_of(&parts.headers);
         let mut response = self.call(Request::from_parts(parts, body), route).await?;
         response.headers_mut().remove(header::SET_COOKIE);
+        if write && let Some(org) = org {
+            // Writes invalidate the organization's cached answers of this service.
+            let _ =
+                self.state.backends().cache.delete_prefix(&format!("cache:{org}:{}:", route.service.as_str())).await;
+        }
+        match (cache_key, route.service.gateway_cache_ttl()) {
+            (Some(key), Some(ttl)) if cacheable(&response) => self.store_cached(key, ttl, response).await,
+            _ => Ok(response),
+        }
+    }
+
+    async fn store_cached(&self, key: String, ttl: Duration, response: Response) -> Result<Response, ApiError> {
+        let (parts, body) = response.into_parts();
+        let bytes = axum::body::to_bytes(body, CACHE_MAX_BYTES).await;
+        let Ok(bytes) = bytes else {
+            return Err(ApiError::new(ErrorCode::BadGateway, "upstream answer unreadable or too large"));
+        };
+        let content_type =
+            parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json");
+        let mut entry = Vec::with_capacity(content_type.len() + 1 + bytes.len());
+        entry.extend_from_slice(content_type.as_bytes());
+        entry.push(b'\n');
+        entry.extend_from_slice(&bytes);
+        let _ = self.state.backends().cache.set(&key, bytes::Bytes::from(entry), ttl).await;
+        let mut response = Response::from_parts(parts, axum::body::Body::from(bytes));
+        response.headers_mut().insert("x-cache", HeaderValue::from_static("miss"));
         Ok(response)
     }
 
@@ -411,6 +451,46 @@ impl Gateway {
             }
         }
     }
+}
+
+/// Largest answer the cache keeps.
+const CACHE_MAX_BYTES: usize = 1024 * 1024;
+
+fn org_of(headers: &HeaderMap) -> Option<String> {
+    headers.get("x-organization-id").and_then(|v| v.to_str().ok()).map(str::to_owned)
+}
+
+/// The cache key of a GET to a service that opted in, for the verified organization. The
+/// organization comes first so one prefix drops a tenant's entries; the query is normalised
+/// (pairs sorted) so `?a=1&b=2` and `?b=2&a=1` share an entry.
+fn cache_key(route: &Route, method: &Method, query: Option<&str>, org: Option<String>) -> Option<String> {
+    route.service.gateway_cache_ttl()?;
+    if method != Method::GET {
+        return None;
+    }
+    let org = org?;
+    let mut pairs: Vec<&str> = query.unwrap_or_default().split('&').filter(|p| !p.is_empty()).collect();
+    pairs.sort_unstable();
+    Some(format!("cache:{org}:{}:v1:{}:{}", route.service.as_str(), route.internal_path, pairs.join("&")))
+}
+
+fn cacheable(response: &Response) -> bool {
+    let private = response
+        .headers()
+        .get_all(header::CACHE_CONTROL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("private") || v.contains("no-store"));
+    response.status() == StatusCode::OK && !private
+}
+
+fn decode_cached(entry: &[u8]) -> Option<Response> {
+    let split = entry.iter().position(|b| *b == b'\n')?;
+    let content_type = HeaderValue::from_bytes(&entry[..split]).ok()?;
+    let mut response = Response::new(axum::body::Body::from(entry[split + 1..].to_vec()));
+    response.headers_mut().insert(header::CONTENT_TYPE, content_type);
+    response.headers_mut().insert("x-cache", HeaderValue::from_static("hit"));
+    Some(response)
 }
 
 fn header_value(v: &str) -> Result<HeaderValue, ApiError> {

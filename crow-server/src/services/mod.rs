@@ -54,6 +54,16 @@ macro_rules! services {
                 match self { $(ServiceName::$variant => $module::router(state),)+ }
             }
 
+            /// How long the gateway may cache this service's successful GET answers, per
+            /// organization. Only services whose GET answers depend on nothing but the path, the
+            /// query and the organization may opt in (not users: `/me` differs per user).
+            pub const fn gateway_cache_ttl(self) -> Option<std::time::Duration> {
+                match self {
+                    ServiceName::Organizations => Some(std::time::Duration::from_secs(30)),
+                    _ => None,
+                }
+            }
+
             /// Whether the service's routes require `X-Internal-Key`. Per the specification the
             /// auth service is reached directly (it is how callers obtain credentials); its
             /// internal routes check `X-Service-API-Key` instead.

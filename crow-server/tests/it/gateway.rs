@@ -58,16 +58,27 @@ fn hostile() -> Router {
 #[tokio::test]
 async fn upstream_headers_are_cleaned() {
     let (gw, _dir) = gateway(hostile()).await;
-    let request = Request::get("/api/v1/patterns/health").header("origin", "https://evil.example").body(Body::empty()).unwrap();
+    let request =
+        Request::get("/api/v1/patterns/health").header("origin", "https://evil.example").body(Body::empty()).unwrap();
     let response = gw.clone().oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let h = response.headers();
-    for gone in ["set-cookie", "access-control-allow-origin", "access-control-allow-credentials", "server", "x-powered-by", "x-internal-key"] {
+    for gone in [
+        "set-cookie",
+        "access-control-allow-origin",
+        "access-control-allow-credentials",
+        "server",
+        "x-powered-by",
+        "x-internal-key",
+    ] {
         assert!(h.get(gone).is_none(), "{gone} leaked");
     }
     assert_eq!(h["vary"], "Origin");
     // A trusted origin is reflected, with credentials, never `*`.
-    let request = Request::get("/api/v1/patterns/health").header("origin", "https://app.example.com").body(Body::empty()).unwrap();
+    let request = Request::get("/api/v1/patterns/health")
+        .header("origin", "https://app.example.com")
+        .body(Body::empty())
+        .unwrap();
     let response = gw.oneshot(request).await.unwrap();
     assert_eq!(response.headers()["access-control-allow-origin"], "https://app.example.com");
     assert_eq!(response.headers()["access-control-allow-credentials"], "true");
