@@ -187,16 +187,25 @@ pub fn internal_router(state: AppState, services: &[ServiceName]) -> Router {
 /// security headers).
 pub fn router(state: AppState, services: &[ServiceName], config: &Config) -> Router {
     let internal = internal_router(state.clone(), services);
-    let gateway =
-        Arc::new(Gateway::new(state.clone(), internal, config.internal_gateway_key.clone(), config.gateway.clone()));
-    let api = Router::new().fallback(crate::gateway::handle).with_state(gateway);
-    Router::new()
+    let probes = Router::new()
         .route("/health", get(probes::health))
         .route("/ready", get(probes::ready))
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(state)
-        .fallback_service(api)
-        .layer(axum::middleware::from_fn(crate::gateway::harden))
+        .with_state(state.clone());
+    let app = if config.gateway.enabled {
+        let gateway = Gateway::new(
+            state,
+            internal,
+            services.to_vec(),
+            config.internal_gateway_key.clone(),
+            config.gateway.clone(),
+        );
+        probes.fallback_service(Router::new().fallback(crate::gateway::handle).with_state(Arc::new(gateway)))
+    } else {
+        // A service process in a split deployment: its routers, for the gateway to call.
+        probes.merge(internal)
+    };
+    app.layer(axum::middleware::from_fn(crate::gateway::harden))
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(CatchPanicLayer::custom(|_| {
             // The panic message may hold request data; it is logged by the panic hook, not sent.

@@ -122,6 +122,11 @@ pub struct GatewayConfig {
     pub client_ip_header: String,
     /// How long a service may take before the gateway answers 504.
     pub upstream_timeout: Duration,
+    /// Whether this process serves the gateway (off: it serves its service routers directly,
+    /// behind the internal key, for a gateway elsewhere).
+    pub enabled: bool,
+    /// Base URLs of services hosted by other processes.
+    pub service_urls: Vec<(ServiceName, String)>,
 }
 
 /// `SameSite` attribute of the session cookie.
@@ -226,6 +231,8 @@ const KEYS: &[Key] = &[
     Key { file: "trusted_proxies", env: "CROW_TRUSTED_PROXIES", default: Some("") },
     Key { file: "client_ip_header", env: "CROW_CLIENT_IP_HEADER", default: Some("x-forwarded-for") },
     Key { file: "upstream_timeout_secs", env: "CROW_UPSTREAM_TIMEOUT_SECS", default: Some("30") },
+    Key { file: "gateway", env: "CROW_GATEWAY", default: Some("on") },
+    Key { file: "service_urls", env: "CROW_SERVICE_URLS", default: Some("") },
 ];
 
 /// The raw layers, before parsing. Secret keys' parsers never put the value in an error.
@@ -351,7 +358,31 @@ impl Layers {
                     .map_err(|_| "expected a header name".to_owned())
             })?,
             upstream_timeout: Duration::from_secs(self.parse("upstream_timeout_secs", |v| parse_range(v, 1, 3600))?),
+            enabled: self.parse("gateway", |v| match v {
+                "on" | "true" => Ok(true),
+                "off" | "false" => Ok(false),
+                _ => Err("expected on or off".to_owned()),
+            })?,
+            service_urls: self.parse("service_urls", |v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(|pair| {
+                        let (name, url) = pair.split_once('=').ok_or_else(|| format!("`{pair}` is not service=url"))?;
+                        let service =
+                            ServiceName::parse(name.trim()).ok_or_else(|| format!("unknown service `{name}`"))?;
+                        let url = url.trim().trim_end_matches('/');
+                        if !(url.starts_with("http://") || url.starts_with("https://")) {
+                            return Err(format!("`{url}` is not an http(s) URL"));
+                        }
+                        Ok((service, url.to_owned()))
+                    })
+                    .collect()
+            })?,
         };
+        if !gateway.enabled && services.is_empty() {
+            return Err(self.invalid("services", "a process without the gateway must host at least one service".into()));
+        }
         if environment == Environment::Prod && (internal_gateway_key.is_none() || auth_secret.is_none()) {
             let missing = if internal_gateway_key.is_none() { "internal_gateway_key" } else { "auth_secret" };
             return Err(self.invalid(missing, "must be set when environment is prod".into()));
@@ -478,6 +509,10 @@ fn parse_services(v: &str) -> Result<Vec<ServiceName>, String> {
     if v == "all" {
         return Ok(ServiceName::ALL.to_vec());
     }
+    if v == "none" {
+        // A gateway-only process: every service is reached through `service_urls`.
+        return Ok(Vec::new());
+    }
     let mut out = Vec::new();
     for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let service = ServiceName::parse(part).ok_or_else(|| {
@@ -489,7 +524,7 @@ fn parse_services(v: &str) -> Result<Vec<ServiceName>, String> {
         }
     }
     if out.is_empty() {
-        return Err("name at least one service, or `all`".to_owned());
+        return Err("name at least one service, `all`, or `none` (gateway only)".to_owned());
     }
     Ok(out)
 }

@@ -1,12 +1,13 @@
 //! The gateway's security suite, through the real listening server: tenant-header spoofing,
 //! client-address spoofing, CORS against hostile and look-alike origins, rate limits, API keys
-//! never forwarded as bearer tokens, security headers.
+//! never forwarded as bearer tokens, the per-organization cache, security headers. Every case
+//! runs against the one-process deployment and the split (three-process) one.
 
 use crow_client::{Client, HttpMethod, RawResponse};
 use crow_core::ErrorCode;
 use crow_core::api::auth::CreateApiKey;
 
-use crate::support::{ORIGIN, start};
+use crate::support::{Mode, ORIGIN, start_in};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -37,9 +38,8 @@ async fn tenant(app: &crate::support::Running, email: &str, slug: &str) -> (Clie
     panic!("organization not synced");
 }
 
-#[tokio::test]
-async fn spoofed_tenant_and_user_headers_are_replaced() {
-    let app = start(&[]).await;
+async fn spoofed_tenant_and_user_headers_are_replaced(mode: Mode) {
+    let app = start_in(mode, &[]).await;
     let (ada, acme) = tenant(&app, "ada@acme.io", "acme").await;
     let (_, beta) = tenant(&app, "bob@beta.io", "beta").await;
     let victim = beta.to_string();
@@ -57,12 +57,11 @@ async fn spoofed_tenant_and_user_headers_are_replaced() {
     assert_eq!((err.status(), err.code()), (Some(403), Some(ErrorCode::Forbidden)));
     let me = spoofing.me().await.unwrap();
     assert_eq!(me.email, "ada@acme.io");
-    app.server.stop().await;
+    app.stop().await;
 }
 
-#[tokio::test]
-async fn forwarded_for_from_an_untrusted_peer_is_ignored_and_limits_answer_429() {
-    let app = start(&[("CROW_GATEWAY_RATE_PER_MINUTE", "60"), ("CROW_GATEWAY_RATE_BURST", "3")]).await;
+async fn forwarded_for_from_an_untrusted_peer_is_ignored_and_limits_answer_429(mode: Mode) {
+    let app = start_in(mode, &[("CROW_GATEWAY_RATE_PER_MINUTE", "60"), ("CROW_GATEWAY_RATE_BURST", "3")]).await;
     let mut statuses = Vec::new();
     for i in 0..5 {
         // A fresh "client address" each time: it must not buy a fresh allowance.
@@ -77,12 +76,11 @@ async fn forwarded_for_from_an_untrusted_peer_is_ignored_and_limits_answer_429()
     assert_eq!(limited.header("ratelimit-limit"), Some("60"));
     assert_eq!(limited.header("ratelimit-remaining"), Some("0"));
     assert!(limited.header("ratelimit-reset").is_some());
-    app.server.stop().await;
+    app.stop().await;
 }
 
-#[tokio::test]
-async fn cors_reflects_only_trusted_origins() {
-    let app = start(&[("CROW_TRUSTED_ORIGINS", "https://app.example.com,https://*.crow.dev")]).await;
+async fn cors_reflects_only_trusted_origins(mode: Mode) {
+    let app = start_in(mode, &[("CROW_TRUSTED_ORIGINS", "https://app.example.com,https://*.crow.dev")]).await;
     let cases = [
         ("https://app.example.com", true),
         ("https://dash.crow.dev", true),
@@ -114,12 +112,11 @@ async fn cors_reflects_only_trusted_origins() {
             assert!(p.header("access-control-max-age").is_some());
         }
     }
-    app.server.stop().await;
+    app.stop().await;
 }
 
-#[tokio::test]
-async fn api_keys_reach_services_as_jwts_and_publishable_keys_only_ingest() {
-    let app = start(&[]).await;
+async fn api_keys_reach_services_as_jwts_and_publishable_keys_only_ingest(mode: Mode) {
+    let app = start_in(mode, &[]).await;
     let (ada, _) = tenant(&app, "ada@acme.io", "acme").await;
     let secret = ada.create_api_key(&CreateApiKey::default()).await.unwrap().key;
     // In every place a key may travel, the service sees a verified JWT (a raw `crow_` bearer
@@ -140,12 +137,11 @@ async fn api_keys_reach_services_as_jwts_and_publishable_keys_only_ingest() {
     assert_eq!((err.status(), err.code()), (Some(403), Some(ErrorCode::Forbidden)));
     let err = app.client().with_api_key("crow_sk_not_a_real_key").me().await.unwrap_err();
     assert_eq!(err.status(), Some(401));
-    app.server.stop().await;
+    app.stop().await;
 }
 
-#[tokio::test]
-async fn sessions_are_revalidated_after_sign_out_and_security_headers_are_set() {
-    let app = start(&[]).await;
+async fn sessions_are_revalidated_after_sign_out_and_security_headers_are_set(mode: Mode) {
+    let app = start_in(mode, &[]).await;
     let (ada, _) = tenant(&app, "ada@acme.io", "acme").await;
     assert!(ada.me().await.is_ok());
     ada.sign_out().await.unwrap();
@@ -162,12 +158,11 @@ async fn sessions_are_revalidated_after_sign_out_and_security_headers_are_set() 
     }
     assert!(r.header("strict-transport-security").is_some());
     assert!(r.header("x-request-id").is_some());
-    app.server.stop().await;
+    app.stop().await;
 }
 
-#[tokio::test]
-async fn the_cache_never_crosses_organizations_and_writes_invalidate_it() {
-    let app = start(&[]).await;
+async fn the_cache_never_crosses_organizations_and_writes_invalidate_it(mode: Mode) {
+    let app = start_in(mode, &[]).await;
     let (ada, acme) = tenant(&app, "ada@acme.io", "acme").await;
     let (bob, beta) = tenant(&app, "bob@beta.io", "beta").await;
     let path = format!("/api/v1/organizations/{acme}");
@@ -190,5 +185,48 @@ async fn the_cache_never_crosses_organizations_and_writes_invalidate_it() {
     assert!(String::from_utf8_lossy(&after.body).contains("Acme Renamed"));
     // Services that did not opt in are never cached.
     assert_eq!(get(&ada, "/api/v1/users/me").await.header("x-cache"), None);
-    app.server.stop().await;
+    app.stop().await;
+}
+
+macro_rules! in_both_deployments {
+    ($($case:ident),+ $(,)?) => {
+        mod one_process {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                super::$case(super::Mode::OneProcess).await;
+            })+
+        }
+        mod split {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                super::$case(super::Mode::Split).await;
+            })+
+        }
+    };
+}
+
+in_both_deployments!(
+    spoofed_tenant_and_user_headers_are_replaced,
+    forwarded_for_from_an_untrusted_peer_is_ignored_and_limits_answer_429,
+    cors_reflects_only_trusted_origins,
+    api_keys_reach_services_as_jwts_and_publishable_keys_only_ingest,
+    sessions_are_revalidated_after_sign_out_and_security_headers_are_set,
+    the_cache_never_crosses_organizations_and_writes_invalidate_it
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn split_service_processes_refuse_direct_access_without_the_internal_key() {
+    let app = start_in(Mode::Split, &[]).await;
+    for behind in &app.behind {
+        let direct = Client::new(&format!("http://{}", behind.local_addr())).unwrap();
+        let r = get(&direct, "/api/v1/organizations/00000000-0000-7000-8000-000000000000").await;
+        let r2 = get(&direct, "/api/v1/patterns/health").await;
+        // The service it hosts refuses (401); the one it does not host does not exist (404).
+        let statuses = [r.status, r2.status];
+        assert!(statuses.contains(&401) && statuses.contains(&404), "{statuses:?}");
+        for r in [r, r2].iter().filter(|r| r.status == 401) {
+            assert_eq!(r.error().unwrap().code, "INVALID_INTERNAL_KEY");
+        }
+    }
+    app.stop().await;
 }

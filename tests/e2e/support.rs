@@ -10,11 +10,31 @@ pub const SERVICE_KEY: &str = "test-service-key-0123456789abcdef0123456789";
 pub const ORIGIN: &str = "http://localhost:3000";
 
 pub struct Running {
+    /// The server clients talk to (the gateway).
     pub server: Server,
+    /// Service processes behind it, in a split deployment.
+    pub behind: Vec<Server>,
     pub _dir: TempDir,
 }
 
+/// How the services are deployed for a test.
+#[derive(Clone, Copy, Debug)]
+pub enum Mode {
+    /// One process: gateway and every service.
+    OneProcess,
+    /// Three processes: auth + users + organizations; every other service; the gateway.
+    Split,
+}
+
 impl Running {
+    /// Stops every process of the deployment.
+    pub async fn stop(self) {
+        self.server.stop().await;
+        for s in self.behind {
+            s.stop().await;
+        }
+    }
+
     pub fn client(&self) -> Client {
         Client::new(&format!("http://{}", self.server.local_addr())).unwrap()
     }
@@ -25,9 +45,8 @@ impl Running {
     }
 }
 
-pub async fn start(extra: &[(&str, &str)]) -> Running {
-    let dir = tempfile::tempdir().unwrap();
-    let mut env = vec![
+fn base_env(dir: &TempDir) -> Vec<(String, String)> {
+    vec![
         ("CROW_LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
         ("CROW_DATA_DIR".to_owned(), dir.path().display().to_string()),
         ("CROW_INTERNAL_GATEWAY_KEY".to_owned(), KEY.to_owned()),
@@ -39,9 +58,50 @@ pub async fn start(extra: &[(&str, &str)]) -> Running {
         ("CROW_GATEWAY_RATE_BURST".to_owned(), "1000000".to_owned()),
         ("CROW_GATEWAY_AUTH_RATE_PER_MINUTE".to_owned(), "1000000".to_owned()),
         ("CROW_GATEWAY_AUTH_RATE_BURST".to_owned(), "1000000".to_owned()),
-    ];
-    env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-    let config = Layers::load(None, env).unwrap().resolve().unwrap();
-    let server = Server::start(config).await.unwrap();
-    Running { server, _dir: dir }
+    ]
+}
+
+async fn server(dir: &TempDir, layers: &[(&str, &str)], extra: &[(&str, &str)]) -> Server {
+    let mut env = base_env(dir);
+    env.extend(layers.iter().chain(extra).map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    Server::start(Layers::load(None, env).unwrap().resolve().unwrap()).await.unwrap()
+}
+
+/// One process with every service.
+pub async fn start(extra: &[(&str, &str)]) -> Running {
+    start_in(Mode::OneProcess, extra).await
+}
+
+/// A deployment in `mode`; `extra` configures every process.
+pub async fn start_in(mode: Mode, extra: &[(&str, &str)]) -> Running {
+    let dir = tempfile::tempdir().unwrap();
+    match mode {
+        Mode::OneProcess => Running { server: server(&dir, &[], extra).await, behind: Vec::new(), _dir: dir },
+        Mode::Split => {
+            let core =
+                server(&dir, &[("CROW_GATEWAY", "off"), ("CROW_SERVICES", "auth,users,organizations")], extra).await;
+            let rest: Vec<&str> = crow_server::services::ServiceName::ALL
+                .iter()
+                .map(|s| s.as_str())
+                .filter(|s| !["auth", "users", "organizations"].contains(s))
+                .collect();
+            let rest_services = rest.join(",");
+            let others =
+                server(&dir, &[("CROW_GATEWAY", "off"), ("CROW_SERVICES", rest_services.as_str())], extra).await;
+            let urls: Vec<String> = crow_server::services::ServiceName::ALL
+                .iter()
+                .map(|s| {
+                    let addr = if ["auth", "users", "organizations"].contains(&s.as_str()) {
+                        core.local_addr()
+                    } else {
+                        others.local_addr()
+                    };
+                    format!("{}=http://{addr}", s.as_str())
+                })
+                .collect();
+            let urls = urls.join(",");
+            let gateway = server(&dir, &[("CROW_SERVICES", "none"), ("CROW_SERVICE_URLS", urls.as_str())], extra).await;
+            Running { server: gateway, behind: vec![core, others], _dir: dir }
+        }
+    }
 }

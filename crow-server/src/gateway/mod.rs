@@ -14,8 +14,12 @@
 //! drops that organization's entries for it. Answers marked `Cache-Control: private` or
 //! `no-store`, errors, and other methods are never cached.
 //!
-//! Not built yet: the anonymous session JWT (no service allows anonymous callers yet) and the
-//! HTTP proxy to split service processes.
+//! In split deployments (`--services` on several processes, `CROW_SERVICE_URLS` on the gateway)
+//! services hosted elsewhere are reached over HTTP with pooled connections, streamed bodies, the
+//! same header contract and the same timeout (502 when the service cannot be reached, 504 when
+//! it is too slow).
+//!
+//! Not built yet: the anonymous session JWT (no service allows anonymous callers yet).
 
 pub mod client_ip;
 
@@ -80,6 +84,11 @@ struct Identity {
 pub struct Gateway {
     state: AppState,
     internal: Router,
+    /// Services this process hosts (called in-process).
+    local: Vec<ServiceName>,
+    /// Base URLs of services hosted elsewhere.
+    remote: HashMap<ServiceName, String>,
+    http: reqwest::Client,
     internal_key: Option<SecretString>,
     config: GatewayConfig,
     limiter: RateLimiter,
@@ -144,9 +153,25 @@ fn unauthorized(message: &str) -> ApiError {
 }
 
 impl Gateway {
-    /// A gateway in front of `internal` (the service routers).
-    pub fn new(state: AppState, internal: Router, internal_key: Option<SecretString>, config: GatewayConfig) -> Self {
+    /// A gateway in front of `internal` (the routers of the `local` services) and the remote
+    /// services of `config.service_urls`.
+    pub fn new(
+        state: AppState,
+        internal: Router,
+        local: Vec<ServiceName>,
+        internal_key: Option<SecretString>,
+        config: GatewayConfig,
+    ) -> Self {
+        let http = reqwest::Client::builder()
+            .pool_idle_timeout(Duration::from_secs(90))
+            .pool_max_idle_per_host(64)
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .unwrap_or_default();
         Self {
+            local,
+            remote: config.service_urls.iter().cloned().collect(),
+            http,
             limiter: RateLimiter::new(config.rate_per_minute, Duration::from_secs(60), config.rate_burst, 200_000),
             auth_limiter: RateLimiter::new(
                 config.auth_rate_per_minute,
@@ -437,6 +462,14 @@ impl Gateway {
             *request.uri_mut() = uri;
         }
         let service = route.service.as_str();
+        if !self.local.contains(&route.service) {
+            return match self.remote.get(&route.service) {
+                Some(base) => self.call_remote(base, request, service).await,
+                None => {
+                    Err(ApiError::new(ErrorCode::ServiceUnavailable, format!("the {service} service is not deployed")))
+                }
+            };
+        }
         match tokio::time::timeout(self.config.upstream_timeout, self.internal.clone().oneshot(request)).await {
             Ok(Ok(mut response)) => {
                 for h in STRIP_RESPONSE {
@@ -491,6 +524,45 @@ fn decode_cached(entry: &[u8]) -> Option<Response> {
     response.headers_mut().insert(header::CONTENT_TYPE, content_type);
     response.headers_mut().insert("x-cache", HeaderValue::from_static("hit"));
     Some(response)
+}
+
+impl Gateway {
+    /// Proxies to a service process: the request body streams up, the answer streams back.
+    async fn call_remote(&self, base: &str, request: Request, service: &str) -> Result<Response, ApiError> {
+        let (mut parts, body) = request.into_parts();
+        let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+        parts.headers.remove(header::HOST);
+        let upstream = self
+            .http
+            .request(parts.method, format!("{base}{path}"))
+            .headers(parts.headers)
+            .body(reqwest::Body::wrap_stream(body.into_data_stream()));
+        let answer = match tokio::time::timeout(self.config.upstream_timeout, upstream.send()).await {
+            Err(_) => {
+                tracing::warn!(service, "upstream timed out");
+                return Err(ApiError::new(
+                    ErrorCode::UpstreamTimeout,
+                    format!("the {service} service did not answer in time"),
+                ));
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(service, error = %crate::http::error::chain(&e), "upstream unreachable");
+                return Err(ApiError::new(ErrorCode::BadGateway, format!("the {service} service is unreachable")));
+            }
+            Ok(Ok(answer)) => answer,
+        };
+        let mut response = Response::builder().status(answer.status());
+        if let Some(h) = response.headers_mut() {
+            for (name, value) in answer.headers() {
+                if !HOP_BY_HOP.contains(&name.as_str()) && !STRIP_RESPONSE.contains(&name.as_str()) {
+                    h.append(name.clone(), value.clone());
+                }
+            }
+        }
+        response
+            .body(axum::body::Body::from_stream(answer.bytes_stream()))
+            .map_err(|e| ApiError::internal("cannot relay the upstream answer", &e))
+    }
 }
 
 fn header_value(v: &str) -> Result<HeaderValue, ApiError> {

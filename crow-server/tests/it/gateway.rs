@@ -24,7 +24,9 @@ async fn gateway(upstream: Router) -> (Router, tempfile::TempDir) {
     ];
     let config = crow_server::Layers::load(None, vars).unwrap().resolve().unwrap();
     let state = crow_server::app::build_state(config.clone()).await.unwrap();
-    let gw = Arc::new(Gateway::new(state, upstream, config.internal_gateway_key.clone(), config.gateway.clone()));
+    let local = crow_server::services::ServiceName::ALL.to_vec();
+    let gw =
+        Arc::new(Gateway::new(state, upstream, local, config.internal_gateway_key.clone(), config.gateway.clone()));
     (Router::new().fallback(crow_server::gateway::handle).with_state(gw), dir)
 }
 
@@ -94,4 +96,57 @@ async fn a_slow_upstream_is_a_504() {
     let body = axum::body::to_bytes(response.into_body(), 4096).await.unwrap();
     let body: crow_core::ErrorBody = serde_json::from_slice(&body).unwrap();
     assert_eq!(body.code, "UPSTREAM_TIMEOUT");
+}
+
+async fn remote_gateway(url: &str) -> (Router, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let vars = vec![
+        ("CROW_DATA_DIR".to_owned(), dir.path().display().to_string()),
+        ("CROW_INTERNAL_GATEWAY_KEY".to_owned(), KEY.to_owned()),
+        ("CROW_UPSTREAM_TIMEOUT_SECS".to_owned(), "1".to_owned()),
+        ("CROW_SERVICES".to_owned(), "none".to_owned()),
+        ("CROW_SERVICE_URLS".to_owned(), format!("patterns={url}")),
+    ];
+    let config = crow_server::Layers::load(None, vars).unwrap().resolve().unwrap();
+    let state = crow_server::app::build_state(config.clone()).await.unwrap();
+    let gw = Arc::new(Gateway::new(
+        state,
+        Router::new(),
+        Vec::new(),
+        config.internal_gateway_key.clone(),
+        config.gateway.clone(),
+    ));
+    (Router::new().fallback(crow_server::gateway::handle).with_state(gw), dir)
+}
+
+async fn code_of(gw: Router, path: &str) -> (StatusCode, String) {
+    let response = gw.oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
+    let status = response.status();
+    let body = axum::body::to_bytes(response.into_body(), 4096).await.unwrap();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+#[tokio::test]
+async fn remote_upstreams_time_out_as_504_and_unreachable_ones_are_502() {
+    // A slow service process.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let slow_addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, hostile()).await.unwrap() });
+    let (gw, _d1) = remote_gateway(&format!("http://{slow_addr}")).await;
+    let (status, body) = code_of(gw.clone(), "/api/v1/patterns/ready").await;
+    assert_eq!(status, StatusCode::GATEWAY_TIMEOUT, "{body}");
+    assert!(body.contains("UPSTREAM_TIMEOUT"));
+    // Relayed answers are cleaned like in-process ones.
+    let response = gw.oneshot(Request::get("/api/v1/patterns/health").body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers().get("server").is_none() && response.headers().get("set-cookie").is_none());
+    // Nobody listening.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
+    let (gw, _d2) = remote_gateway(&format!("http://{closed}")).await;
+    let (status, body) = code_of(gw.clone(), "/api/v1/patterns/health").await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
+    assert!(body.contains("BAD_GATEWAY"));
+    // A service with no URL is not deployed.
+    let (status, _) = code_of(gw, "/api/v1/users/health").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
 }
