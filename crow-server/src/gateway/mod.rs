@@ -80,6 +80,10 @@ struct Identity {
     publishable: bool,
 }
 
+/// Pooled HTTP/1.1 client to service processes.
+type HttpClient =
+    hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, axum::body::Body>;
+
 /// The gateway.
 pub struct Gateway {
     state: AppState,
@@ -88,7 +92,7 @@ pub struct Gateway {
     local: Vec<ServiceName>,
     /// Base URLs of services hosted elsewhere.
     remote: HashMap<ServiceName, String>,
-    http: reqwest::Client,
+    http: HttpClient,
     internal_key: Option<SecretString>,
     config: GatewayConfig,
     limiter: RateLimiter,
@@ -162,12 +166,13 @@ impl Gateway {
         internal_key: Option<SecretString>,
         config: GatewayConfig,
     ) -> Self {
-        let http = reqwest::Client::builder()
+        let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        connector.set_connect_timeout(Some(Duration::from_secs(5)));
+        connector.set_nodelay(true);
+        let http = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(90))
-            .pool_max_idle_per_host(64)
-            .connect_timeout(Duration::from_secs(5))
-            .build()
-            .unwrap_or_default();
+            .pool_max_idle_per_host(256)
+            .build(connector);
         Self {
             local,
             remote: config.service_urls.iter().cloned().collect(),
@@ -531,13 +536,11 @@ impl Gateway {
     async fn call_remote(&self, base: &str, request: Request, service: &str) -> Result<Response, ApiError> {
         let (mut parts, body) = request.into_parts();
         let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+        parts.uri = format!("{base}{path}").parse().map_err(|e| ApiError::internal("bad upstream URL", &e))?;
         parts.headers.remove(header::HOST);
-        let upstream = self
-            .http
-            .request(parts.method, format!("{base}{path}"))
-            .headers(parts.headers)
-            .body(reqwest::Body::wrap_stream(body.into_data_stream()));
-        let answer = match tokio::time::timeout(self.config.upstream_timeout, upstream.send()).await {
+        // The request body streams up as it is: axum's body is an `http_body::Body`.
+        let upstream = self.http.request(Request::from_parts(parts, body));
+        let answer = match tokio::time::timeout(self.config.upstream_timeout, upstream).await {
             Err(_) => {
                 tracing::warn!(service, "upstream timed out");
                 return Err(ApiError::new(
@@ -551,17 +554,12 @@ impl Gateway {
             }
             Ok(Ok(answer)) => answer,
         };
-        let mut response = Response::builder().status(answer.status());
-        if let Some(h) = response.headers_mut() {
-            for (name, value) in answer.headers() {
-                if !HOP_BY_HOP.contains(&name.as_str()) && !STRIP_RESPONSE.contains(&name.as_str()) {
-                    h.append(name.clone(), value.clone());
-                }
-            }
+        // The answer streams back as it arrives (chat answers are long-lived streams).
+        let mut response = answer.map(axum::body::Body::new);
+        for name in HOP_BY_HOP.iter().chain(STRIP_RESPONSE) {
+            response.headers_mut().remove(*name);
         }
-        response
-            .body(axum::body::Body::from_stream(answer.bytes_stream()))
-            .map_err(|e| ApiError::internal("cannot relay the upstream answer", &e))
+        Ok(response)
     }
 }
 

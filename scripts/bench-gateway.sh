@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Gateway benchmark, side by side in one run, all on loopback:
+#   1. wrk → a trivial upstream (nginx answering 200 from memory), directly;
+#   2. wrk → nginx as a plain reverse proxy → the upstream;
+#   3. wrk → crow-server's gateway (API-key auth, rate limiting, organization resolution,
+#      header hygiene) → the upstream, reached as a split service over HTTP.
+# Prints throughput and p50/p99 for each, and each proxy's added latency.
+# Target: the gateway adds no more p99 latency than nginx and sustains at least its throughput.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-32}
+THREADS=${THREADS:-1}
+
+if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null || ! command -v curl >/dev/null; then
+  apt-get update -qq && apt-get install -y -qq nginx-light wrk curl
+fi
+cargo build --release -p crow-server -q
+
+work=$(mktemp -d)
+cleanup() {
+  [ -n "${crow_pid:-}" ] && kill "$crow_pid" 2>/dev/null || true
+  for conf in upstream proxy; do
+    [ -f "$work/$conf.pid" ] && kill "$(cat "$work/$conf.pid")" 2>/dev/null || true
+  done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+UPSTREAM=127.0.0.1:18901
+PROXY=127.0.0.1:18902
+GATEWAY=127.0.0.1:18903
+
+nginx_conf() { # name, server block
+  cat > "$work/$1.conf" <<CONF
+worker_processes 1;
+pid $work/$1.pid;
+error_log $work/$1.error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  upstream backend { server $UPSTREAM; keepalive 64; }
+  $2
+}
+CONF
+  nginx -c "$work/$1.conf" -p "$work"
+}
+nginx_conf upstream "server { listen $UPSTREAM; location / { default_type application/json; return 200 '{\"ok\":true}'; } }"
+nginx_conf proxy "server { listen $PROXY; location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection \"\"; } }"
+
+# The gateway: auth, users and organizations in-process; the `patterns` service is the upstream.
+CROW_LISTEN=$GATEWAY CROW_DATA_DIR="$work/crow" CROW_LOG=error \
+CROW_SERVICES=auth,users,organizations CROW_SERVICE_URLS="patterns=http://$UPSTREAM" \
+CROW_GATEWAY_RATE_PER_MINUTE=100000000 CROW_GATEWAY_RATE_BURST=10000000 \
+  ./target/release/crow-server > "$work/crow.log" 2>&1 &
+crow_pid=$!
+for _ in $(seq 1 100); do curl -sf "http://$GATEWAY/ready" >/dev/null && break; sleep 0.1; done
+
+# A customer with an organization and a secret API key.
+jar="$work/jar"
+curl -sf -c "$jar" -H 'content-type: application/json' "http://$GATEWAY/api/v1/auth/sign-up/email" \
+  -d '{"name":"Bench","email":"bench@acme.io","password":"correct horse battery"}' >/dev/null
+curl -sf -b "$jar" -H 'content-type: application/json' -H 'origin: http://localhost:3000' \
+  "http://$GATEWAY/api/v1/auth/organization/create" -d '{"name":"Bench","slug":"bench"}' >/dev/null
+key=$(curl -sf -b "$jar" -H 'content-type: application/json' -H 'origin: http://localhost:3000' \
+  "http://$GATEWAY/api/v1/auth/api-key/create" -d '{"name":"bench"}' | sed -n 's/.*"key":"\(crow_sk_[0-9A-Za-z]*\)".*/\1/p')
+[ -n "$key" ] || { echo "could not create an API key"; cat "$work/crow.log"; exit 1; }
+for _ in $(seq 1 50); do
+  code=$(curl -s -o /dev/null -w '%{http_code}' -H "x-api-key: $key" "http://$GATEWAY/api/v1/patterns/x")
+  [ "$code" = 200 ] && break; sleep 0.1
+done
+[ "$code" = 200 ] || { echo "gateway does not reach the upstream ($code)"; cat "$work/crow.log"; exit 1; }
+
+run() { # label, url, extra wrk args…
+  local label=$1 url=$2; shift 2
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" "$url" > "$work/$label.txt"
+  local rps p50 p99
+  rps=$(awk '/Requests\/sec/ {print $2}' "$work/$label.txt")
+  p50=$(awk '$1=="50%" {print $2}' "$work/$label.txt")
+  p99=$(awk '$1=="99%" {print $2}' "$work/$label.txt")
+  errors=$(awk '/Non-2xx/ {print $5}' "$work/$label.txt")
+  printf '%-34s %12s req/s   p50 %9s   p99 %9s   non-2xx %s\n' "$label" "$rps" "$p50" "$p99" "${errors:-0}"
+  echo "$rps $p50 $p99" > "$work/$label.sum"
+}
+
+echo "gateway benchmark: wrk -t$THREADS -c$CONNECTIONS -d$DURATION on loopback ($(nproc) cores shared by all processes)"
+run direct "http://$UPSTREAM/api/v1/patterns/x"
+run nginx-proxy "http://$PROXY/api/v1/patterns/x"
+run crow-gateway "http://$GATEWAY/api/v1/patterns/x" -H "x-api-key: $key"
+
+to_us() { awk -v v="$1" 'BEGIN { n=v+0; if (v ~ /us$/) print n; else if (v ~ /ms$/) print n*1000; else if (v ~ /s$/) print n*1000000; else print n }'; }
+read -r d_rps _ d_p99 < "$work/direct.sum"
+read -r n_rps _ n_p99 < "$work/nginx-proxy.sum"
+read -r g_rps _ g_p99 < "$work/crow-gateway.sum"
+d=$(to_us "$d_p99"); n=$(to_us "$n_p99"); g=$(to_us "$g_p99")
+echo "added p99 latency: nginx $(awk -v a="$n" -v b="$d" 'BEGIN{printf "%.0f", a-b}') us, crow gateway $(awk -v a="$g" -v b="$d" 'BEGIN{printf "%.0f", a-b}') us"
+awk -v g="$g_rps" -v n="$n_rps" -v gp="$g" -v np="$n" 'BEGIN {
+  printf "target: gateway p99 added <= nginx: %s; gateway throughput >= nginx: %s (%.0f%%)\n",
+    (gp <= np ? "met" : "MISSED"), (g >= n ? "met" : "MISSED"), 100*g/n }'
