@@ -51,7 +51,7 @@ nginx_conf upstream "server { listen $UPSTREAM; location / { default_type applic
 nginx_conf proxy "server { listen $PROXY; location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection \"\"; } }"
 
 # The gateway: auth, users and organizations in-process; the `patterns` service is the upstream.
-CROW_LISTEN=$GATEWAY CROW_DATA_DIR="$work/crow" CROW_LOG=error \
+CROW_LISTEN=$GATEWAY CROW_DATA_DIR="$work/crow" CROW_LOG=error TOKIO_WORKER_THREADS=${GATEWAY_WORKERS:-1} \
 CROW_SERVICES=auth,users,organizations CROW_SERVICE_URLS="patterns=http://$UPSTREAM" \
 CROW_GATEWAY_RATE_PER_MINUTE=100000000 CROW_GATEWAY_RATE_BURST=10000000 \
   ./target/release/crow-server > "$work/crow.log" 2>&1 &
