@@ -41,6 +41,7 @@ fn rows(n: usize) -> Vec<NewInteraction> {
             confidence: None,
             tags: vec!["web".into()],
             payload: serde_json::json!({ "url": "https://shop.example/products/42", "title": "Blue mug", "depthPct": i % 100 }),
+            analysis: None,
         })
         .collect()
 }

@@ -94,6 +94,7 @@ struct Inner {
     verifier: crate::jwt::Verifier,
     organizations: crate::services::organizations::service::Organizations,
     users: crate::services::users::service::Users,
+    ingest: crate::services::ingest::service::Ingest,
 }
 
 impl AppState {
@@ -115,6 +116,11 @@ impl AppState {
     /// The organizations service.
     pub fn organizations(&self) -> &crate::services::organizations::service::Organizations {
         &self.inner.organizations
+    }
+
+    /// The web ingest service.
+    pub fn ingest(&self) -> &crate::services::ingest::service::Ingest {
+        &self.inner.ingest
     }
 
     /// The users service.
@@ -318,6 +324,12 @@ async fn assemble(mut config: Config) -> Result<(AppState, Config), StartError> 
                 Arc::clone(&backends.objects),
                 Arc::clone(&backends.clock),
             ),
+            ingest: crate::services::ingest::service::Ingest::new(
+                Arc::clone(&backends.organizations),
+                Arc::clone(&backends.interactions),
+                Arc::clone(&backends.queue),
+                Arc::clone(&backends.clock),
+            ),
             auth_config: config.auth.clone(),
         }),
     };
@@ -351,6 +363,10 @@ impl Server {
         let app = router(state, &config.services, &config);
         // Consumers of the services this process hosts.
         let mut consumers = Consumers::default();
+        if config.services.contains(&ServiceName::Interactions) {
+            let consumer = Arc::new(crate::services::interactions::Consumer::new(Arc::clone(&backends.interactions)));
+            consumers.spawn(Arc::clone(&backends.queue), consumer, shutdown.clone());
+        }
         if config.services.contains(&ServiceName::Organizations) {
             let sync = Arc::new(crate::services::organizations::SyncConsumer::new(Arc::clone(&backends.organizations)));
             consumers.spawn(Arc::clone(&backends.queue), sync, shutdown.clone());

@@ -7,5 +7,6 @@ mod auth;
 mod better_auth;
 mod foundation;
 mod gateway;
+mod ingest;
 mod services;
 mod support;

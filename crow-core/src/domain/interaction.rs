@@ -199,6 +199,20 @@ pub struct NewInteraction {
     pub tags: Vec<String>,
     /// Source-specific properties.
     pub payload: serde_json::Value,
+    /// The analysis, when the producer already ran it.
+    #[serde(default)]
+    pub analysis: Option<Analysis>,
+}
+
+/// The message on the interaction queue: one producer batch for one organization. The
+/// organization was fixed by the authenticated producer (ingest, CCTV, social).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InteractionBatch {
+    /// Tenant.
+    pub organization_id: OrganizationId,
+    /// The interactions.
+    pub interactions: Vec<NewInteraction>,
 }
 
 /// A stored interaction.

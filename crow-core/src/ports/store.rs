@@ -56,6 +56,24 @@ pub trait InteractionStore: Send + Sync {
 
     /// Newest first, filtered, with cursor pagination.
     async fn list(&self, pass: &TenantPass, query: &InteractionQuery) -> StoreResult<Page<Interaction>>;
+
+    /// Keeps events that failed validation (raw JSON, truncated, and the reason), so nothing a
+    /// client sent is silently dropped.
+    async fn store_rejected(&self, pass: &TenantPass, rejected: &[RejectedEvent]) -> StoreResult<()>;
+
+    /// Interactions per kind over the query's filters.
+    async fn count_by_kind(&self, pass: &TenantPass, query: &InteractionQuery) -> StoreResult<Vec<(String, u64)>>;
+}
+
+/// An event ingest could not accept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RejectedEvent {
+    /// The event as received (truncated).
+    pub raw: String,
+    /// Where and why it failed.
+    pub reason: String,
+    /// When it arrived.
+    pub received_at: crate::time::Timestamp,
 }
 
 /// Organizations: the tenants themselves.

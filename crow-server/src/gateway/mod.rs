@@ -593,7 +593,7 @@ fn security_headers(headers: &mut HeaderMap) {
 }
 
 /// CORS on the way out: upstream CORS headers removed, the trusted origin reflected.
-fn cors_headers(headers: &mut HeaderMap, allowed: Option<&HeaderValue>) {
+fn cors_headers(headers: &mut HeaderMap, allowed: Option<&HeaderValue>, credentials: bool) {
     let upstream: Vec<HeaderName> =
         headers.keys().filter(|k| k.as_str().starts_with("access-control-")).cloned().collect();
     for k in upstream {
@@ -602,7 +602,9 @@ fn cors_headers(headers: &mut HeaderMap, allowed: Option<&HeaderValue>) {
     headers.append(header::VARY, HeaderValue::from_static("Origin"));
     if let Some(origin) = allowed {
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
-        headers.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
+        if credentials {
+            headers.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
+        }
         headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(EXPOSE_HEADERS));
     }
 }
@@ -610,7 +612,14 @@ fn cors_headers(headers: &mut HeaderMap, allowed: Option<&HeaderValue>) {
 /// The gateway's handler for everything under `/api/`.
 pub async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Response {
     let origin = request.headers().get(header::ORIGIN).cloned();
-    let allowed = origin.filter(|o| o.to_str().is_ok_and(|o| gateway.state.trusted_origins().is_trusted(o)));
+    // The tracker posts from shops' own sites, with no cookies: ingest reflects any real origin
+    // without credentials, and the ingest service checks it against the organization's
+    // allowed sites. Everything else reflects only trusted origins, with credentials.
+    let to_ingest = parse_route(request.uri().path()).is_some_and(|r| r.service == ServiceName::Ingest);
+    let credentials = !to_ingest;
+    let allowed = origin.filter(|o| {
+        o.to_str().is_ok_and(|o| if to_ingest { o != "null" } else { gateway.state.trusted_origins().is_trusted(o) })
+    });
     let preflight =
         request.method() == Method::OPTIONS && request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
     let mut response = if preflight {
@@ -619,7 +628,7 @@ pub async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Re
         gateway.pipeline(request).await.unwrap_or_else(IntoResponse::into_response)
     };
     let headers = response.headers_mut();
-    cors_headers(headers, allowed.as_ref());
+    cors_headers(headers, allowed.as_ref(), credentials);
     if preflight && allowed.is_some() {
         headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static(ALLOW_METHODS));
         headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static(ALLOW_HEADERS));
@@ -667,7 +676,7 @@ mod tests {
     fn cors_never_reflects_untrusted_origins_and_strips_upstream() {
         let mut h = HeaderMap::new();
         h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
-        cors_headers(&mut h, None);
+        cors_headers(&mut h, None, true);
         assert!(h.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
         assert_eq!(h[header::VARY], "Origin");
     }

@@ -41,5 +41,6 @@ pub fn interaction(at: i64, kind: InteractionKind, session: &str, product: Optio
         confidence: None,
         tags: vec!["test".to_owned()],
         payload: serde_json::json!({ "url": "https://shop.example/p/1", "depth": at % 100 }),
+        analysis: None,
     }
 }

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use crow_core::domain::{Channel, Interaction, InteractionKind, InteractionQuery, NewInteraction, Page};
 use crow_core::id::{InteractionId, OrganizationId};
 use crow_core::ports::clock::Clock;
-use crow_core::ports::store::{InsertOutcome, InteractionStore, StoreError, StoreResult};
+use crow_core::ports::store::{InsertOutcome, InteractionStore, RejectedEvent, StoreError, StoreResult};
 use crow_core::{TenantPass, Timestamp};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use super::{id_bytes, json_text, store_error};
 
-/// Rows per INSERT statement: 128 × 11 parameters stays far below SQLite's 32 766 limit.
+/// Rows per INSERT statement: 128 × 12 parameters stays far below SQLite's 32 766 limit.
 const CHUNK: usize = 128;
 /// Largest page a listing returns.
 const MAX_PAGE: u32 = 500;
@@ -43,6 +43,7 @@ struct Encoded<'a> {
     products: String,
     tags: String,
     payload: String,
+    analysis: Option<String>,
 }
 
 fn encode(item: &NewInteraction) -> StoreResult<Encoded<'_>> {
@@ -51,6 +52,7 @@ fn encode(item: &NewInteraction) -> StoreResult<Encoded<'_>> {
         products: json_text(&item.products)?,
         tags: json_text(&item.tags)?,
         payload: json_text(&item.payload)?,
+        analysis: item.analysis.as_ref().map(json_text).transpose()?,
     })
 }
 
@@ -63,7 +65,7 @@ async fn insert_chunk<'e, E: sqlx::SqliteExecutor<'e>>(
 ) -> StoreResult<u64> {
     let mut q: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
         "INSERT INTO interactions (id, organization_id, channel, kind, occurred_at, received_at, \
-         session_id, products, confidence, tags, payload) ",
+         session_id, products, confidence, tags, payload, analysis) ",
     );
     q.push_values(chunk, |mut row, e| {
         row.push_bind(e.item.id.as_bytes().as_slice())
@@ -76,7 +78,8 @@ async fn insert_chunk<'e, E: sqlx::SqliteExecutor<'e>>(
             .push_bind(e.products.as_str())
             .push_bind(e.item.confidence)
             .push_bind(e.tags.as_str())
-            .push_bind(e.payload.as_str());
+            .push_bind(e.payload.as_str())
+            .push_bind(e.analysis.as_deref());
     });
     q.push(" ON CONFLICT (id) DO NOTHING");
     let done = q.build().persistent(true).execute(executor).await.map_err(store_error)?;
@@ -125,29 +128,9 @@ impl InteractionStore for SqliteInteractionStore {
         let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
             "SELECT id, organization_id, channel, kind, occurred_at, received_at, session_id, products, \
-             confidence, tags, payload, analysis FROM interactions WHERE organization_id = ",
+             confidence, tags, payload, analysis FROM interactions WHERE ",
         );
-        q.push_bind(pass.organization_id().as_bytes().to_vec());
-        if let Some(since) = query.since {
-            q.push(" AND occurred_at >= ").push_bind(since.as_millis());
-        }
-        if let Some(until) = query.until {
-            q.push(" AND occurred_at < ").push_bind(until.as_millis());
-        }
-        if let Some(channel) = query.channel {
-            q.push(" AND channel = ").push_bind(channel.as_str());
-        }
-        if let Some(kind) = query.kind {
-            q.push(" AND kind = ").push_bind(kind.as_str());
-        }
-        if let Some(session) = &query.session_id {
-            q.push(" AND session_id = ").push_bind(session.clone());
-        }
-        if let Some(product) = query.product_id {
-            q.push(" AND EXISTS (SELECT 1 FROM json_each(products) WHERE json_extract(value, '$.productId') = ")
-                .push_bind(product.to_string())
-                .push(")");
-        }
+        push_filters(&mut q, pass, query);
         if let Some(cursor) = &query.cursor {
             let (at, id) = decode_cursor(cursor)?;
             q.push(" AND (occurred_at < ")
@@ -169,6 +152,60 @@ impl InteractionStore for SqliteInteractionStore {
             None
         };
         Ok(Page { items, next_cursor })
+    }
+
+    async fn store_rejected(&self, pass: &TenantPass, rejected: &[RejectedEvent]) -> StoreResult<()> {
+        if rejected.is_empty() {
+            return Ok(());
+        }
+        let mut q: QueryBuilder<Sqlite> =
+            QueryBuilder::new("INSERT INTO rejected_events (organization_id, raw, reason, received_at) ");
+        q.push_values(rejected, |mut row, r| {
+            row.push_bind(pass.organization_id().as_bytes().to_vec())
+                .push_bind(r.raw.as_str())
+                .push_bind(r.reason.as_str())
+                .push_bind(r.received_at.as_millis());
+        });
+        q.build().execute(&self.pool).await.map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn count_by_kind(&self, pass: &TenantPass, query: &InteractionQuery) -> StoreResult<Vec<(String, u64)>> {
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT kind, COUNT(*) AS n FROM interactions WHERE ");
+        push_filters(&mut q, pass, query);
+        q.push(" GROUP BY kind ORDER BY n DESC, kind");
+        let rows = q.build().fetch_all(&self.pool).await.map_err(store_error)?;
+        rows.iter()
+            .map(|r| {
+                let n: i64 = r.try_get("n").map_err(store_error)?;
+                Ok((r.try_get("kind").map_err(store_error)?, u64::try_from(n).unwrap_or(0)))
+            })
+            .collect()
+    }
+}
+
+/// `organization_id = ? AND …` for the pass and the query's filters (not the cursor).
+fn push_filters(q: &mut QueryBuilder<'_, Sqlite>, pass: &TenantPass, query: &InteractionQuery) {
+    q.push("organization_id = ").push_bind(pass.organization_id().as_bytes().to_vec());
+    if let Some(since) = query.since {
+        q.push(" AND occurred_at >= ").push_bind(since.as_millis());
+    }
+    if let Some(until) = query.until {
+        q.push(" AND occurred_at < ").push_bind(until.as_millis());
+    }
+    if let Some(channel) = query.channel {
+        q.push(" AND channel = ").push_bind(channel.as_str());
+    }
+    if let Some(kind) = query.kind {
+        q.push(" AND kind = ").push_bind(kind.as_str());
+    }
+    if let Some(session) = &query.session_id {
+        q.push(" AND session_id = ").push_bind(session.clone());
+    }
+    if let Some(product) = query.product_id {
+        q.push(" AND EXISTS (SELECT 1 FROM json_each(products) WHERE json_extract(value, '$.productId') = ")
+            .push_bind(product.to_string())
+            .push(")");
     }
 }
 

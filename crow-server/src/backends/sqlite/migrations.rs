@@ -15,6 +15,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../../../migrations/0001_foundation.sql")),
     (2, "auth", include_str!("../../../migrations/0002_auth.sql")),
     (3, "onboarding", include_str!("../../../migrations/0003_onboarding.sql")),
+    (4, "ingest", include_str!("../../../migrations/0004_ingest.sql")),
 ];
 
 #[derive(Debug)]

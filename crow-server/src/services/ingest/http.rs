@@ -1,0 +1,48 @@
+//! Ingest routes.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use crow_core::ErrorCode;
+use crow_core::tenancy::Caller;
+
+use super::service::{KeyKind, MAX_BODY_BYTES};
+use crate::app::AppState;
+use crate::http::ApiError;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/events", post(events).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)))
+}
+
+fn key_kind(headers: &HeaderMap) -> KeyKind {
+    let key = headers.get("x-api-key").and_then(|v| v.to_str().ok()).or_else(|| {
+        headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "))
+    });
+    match key {
+        Some(k) if k.starts_with("crow_pk_") => KeyKind::Publishable,
+        Some(k) if k.starts_with("crow_") => KeyKind::Secret,
+        _ => KeyKind::None,
+    }
+}
+
+async fn events(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(ErrorCode::PayloadTooLarge, format!("a batch is limited to {} KiB", MAX_BODY_BYTES / 1024))
+        } else {
+            ApiError::new(ErrorCode::BadRequest, "cannot read the request body")
+        }
+    })?;
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    let receipt = state.ingest().ingest(&caller, origin, key_kind(&headers), &body).await?;
+    Ok((StatusCode::ACCEPTED, Json(receipt)).into_response())
+}
