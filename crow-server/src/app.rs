@@ -327,6 +327,7 @@ async fn assemble(mut config: Config) -> Result<(AppState, Config), StartError> 
             ingest: crate::services::ingest::service::Ingest::new(
                 Arc::clone(&backends.organizations),
                 Arc::clone(&backends.interactions),
+                Arc::clone(&backends.web_sessions),
                 Arc::clone(&backends.queue),
                 Arc::clone(&backends.clock),
             ),
@@ -366,6 +367,14 @@ impl Server {
         if config.services.contains(&ServiceName::Interactions) {
             let consumer = Arc::new(crate::services::interactions::Consumer::new(Arc::clone(&backends.interactions)));
             consumers.spawn(Arc::clone(&backends.queue), consumer, shutdown.clone());
+        }
+        if config.services.contains(&ServiceName::Ingest) {
+            consumers.spawn_task(crate::services::ingest::sessions::run(
+                Arc::clone(&backends.web_sessions),
+                Arc::clone(&backends.queue),
+                Arc::clone(&backends.clock),
+                shutdown.clone(),
+            ));
         }
         if config.services.contains(&ServiceName::Organizations) {
             let sync = Arc::new(crate::services::organizations::SyncConsumer::new(Arc::clone(&backends.organizations)));

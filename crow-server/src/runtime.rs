@@ -43,6 +43,11 @@ impl Consumers {
         self.tasks.spawn(run(queue, handler, shutdown));
     }
 
+    /// Runs another background task (a sweeper, a scheduler) that ends on shutdown.
+    pub fn spawn_task(&mut self, task: impl std::future::Future<Output = ()> + Send + 'static) {
+        self.tasks.spawn(task);
+    }
+
     /// Waits for every consumer to finish its batch in hand (after `shutdown` was cancelled).
     pub async fn join(mut self) {
         while let Some(result) = self.tasks.join_next().await {

@@ -65,6 +65,56 @@ pub trait InteractionStore: Send + Sync {
     async fn count_by_kind(&self, pass: &TenantPass, query: &InteractionQuery) -> StoreResult<Vec<(String, u64)>>;
 }
 
+/// One tracker event's effect on its web session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionActivity {
+    /// The tracker's session id.
+    pub session_id: String,
+    /// When.
+    pub at: crate::time::Timestamp,
+    /// Page URL.
+    pub url: String,
+    /// What happened.
+    pub kind: crate::domain::InteractionKind,
+    /// Items added to (+) or removed from (−) the cart.
+    pub cart_delta: i64,
+}
+
+/// An open web session, as its summary needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebSession {
+    /// Tenant.
+    pub organization_id: OrganizationId,
+    /// The tracker's session id.
+    pub session_id: String,
+    /// First event.
+    pub started_at: crate::time::Timestamp,
+    /// Last event.
+    pub last_at: crate::time::Timestamp,
+    /// Page views.
+    pub pages: u32,
+    /// The last page seen.
+    pub exit_url: Option<String>,
+    /// Items left in the cart.
+    pub cart_items: i64,
+    /// Whether an order was placed.
+    pub purchased: bool,
+    /// The last interaction kinds in arrival order (at most 10).
+    pub recent: Vec<String>,
+}
+
+/// Open web sessions (the original's per-session Durable Object, as rows).
+#[async_trait]
+pub trait WebSessionStore: Send + Sync {
+    /// Folds a batch's activity into the pass's sessions (closed sessions are left alone).
+    async fn record(&self, pass: &TenantPass, activity: &[SessionActivity]) -> StoreResult<()>;
+    /// Open sessions of every organization idle since before `before`, oldest first — for the
+    /// sweeper, which closes them with a summary.
+    async fn idle(&self, before: crate::time::Timestamp, limit: usize) -> StoreResult<Vec<WebSession>>;
+    /// Marks a session closed.
+    async fn close(&self, pass: &TenantPass, session_id: &str, at: crate::time::Timestamp) -> StoreResult<()>;
+}
+
 /// An event ingest could not accept.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RejectedEvent {

@@ -20,7 +20,7 @@ use crow_core::ports::cache::Cache;
 use crow_core::ports::clock::{Clock, SystemClock};
 use crow_core::ports::objects::{ObjectError, ObjectStore};
 use crow_core::ports::queue::{Queue, RetryPolicy};
-use crow_core::ports::store::{InteractionStore, OrganizationStore};
+use crow_core::ports::store::{InteractionStore, OrganizationStore, WebSessionStore};
 
 use self::sqlite::SqliteDatabase;
 
@@ -57,6 +57,8 @@ pub struct Backends {
     pub clock: Arc<dyn Clock>,
     /// The auth service's records (users, sessions, memberships, keys).
     pub auth: Arc<dyn AuthStore>,
+    /// Open web sessions.
+    pub web_sessions: Arc<dyn WebSessionStore>,
     /// Structured extraction (offline by default).
     pub extractor: Arc<dyn StructuredExtractor>,
     /// Text embeddings (offline by default).
@@ -79,6 +81,7 @@ impl Backends {
             interactions: Arc::new(sqlite::SqliteInteractionStore::new(pool.clone(), Arc::clone(&clock))),
             organizations: Arc::new(sqlite::SqliteOrganizationStore::new(pool.clone())),
             auth: Arc::new(sqlite::SqliteAuthStore::new(pool.clone())),
+            web_sessions: Arc::new(sqlite::SqliteWebSessionStore::new(pool.clone())),
             extractor: Arc::new(ai::offline::OfflineExtractor),
             embedder: Arc::new(ai::offline::HashingEmbedder::new(384)),
             queue: Arc::new(sqlite::SqliteQueue::new(pool, Arc::clone(&clock), queue_policy)),

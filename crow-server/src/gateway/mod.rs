@@ -94,6 +94,8 @@ pub struct Gateway {
     remote: HashMap<ServiceName, String>,
     http: HttpClient,
     internal_key: Option<SecretString>,
+    /// Digest of `internal_key`, for the constant-time check of a presented key.
+    internal_key_check: crate::http::internal_key::InternalKey,
     config: GatewayConfig,
     limiter: RateLimiter,
     auth_limiter: RateLimiter,
@@ -186,6 +188,7 @@ impl Gateway {
             ),
             state,
             internal,
+            internal_key_check: crate::http::internal_key::InternalKey::new(internal_key.as_ref()),
             internal_key,
             config,
             identities: Mutex::new(HashMap::new()),
@@ -193,12 +196,7 @@ impl Gateway {
     }
 
     fn internal_key_matches(&self, headers: &HeaderMap) -> bool {
-        match (headers.get("x-internal-key"), &self.internal_key) {
-            (Some(presented), Some(_)) => {
-                crate::http::internal_key::InternalKey::new(self.internal_key.as_ref()).matches(presented.as_bytes())
-            }
-            _ => false,
-        }
+        headers.get("x-internal-key").is_some_and(|presented| self.internal_key_check.matches(presented.as_bytes()))
     }
 
     fn cached(&self, key: &TokenHash) -> Option<Identity> {

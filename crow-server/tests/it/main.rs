@@ -9,4 +9,5 @@ mod fixtures;
 mod gateway;
 mod guard;
 mod runtime;
+mod sessions;
 mod sqlite;

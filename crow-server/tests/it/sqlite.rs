@@ -68,5 +68,5 @@ async fn reopening_applies_migrations_once_and_keeps_pragmas() {
     let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(db.pool()).await.unwrap();
     assert_eq!(fk, 1);
     let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(db.pool()).await.unwrap();
-    assert_eq!(applied, 4);
+    assert_eq!(applied, 5);
 }

@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "auth", include_str!("../../../migrations/0002_auth.sql")),
     (3, "onboarding", include_str!("../../../migrations/0003_onboarding.sql")),
     (4, "ingest", include_str!("../../../migrations/0004_ingest.sql")),
+    (5, "web sessions", include_str!("../../../migrations/0005_web_sessions.sql")),
 ];
 
 #[derive(Debug)]

@@ -10,6 +10,7 @@ mod interactions;
 mod migrations;
 mod organizations;
 mod queue;
+mod web_sessions;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -22,6 +23,7 @@ pub use auth::SqliteAuthStore;
 pub use interactions::SqliteInteractionStore;
 pub use organizations::SqliteOrganizationStore;
 pub use queue::SqliteQueue;
+pub use web_sessions::SqliteWebSessionStore;
 
 /// Why the database could not be opened.
 #[derive(Debug, thiserror::Error)]

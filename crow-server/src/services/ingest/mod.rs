@@ -4,11 +4,12 @@
 //! durably enqueued before the answer; invalid ones are reported and kept aside, never silently
 //! dropped. No raw IP address is stored.
 //!
-//! Not built yet: the per-session buffer that closes a web session after 30 idle minutes with a
-//! summary.
+//! Each batch also updates its web sessions; `sessions.rs` closes a session after 30 idle minutes
+//! with a summary interaction.
 
 mod http;
 pub mod service;
+pub mod sessions;
 
 use axum::Router;
 

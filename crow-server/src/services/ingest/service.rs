@@ -8,7 +8,7 @@ use crow_core::event::{EventData, Limits, TrackerEvent, parse_event};
 use crow_core::id::InteractionId;
 use crow_core::ports::clock::Clock;
 use crow_core::ports::queue::{Queue, topics};
-use crow_core::ports::store::{InteractionStore, OrganizationStore, RejectedEvent};
+use crow_core::ports::store::{InteractionStore, OrganizationStore, RejectedEvent, SessionActivity, WebSessionStore};
 use crow_core::tenancy::Caller;
 use crow_core::{ErrorCode, OrganizationId, Timestamp};
 use serde::Serialize;
@@ -61,6 +61,7 @@ pub enum KeyKind {
 pub struct Ingest {
     organizations: Arc<dyn OrganizationStore>,
     interactions: Arc<dyn InteractionStore>,
+    sessions: Arc<dyn WebSessionStore>,
     queue: Arc<dyn Queue>,
     clock: Arc<dyn Clock>,
     limits: Limits,
@@ -106,10 +107,11 @@ impl Ingest {
     pub fn new(
         organizations: Arc<dyn OrganizationStore>,
         interactions: Arc<dyn InteractionStore>,
+        sessions: Arc<dyn WebSessionStore>,
         queue: Arc<dyn Queue>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Self { organizations, interactions, queue, clock, limits: Limits::default() }
+        Self { organizations, interactions, sessions, queue, clock, limits: Limits::default() }
     }
 
     fn to_interaction(
@@ -176,10 +178,26 @@ impl Ingest {
         let mut accepted = Vec::new();
         let mut rejected = Vec::new();
         let mut kept = Vec::new();
+        let mut activity = Vec::new();
         for (index, raw) in envelope.events.into_iter().enumerate() {
             let text = raw.to_string();
             match parse_event(raw, &self.limits) {
-                Ok(event) => accepted.push(self.to_interaction(org.id, &event, skew, now)?),
+                Ok(event) => {
+                    let interaction = self.to_interaction(org.id, &event, skew, now)?;
+                    let cart_delta = match &event.data {
+                        EventData::AddToCart { item } => i64::from(item.quantity),
+                        EventData::RemoveFromCart { item } => -i64::from(item.quantity),
+                        _ => 0,
+                    };
+                    activity.push(SessionActivity {
+                        session_id: event.session_id.clone(),
+                        at: interaction.occurred_at,
+                        url: event.url.clone(),
+                        kind: interaction.kind,
+                        cart_delta,
+                    });
+                    accepted.push(interaction);
+                }
                 Err(e) => {
                     kept.push(RejectedEvent {
                         raw: text.chars().take(MAX_REJECTED_BYTES).collect(),
@@ -201,6 +219,8 @@ impl Ingest {
                     .retry_after(std::time::Duration::from_secs(2))
             })?;
         }
+        // After the events are safe in the queue: the session state feeds the idle summary.
+        self.sessions.record(&pass, &activity).await?;
         Ok(Receipt { accepted: accepted.len(), rejected })
     }
 }
