@@ -70,3 +70,43 @@ async fn reopening_applies_migrations_once_and_keeps_pragmas() {
     let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(db.pool()).await.unwrap();
     assert_eq!(applied, 5);
 }
+
+/// Read-then-write transactions racing other writers must wait, not fail: in WAL mode a
+/// deferred transaction that reads first fails at once (`SQLITE_BUSY_SNAPSHOT`) when another
+/// connection commits in between, which `BEGIN IMMEDIATE` prevents.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_read_then_write_transactions_do_not_fail() {
+    use crow_core::domain::InteractionKind;
+    use crow_core::ports::store::{OrganizationStore, SessionActivity, WebSessionStore};
+    use crow_server::backends::sqlite::{SqliteOrganizationStore, SqliteWebSessionStore};
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = SqliteDatabase::open(&dir.path().join("crow.db")).await.unwrap();
+    let org =
+        SqliteOrganizationStore::new(db.pool().clone()).create(&crate::fixtures::organization("Race")).await.unwrap();
+    let sessions = Arc::new(SqliteWebSessionStore::new(db.pool().clone()));
+    let q = Arc::new(queue(&db, Duration::from_secs(30)));
+    let mut tasks = Vec::new();
+    for worker in 0..4 {
+        let sessions = Arc::clone(&sessions);
+        let q = Arc::clone(&q);
+        let pass = crate::fixtures::pass_for(org.id);
+        tasks.push(tokio::spawn(async move {
+            for i in 0..40 {
+                let activity = SessionActivity {
+                    session_id: format!("s{}", i % 3),
+                    at: crow_core::Timestamp::from_millis(i64::from(i)),
+                    url: "https://shop/".into(),
+                    kind: InteractionKind::PageView,
+                    cart_delta: 0,
+                };
+                sessions.record(&pass, &[activity]).await.unwrap_or_else(|e| panic!("worker {worker}: {e:?}"));
+                q.publish("t", &[Bytes::from(format!("{worker}-{i}"))]).await.unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(q.pending("t").await.unwrap(), 160);
+}

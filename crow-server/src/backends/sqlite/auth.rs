@@ -179,7 +179,7 @@ fn api_key(row: &SqliteRow) -> StoreResult<ApiKey> {
 #[async_trait]
 impl AuthStore for SqliteAuthStore {
     async fn create_user(&self, u: &User, account: &Account, password_hash: &str) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = super::write_tx(&self.pool).await.map_err(store_error)?;
         sqlx::query(
             "INSERT INTO users (id, name, email, email_verified, image, is_anonymous, created_at, updated_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -341,7 +341,7 @@ impl AuthStore for SqliteAuthStore {
         topic: &str,
         message: Bytes,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = super::write_tx(&self.pool).await.map_err(store_error)?;
         sqlx::query(
             "INSERT INTO auth_organizations (id, name, slug, logo, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?)",
         )
@@ -369,7 +369,7 @@ impl AuthStore for SqliteAuthStore {
     }
 
     async fn delete_organization(&self, id: OrganizationId) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = super::write_tx(&self.pool).await.map_err(store_error)?;
         // Sessions pointing at it lose their active organization rather than dangle.
         sqlx::query("UPDATE sessions SET active_organization_id = NULL WHERE active_organization_id = ?")
             .bind(id.as_bytes().as_slice())
@@ -434,7 +434,7 @@ impl AuthStore for SqliteAuthStore {
     }
 
     async fn remove_member(&self, org: OrganizationId, id: MemberId) -> StoreResult<Member> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = super::write_tx(&self.pool).await.map_err(store_error)?;
         let row =
             sqlx::query(&format!("SELECT {MEMBER_COLUMNS} FROM members m WHERE m.organization_id = ? AND m.id = ?"))
                 .bind(org.as_bytes().as_slice())
@@ -594,7 +594,7 @@ impl AuthStore for SqliteAuthStore {
     }
 
     async fn accept_invitation(&self, id: InvitationId, m: &Member) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = super::write_tx(&self.pool).await.map_err(store_error)?;
         let done = sqlx::query("UPDATE invitations SET status = 'accepted' WHERE id = ? AND status = 'pending'")
             .bind(id.as_bytes().as_slice())
             .execute(&mut *tx)

@@ -99,7 +99,7 @@ impl InteractionStore for SqliteInteractionStore {
             // One statement is atomic on its own: no BEGIN/COMMIT round trips for small batches.
             insert_chunk(&self.pool, org, received_at, &encoded).await?
         } else {
-            let mut tx = self.pool.begin().await.map_err(store_error)?;
+            let mut tx = super::write_tx(&self.pool).await.map_err(store_error)?;
             let mut inserted = 0;
             for chunk in encoded.chunks(CHUNK) {
                 inserted += insert_chunk(&mut *tx, org, received_at, chunk).await?;

@@ -91,6 +91,14 @@ impl SqliteDatabase {
     }
 }
 
+/// Starts a write transaction. Every transaction here writes, and in WAL mode a deferred
+/// transaction that reads first and then writes fails at once with `SQLITE_BUSY_SNAPSHOT` if
+/// another connection committed in between — the busy timeout cannot help. `BEGIN IMMEDIATE`
+/// takes the write lock up front, so contention waits (up to the busy timeout) instead.
+pub(crate) async fn write_tx(pool: &SqlitePool) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+    pool.begin_with("BEGIN IMMEDIATE").await
+}
+
 /// Maps sqlx errors to the store port's error, keeping the cause.
 pub(crate) fn store_error(e: sqlx::Error) -> crow_core::ports::store::StoreError {
     use crow_core::ports::store::StoreError;

@@ -113,7 +113,7 @@ impl Queue for SqliteQueue {
             return Ok(());
         }
         let now = self.now();
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = super::write_tx(&self.pool).await.map_err(backend)?;
         for chunk in payloads.chunks(PUBLISH_CHUNK) {
             let mut q: QueryBuilder<Sqlite> =
                 QueryBuilder::new("INSERT INTO queue_messages (topic, payload, available_at, published_at) ");

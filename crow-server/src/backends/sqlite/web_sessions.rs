@@ -50,7 +50,7 @@ impl WebSessionStore for SqliteWebSessionStore {
         for a in activity {
             by_session.entry(a.session_id.as_str()).or_default().push(a);
         }
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = super::write_tx(&self.pool).await.map_err(store_error)?;
         for (id, mut events) in by_session {
             events.sort_by_key(|a| a.at);
             let existing = sqlx::query(
