@@ -29,6 +29,16 @@ pub trait Handler: Send + Sync + 'static {
     }
     /// Handles one delivery; `Err` makes the queue retry it (the text is kept as `last_error`).
     async fn handle(&self, delivery: &Delivery) -> Result<(), String>;
+
+    /// Handles a received batch, one result per delivery in order. The default handles them one
+    /// by one; handlers that can write a batch at once override it.
+    async fn handle_batch(&self, deliveries: &[Delivery]) -> Vec<Result<(), String>> {
+        let mut out = Vec::with_capacity(deliveries.len());
+        for d in deliveries {
+            out.push(self.handle(d).await);
+        }
+        out
+    }
 }
 
 /// Running consumers.
@@ -75,10 +85,11 @@ async fn run(queue: Arc<dyn Queue>, handler: Arc<dyn Handler>, shutdown: Cancell
             }
         };
         // The batch in hand is finished even if shutdown starts meanwhile.
-        for delivery in batch {
-            let settled = match handler.handle(&delivery).await {
-                Ok(()) => queue.ack(&delivery).await.map(|()| None),
-                Err(reason) => queue.nack(&delivery, &reason).await.map(Some),
+        let results = handler.handle_batch(&batch).await;
+        for (delivery, result) in batch.iter().zip(results) {
+            let settled = match result {
+                Ok(()) => queue.ack(delivery).await.map(|()| None),
+                Err(reason) => queue.nack(delivery, &reason).await.map(Some),
             };
             match settled {
                 Ok(None) => {}

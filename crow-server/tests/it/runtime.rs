@@ -90,3 +90,52 @@ async fn shutdown_finishes_the_batch_in_hand() {
     assert_eq!(retried.len(), 5, "all five are retried after restart");
     assert!(retried.iter().all(|d| d.attempt == 2));
 }
+
+#[tokio::test]
+async fn the_interaction_consumer_writes_per_organization_and_isolates_failures() {
+    use crow_core::domain::{InteractionBatch, InteractionKind, InteractionQuery};
+    use crow_core::id::OrganizationId;
+    use crow_core::ports::store::{InteractionStore, OrganizationStore};
+    use crow_server::backends::sqlite::{SqliteInteractionStore, SqliteOrganizationStore};
+    use crow_server::services::interactions::Consumer;
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = SqliteDatabase::open(&dir.path().join("crow.db")).await.unwrap();
+    let org =
+        SqliteOrganizationStore::new(db.pool().clone()).create(&crate::fixtures::organization("Shop")).await.unwrap();
+    let store = Arc::new(SqliteInteractionStore::new(db.pool().clone(), Arc::new(SystemClock)));
+    let queue: Arc<dyn Queue> =
+        Arc::new(SqliteQueue::new(db.pool().clone(), Arc::new(SystemClock), RetryPolicy::default()));
+    let message = |org, n: i64| {
+        let items =
+            (0..3).map(|i| crate::fixtures::interaction(n * 10 + i, InteractionKind::Purchase, "s", None)).collect();
+        Bytes::from(serde_json::to_vec(&InteractionBatch { organization_id: org, interactions: items }).unwrap())
+    };
+    // Two good messages, one for an organization that does not exist, one malformed.
+    let ghost = OrganizationId::new();
+    queue
+        .publish(
+            "interactions",
+            &[message(org.id, 1), message(ghost, 2), message(org.id, 3), Bytes::from_static(b"{oops")],
+        )
+        .await
+        .unwrap();
+    let token = CancellationToken::new();
+    let mut consumers = Consumers::default();
+    consumers.spawn(Arc::clone(&queue), Arc::new(Consumer::new(store.clone())), token.clone());
+    let pass = crate::fixtures::pass_for(org.id);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let stored = store.list(&pass, &InteractionQuery::default()).await.unwrap().items;
+        if stored.len() == 6 {
+            assert!(stored.iter().all(|i| i.analysis.as_ref().is_some_and(|a| a.model == "rules-v1")), "analysed");
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "good messages were not stored");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    token.cancel();
+    consumers.join().await;
+    // The two bad messages wait for a retry; the good ones are gone from the queue.
+    assert_eq!(queue.pending("interactions").await.unwrap(), 2);
+}
