@@ -55,6 +55,22 @@ pub enum Role {
     Owner,
 }
 
+impl Role {
+    /// The wire and storage form (`member`, `admin`, `owner`), Better Auth's role names.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Role::Member => "member",
+            Role::Admin => "admin",
+            Role::Owner => "owner",
+        }
+    }
+
+    /// Parses the wire form.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Role::Member, Role::Admin, Role::Owner].into_iter().find(|r| r.as_str() == s)
+    }
+}
+
 /// Why a tenancy check refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum TenancyError {
@@ -218,6 +234,15 @@ mod tests {
         assert_eq!(caller.authorize(org), Err(TenancyError::CredentialNotAllowed));
         assert_eq!(caller.ingest_tenant().unwrap().organization_id(), org);
         assert_eq!(caller.user_id(), None);
+    }
+
+    #[test]
+    fn roles_round_trip_their_wire_form() {
+        for role in [Role::Member, Role::Admin, Role::Owner] {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+            assert_eq!(serde_json::to_value(role).unwrap(), role.as_str());
+        }
+        assert_eq!(Role::parse("superuser"), None);
     }
 
     #[test]

@@ -56,12 +56,7 @@ impl FromRequestParts<AppState> for Caller {
         if header_org.is_some() && header_org != org {
             return Err(ApiError::new(ErrorCode::Forbidden, "X-Organization-Id does not match the credential"));
         }
-        let role = match claims.role.as_deref() {
-            Some("owner") => Some(Role::Owner),
-            Some("admin") => Some(Role::Admin),
-            Some("member") => Some(Role::Member),
-            _ => None,
-        };
+        let role = claims.role.as_deref().and_then(Role::parse);
         Ok(Caller::from_verified(Principal::User { user_id }, org, role))
     }
 }

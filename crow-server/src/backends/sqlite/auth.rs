@@ -64,21 +64,9 @@ fn to_json(v: &Option<serde_json::Value>) -> Option<String> {
     v.as_ref().map(serde_json::Value::to_string)
 }
 
-fn role_str(role: Role) -> &'static str {
-    match role {
-        Role::Member => "member",
-        Role::Admin => "admin",
-        Role::Owner => "owner",
-    }
-}
-
-fn parse_role(s: &str) -> StoreResult<Role> {
-    match s {
-        "member" => Ok(Role::Member),
-        "admin" => Ok(Role::Admin),
-        "owner" => Ok(Role::Owner),
-        other => Err(StoreError::Invalid(format!("role {other}"))),
-    }
+fn role(row: &SqliteRow) -> StoreResult<Role> {
+    let text: String = get(row, "role")?;
+    Role::parse(&text).ok_or_else(|| StoreError::Invalid(format!("role {text}")))
 }
 
 fn user(row: &SqliteRow) -> StoreResult<User> {
@@ -123,7 +111,7 @@ fn member(row: &SqliteRow) -> StoreResult<Member> {
         id: MemberId::from_bytes(id_bytes(row, "m_id")?),
         organization_id: OrganizationId::from_bytes(id_bytes(row, "m_organization_id")?),
         user_id: UserId::from_bytes(id_bytes(row, "m_user_id")?),
-        role: parse_role(&get::<String>(row, "role")?)?,
+        role: role(row)?,
         created_at: ts(row, "m_created_at")?,
     })
 }
@@ -138,7 +126,7 @@ fn invitation(row: &SqliteRow) -> StoreResult<Invitation> {
         id: InvitationId::from_bytes(id_bytes(row, "id")?),
         organization_id: OrganizationId::from_bytes(id_bytes(row, "organization_id")?),
         email: get(row, "email")?,
-        role: parse_role(&get::<String>(row, "role")?)?,
+        role: role(row)?,
         status: match status.as_str() {
             "pending" => InvitationStatus::Pending,
             "accepted" => InvitationStatus::Accepted,
@@ -461,7 +449,7 @@ impl AuthStore for SqliteAuthStore {
         .bind(inv.id.as_bytes().as_slice())
         .bind(inv.organization_id.as_bytes().as_slice())
         .bind(&inv.email)
-        .bind(role_str(inv.role))
+        .bind(inv.role.as_str())
         .bind(inv.expires_at.as_millis())
         .bind(inv.inviter_id.as_bytes().as_slice())
         .bind(inv.created_at.as_millis())
@@ -801,7 +789,7 @@ async fn insert_member(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, m: &Member)
         .bind(m.id.as_bytes().as_slice())
         .bind(m.organization_id.as_bytes().as_slice())
         .bind(m.user_id.as_bytes().as_slice())
-        .bind(role_str(m.role))
+        .bind(m.role.as_str())
         .bind(m.created_at.as_millis())
         .execute(&mut **tx)
         .await

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::onboarding::StepInput;
-use super::service::{AuthError, Authenticated, NewKey, SESSION_TTL_MS, SignedIn, role_name};
+use super::service::{AuthError, Authenticated, NewKey, SESSION_TTL_MS, SignedIn};
 use super::tokens::{self, SESSION_COOKIE};
 use crate::app::AppState;
 use crate::http::ApiError;
@@ -179,7 +179,7 @@ fn session_json(auth: &Authenticated) -> Value {
 fn member_json(m: &Member, user: Option<&User>) -> Value {
     let mut v = json!({
         "id": m.id, "organizationId": m.organization_id, "userId": m.user_id,
-        "role": role_name(m.role), "createdAt": m.created_at,
+        "role": m.role.as_str(), "createdAt": m.created_at,
     });
     if let Some(u) = user {
         v["user"] = json!({ "id": u.id, "name": u.name, "email": u.email, "image": u.image });
@@ -195,7 +195,7 @@ fn organization_json(org: &AuthOrganization, members: &[(Member, Option<&User>)]
 
 fn invitation_json(i: &Invitation) -> Value {
     let mut v = to_value(i);
-    v["role"] = Value::String(role_name(i.role));
+    v["role"] = Value::String(i.role.as_str().to_owned());
     v
 }
 
@@ -208,13 +208,12 @@ fn api_key_json(k: &ApiKey) -> Value {
 }
 
 fn parse_role(role: Option<&str>) -> ApiResult<Role> {
-    match role.unwrap_or("member") {
-        "member" => Ok(Role::Member),
-        "admin" => Ok(Role::Admin),
-        "owner" => Ok(Role::Owner),
-        other => Err(ApiError::new(
+    let text = role.unwrap_or("member");
+    match Role::parse(text) {
+        Some(role) => Ok(role),
+        None => Err(ApiError::new(
             ErrorCode::ValidationFailed,
-            format!("unknown role `{other}`; use member, admin or owner"),
+            format!("unknown role `{text}`; use member, admin or owner"),
         )),
     }
 }

@@ -358,7 +358,7 @@ impl AuthService {
             iat: now_s,
             email,
             organization_id: org.map(|o| o.to_string()),
-            role: role.map(role_name),
+            role: role.map(|r| r.as_str().to_owned()),
         }
     }
 
@@ -791,16 +791,6 @@ impl AuthService {
     pub fn now(&self) -> Timestamp {
         self.clock.now()
     }
-}
-
-/// Better Auth's role names.
-pub fn role_name(role: Role) -> String {
-    match role {
-        Role::Member => "member",
-        Role::Admin => "admin",
-        Role::Owner => "owner",
-    }
-    .into()
 }
 
 #[cfg(test)]
