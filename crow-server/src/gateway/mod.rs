@@ -313,14 +313,13 @@ impl Gateway {
         Err(unauthorized("authentication required: a session, an API key or a token"))
     }
 
-    /// Runs the pipeline after CORS preflight handling.
-    async fn pipeline(&self, request: Request) -> Result<Response, ApiError> {
+    /// Runs the pipeline after CORS preflight handling, for the route `handle` parsed.
+    async fn pipeline(&self, request: Request, route: Option<Route>) -> Result<Response, ApiError> {
         let peer =
             request.extensions().get::<ConnectInfo<SocketAddr>>().map_or(SocketAddr::from(([0, 0, 0, 0], 0)), |c| c.0);
         let ip =
             client_ip::client_ip(peer, request.headers(), &self.config.client_ip_header, &self.config.trusted_proxies);
-        let route =
-            parse_route(request.uri().path()).ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such route"))?;
+        let route = route.ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such route"))?;
         let is_auth = route.service == ServiceName::Auth;
         let (limiter, per_minute) = if is_auth {
             (&self.auth_limiter, self.config.auth_rate_per_minute)
@@ -416,7 +415,8 @@ impl Gateway {
                 headers.insert(header::AUTHORIZATION, header_value(&format!("Bearer {jwt}"))?);
             }
         }
-        let cache_key = cache_key(route, &parts.method, parts.uri.query(), org_of(&parts.headers));
+        let org = org_of(&parts.headers);
+        let cache_key = cache_key(route, &parts.method, parts.uri.query(), org.as_deref());
         if let Some(key) = &cache_key
             && let Ok(Some(hit)) = self.state.backends().cache.get(key).await
             && let Some(response) = decode_cached(&hit)
@@ -424,7 +424,6 @@ impl Gateway {
             return Ok(response);
         }
         let write = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-        let org = org_of(&parts.headers);
         let mut response = self.call(Request::from_parts(parts, body), route).await?;
         response.headers_mut().remove(header::SET_COOKIE);
         if write && let Some(org) = org {
@@ -499,7 +498,7 @@ fn org_of(headers: &HeaderMap) -> Option<String> {
 /// The cache key of a GET to a service that opted in, for the verified organization. The
 /// organization comes first so one prefix drops a tenant's entries; the query is normalised
 /// (pairs sorted) so `?a=1&b=2` and `?b=2&a=1` share an entry.
-fn cache_key(route: &Route, method: &Method, query: Option<&str>, org: Option<String>) -> Option<String> {
+fn cache_key(route: &Route, method: &Method, query: Option<&str>, org: Option<&str>) -> Option<String> {
     route.service.gateway_cache_ttl()?;
     if method != Method::GET {
         return None;
@@ -613,7 +612,8 @@ pub async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Re
     // The tracker posts from shops' own sites, with no cookies: ingest reflects any real origin
     // without credentials, and the ingest service checks it against the organization's
     // allowed sites. Everything else reflects only trusted origins, with credentials.
-    let to_ingest = parse_route(request.uri().path()).is_some_and(|r| r.service == ServiceName::Ingest);
+    let route = parse_route(request.uri().path());
+    let to_ingest = route.as_ref().is_some_and(|r| r.service == ServiceName::Ingest);
     let credentials = !to_ingest;
     let allowed = origin.filter(|o| {
         o.to_str().is_ok_and(|o| if to_ingest { o != "null" } else { gateway.state.trusted_origins().is_trusted(o) })
@@ -623,7 +623,7 @@ pub async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Re
     let mut response = if preflight {
         StatusCode::NO_CONTENT.into_response()
     } else {
-        gateway.pipeline(request).await.unwrap_or_else(IntoResponse::into_response)
+        gateway.pipeline(request, route).await.unwrap_or_else(IntoResponse::into_response)
     };
     let headers = response.headers_mut();
     cors_headers(headers, allowed.as_ref(), credentials);
