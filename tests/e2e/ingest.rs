@@ -151,6 +151,14 @@ async fn ingest_refuses_bad_input_and_foreign_sites() {
         let r = post(&app, &acme.publishable, origin, body).await;
         assert_eq!((r.status, r.error().map(|e| e.code).as_deref()), (status, Some(code)), "{what}");
     }
+    // The same publishable key in the `ApiKey` form still needs the site's Origin.
+    let r = app
+        .client()
+        .with_header("authorization", format!("ApiKey {}", acme.publishable))
+        .raw(HttpMethod::POST, "/api/v1/ingest/events", Some("application/json"), one())
+        .await
+        .unwrap();
+    assert_eq!(r.status, 403, "{}", String::from_utf8_lossy(&r.body));
     // A secret key used from a page, an unknown key.
     let r = post(&app, &acme.secret, Some(SHOP), one()).await;
     assert_eq!(r.status, 403);

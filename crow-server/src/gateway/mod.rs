@@ -43,6 +43,7 @@ use tower::ServiceExt as _;
 use crate::app::AppState;
 use crate::config::GatewayConfig;
 use crate::http::ApiError;
+use crate::http::credentials::api_key;
 use crate::http::rate_limit::RateLimiter;
 use crate::services::ServiceName;
 use crate::services::auth::tokens;
@@ -138,15 +139,6 @@ fn is_public(route: &Route, method: &Method) -> bool {
     let webhook = method == Method::POST && route.service == ServiceName::Billing && route.rest == "/webhook";
     let images = route.service == ServiceName::Products && route.rest.starts_with("/images/");
     probe || webhook || images
-}
-
-fn api_key(headers: &HeaderMap) -> Option<String> {
-    if let Some(k) = headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
-        return Some(k.trim().to_owned());
-    }
-    let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())?;
-    let key = auth.strip_prefix("ApiKey ").or_else(|| auth.strip_prefix("Bearer "))?.trim();
-    key.starts_with("crow_").then(|| key.to_owned())
 }
 
 fn bearer_jwt(headers: &HeaderMap) -> Option<&str> {

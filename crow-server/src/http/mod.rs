@@ -2,6 +2,7 @@
 //! and the outer middleware stack. Only `crow-server` knows axum.
 
 pub mod caller;
+pub mod credentials;
 pub mod error;
 pub mod internal_key;
 pub mod origins;

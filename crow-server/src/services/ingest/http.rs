@@ -13,16 +13,14 @@ use crow_core::tenancy::Caller;
 use super::service::{KeyKind, MAX_BODY_BYTES};
 use crate::app::AppState;
 use crate::http::ApiError;
+use crate::http::credentials::api_key;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/events", post(events).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)))
 }
 
 fn key_kind(headers: &HeaderMap) -> KeyKind {
-    let key = headers.get("x-api-key").and_then(|v| v.to_str().ok()).or_else(|| {
-        headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "))
-    });
-    match key {
+    match api_key(headers).as_deref() {
         Some(k) if k.starts_with("crow_pk_") => KeyKind::Publishable,
         Some(k) if k.starts_with("crow_") => KeyKind::Secret,
         _ => KeyKind::None,
