@@ -38,6 +38,16 @@ impl ApiError {
         Self::new(ErrorCode::InternalError, "internal error")
     }
 
+    /// A raw body that could not be read: 413 with the route's own limit message when it was
+    /// too large, 400 otherwise.
+    pub fn from_body(rejection: &axum::extract::rejection::BytesRejection, too_large: impl Into<String>) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Self::new(ErrorCode::PayloadTooLarge, too_large)
+        } else {
+            Self::new(ErrorCode::BadRequest, "cannot read the request body")
+        }
+    }
+
     /// The code.
     pub fn code(&self) -> ErrorCode {
         self.code

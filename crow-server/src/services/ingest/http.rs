@@ -7,7 +7,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use crow_core::ErrorCode;
 use crow_core::tenancy::Caller;
 
 use super::service::{KeyKind, MAX_BODY_BYTES};
@@ -33,13 +32,8 @@ async fn events(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(ErrorCode::PayloadTooLarge, format!("a batch is limited to {} KiB", MAX_BODY_BYTES / 1024))
-        } else {
-            ApiError::new(ErrorCode::BadRequest, "cannot read the request body")
-        }
-    })?;
+    let body =
+        body.map_err(|e| ApiError::from_body(&e, format!("a batch is limited to {} KiB", MAX_BODY_BYTES / 1024)))?;
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     let receipt = state.ingest().ingest(&caller, origin, key_kind(&headers), &body).await?;
     Ok((StatusCode::ACCEPTED, Json(receipt)).into_response())

@@ -3,7 +3,7 @@
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -97,13 +97,7 @@ async fn set_picture(
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<User>, ApiError> {
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(ErrorCode::PayloadTooLarge, "pictures are limited to 2 MiB")
-        } else {
-            ApiError::new(ErrorCode::BadRequest, "cannot read the request body")
-        }
-    })?;
+    let body = body.map_err(|e| ApiError::from_body(&e, "pictures are limited to 2 MiB"))?;
     Ok(Json(state.users().set_picture(&caller, user_id(&id)?, body).await?))
 }
 
