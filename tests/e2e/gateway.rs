@@ -9,8 +9,6 @@ use crow_core::api::auth::CreateApiKey;
 
 use crate::support::{Mode, ORIGIN, start_in};
 
-const PASSWORD: &str = "correct horse battery";
-
 async fn get(client: &Client, path: &str) -> RawResponse {
     client.raw(HttpMethod::GET, path, None, Vec::new()).await.unwrap()
 }
@@ -24,18 +22,8 @@ async fn preflight(client: &Client, path: &str) -> RawResponse {
         .unwrap()
 }
 
-/// Signs up, creates an organization, waits for its sync; returns the session client and id.
 async fn tenant(app: &crate::support::Running, email: &str, slug: &str) -> (Client, crow_core::OrganizationId) {
-    let token = app.browser().sign_up("T", email, PASSWORD).await.unwrap().token;
-    let browser = app.browser().with_session(token);
-    let org = browser.create_organization(slug, slug).await.unwrap().organization.id;
-    for _ in 0..100 {
-        if browser.organization(org).await.is_ok() {
-            return (browser, org);
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("organization not synced");
+    crate::support::tenant(app, slug, email, slug).await
 }
 
 async fn spoofed_tenant_and_user_headers_are_replaced(mode: Mode) {

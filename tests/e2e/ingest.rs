@@ -19,15 +19,8 @@ struct Shop {
 }
 
 async fn shop(app: &Running, email: &str, slug: &str) -> Shop {
-    let token = app.browser().sign_up("Owner", email, "correct horse battery").await.unwrap().token;
-    let owner = app.browser().with_session(token);
-    let org = owner.create_organization(slug, slug).await.unwrap().organization.id;
-    for _ in 0..100 {
-        if owner.update_organization(org, json!({ "allowedOrigins": [SHOP] })).await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let (owner, org) = crate::support::tenant(app, slug, email, slug).await;
+    owner.update_organization(org, json!({ "allowedOrigins": [SHOP] })).await.unwrap();
     let publishable = owner
         .create_api_key(&CreateApiKey { kind: Some(ApiKeyKind::Publishable), ..Default::default() })
         .await

@@ -12,32 +12,18 @@ use crate::support::{KEY, Running, SERVICE_KEY, start};
 const PASSWORD: &str = "correct horse battery";
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
 
-/// A signed-in user with an organization, and a service-side client carrying their JWT.
+/// A signed-up user with a synced organization, and a service-side client carrying their JWT.
 async fn tenant(app: &Running, name: &str, email: &str, slug: &str) -> (Client, Client, crow_core::OrganizationId) {
-    let token = app.browser().sign_up(name, email, PASSWORD).await.unwrap().token;
-    let browser = app.browser().with_session(token);
-    let org = browser.create_organization(name, slug).await.unwrap().organization.id;
+    let (browser, org) = crate::support::tenant(app, name, email, slug).await;
     let jwt = browser.token().await.unwrap();
     (browser, app.client().with_internal_key(KEY).with_bearer(jwt), org)
-}
-
-async fn synced(client: &Client, org: crow_core::OrganizationId) {
-    for _ in 0..100 {
-        if client.organization_by_auth_id(&org.to_string()).await.is_ok() {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("organization {org} was not synced");
 }
 
 #[tokio::test]
 async fn organizations_are_read_and_updated_only_by_their_members() {
     let app = start(&[]).await;
     let (_, acme, acme_id) = tenant(&app, "Acme", "ada@acme.io", "acme").await;
-    let (_, beta, beta_id) = tenant(&app, "Beta", "bob@beta.io", "beta").await;
-    synced(&acme, acme_id).await;
-    synced(&beta, beta_id).await;
+    let (_, _, beta_id) = tenant(&app, "Beta", "bob@beta.io", "beta").await;
 
     assert_eq!(acme.organization(acme_id).await.unwrap().name, "Acme");
     // BOLA: Acme's credential on Beta's organization.
@@ -83,7 +69,6 @@ async fn plain_members_cannot_administer() {
     let grace = app.browser().with_session(grace_token);
     grace.accept_invitation(inv.id).await.unwrap();
     let grace_svc = app.client().with_internal_key(KEY).with_bearer(grace.token().await.unwrap());
-    synced(&grace_svc, acme_id).await;
     assert_eq!(grace_svc.organization(acme_id).await.unwrap().id, acme_id, "members read");
     let err = grace_svc.update_organization(acme_id, json!({ "name": "Mine" })).await.unwrap_err();
     assert_eq!(err.status(), Some(403), "members do not administer");
@@ -132,7 +117,6 @@ async fn an_api_key_reaches_the_services_through_a_system_token() {
     let service = app.client().with_service_key(SERVICE_KEY);
     let system = service.system_token(&key).await.unwrap();
     let integration = app.client().with_internal_key(KEY).with_bearer(system);
-    synced(&integration, acme_id).await;
     assert_eq!(integration.organization(acme_id).await.unwrap().slug, "acme");
     // The gateway's API-key path: the owner's membership, from the users service.
     let v = service.verify_api_key(&key).await.unwrap();
@@ -145,7 +129,6 @@ async fn an_api_key_reaches_the_services_through_a_system_token() {
 async fn owners_delete_organizations_and_users_delete_themselves() {
     let app = start(&[]).await;
     let (ada_browser, acme, acme_id) = tenant(&app, "Acme", "ada@acme.io", "acme").await;
-    synced(&acme, acme_id).await;
     let ada = acme.me().await.unwrap();
     // The last owner cannot leave by deleting their account.
     let err = acme.delete_user(ada.id).await.unwrap_err();

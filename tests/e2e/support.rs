@@ -105,3 +105,19 @@ pub async fn start_in(mode: Mode, extra: &[(&str, &str)]) -> Running {
         }
     }
 }
+
+/// A signed-up user who created an organization, once the organizations service has its record
+/// (the sync runs through the outbox): the user's browser client and the organization's id.
+pub async fn tenant(app: &Running, name: &str, email: &str, slug: &str) -> (Client, crow_core::OrganizationId) {
+    let token = app.browser().sign_up(name, email, "correct horse battery").await.unwrap().token;
+    let browser = app.browser().with_session(token);
+    let org = browser.create_organization(name, slug).await.unwrap().organization.id;
+    let service = app.client().with_internal_key(KEY);
+    for _ in 0..100 {
+        if service.organization_by_auth_id(&org.to_string()).await.is_ok() {
+            return (browser, org);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("organization {org} was not synced");
+}
