@@ -23,11 +23,28 @@ if [ ! -f "$stamp" ] || ! cmp -s "$lock" "$stamp"; then
   cp "$lock" "$stamp"
 fi
 
+step "headless Chromium for the browser tests"
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
+fi
+
+step "web tracker (wasm-bindgen-cli, binaryen, terser, playwright-core; then the build)"
+bash scripts/build-web-sdk.sh
+# The build is deterministic; crow-server embeds the committed files, so they must be current.
+if ! git diff --quiet -- crow-web-sdk/dist; then
+  echo "crow-web-sdk/dist is stale: commit the files scripts/build-web-sdk.sh just built" >&2
+  git --no-pager diff --stat -- crow-web-sdk/dist >&2
+  exit 1
+fi
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
 step "cargo clippy (warnings denied)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo clippy for the tracker's browser code (wasm32)"
+cargo clippy -p crow-web-sdk --target wasm32-unknown-unknown --locked -- -D warnings
 
 step "crow-core builds for wasm32 with default features off"
 cargo build -p crow-core --no-default-features --target wasm32-unknown-unknown --locked

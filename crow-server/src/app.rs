@@ -206,7 +206,10 @@ pub fn router(state: AppState, services: &[ServiceName], config: &Config) -> Rou
             config.internal_gateway_key.clone(),
             config.gateway.clone(),
         );
-        probes.fallback_service(Router::new().fallback(crate::gateway::handle).with_state(Arc::new(gateway)))
+        // The public entry point also serves the browser tracker.
+        probes
+            .route("/sdk/{file}", get(crate::http::sdk::asset))
+            .fallback_service(Router::new().fallback(crate::gateway::handle).with_state(Arc::new(gateway)))
     } else {
         // A service process in a split deployment: its routers, for the gateway to call.
         probes.merge(internal)

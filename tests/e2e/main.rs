@@ -5,6 +5,7 @@
 
 mod auth;
 mod better_auth;
+mod browser;
 mod foundation;
 mod gateway;
 mod ingest;

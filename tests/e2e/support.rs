@@ -45,10 +45,10 @@ impl Running {
     }
 }
 
-fn base_env(dir: &TempDir) -> Vec<(String, String)> {
+fn base_env(dir: &std::path::Path) -> Vec<(String, String)> {
     vec![
         ("CROW_LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
-        ("CROW_DATA_DIR".to_owned(), dir.path().display().to_string()),
+        ("CROW_DATA_DIR".to_owned(), dir.display().to_string()),
         ("CROW_INTERNAL_GATEWAY_KEY".to_owned(), KEY.to_owned()),
         ("CROW_SERVICE_API_KEY".to_owned(), SERVICE_KEY.to_owned()),
         ("CROW_SHUTDOWN_GRACE_SECS".to_owned(), "2".to_owned()),
@@ -62,6 +62,11 @@ fn base_env(dir: &TempDir) -> Vec<(String, String)> {
 }
 
 async fn server(dir: &TempDir, layers: &[(&str, &str)], extra: &[(&str, &str)]) -> Server {
+    server_at(dir.path(), layers, extra).await
+}
+
+/// A one-process server on `dir` (reused across restarts); `extra` may fix `CROW_LISTEN`.
+pub async fn server_at(dir: &std::path::Path, layers: &[(&str, &str)], extra: &[(&str, &str)]) -> Server {
     let mut env = base_env(dir);
     env.extend(layers.iter().chain(extra).map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
     Server::start(Layers::load(None, env).unwrap().resolve().unwrap()).await.unwrap()

@@ -8,5 +8,6 @@ pub mod internal_key;
 pub mod origins;
 pub mod probes;
 pub mod rate_limit;
+pub mod sdk;
 
 pub use error::ApiError;

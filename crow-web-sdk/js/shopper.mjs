@@ -1,0 +1,142 @@
+// A shopper in headless Chromium (Debian's /usr/bin/chromium driven by playwright-core) for the
+// end-to-end tests in tests/e2e/browser.rs. Usage: node shopper.mjs <scenario> <store-url>
+//
+// It prints one JSON line per finding, prefixed "RESULT ", and talks to the Rust test for the
+// outage scenario: it prints "CONTROL stop" / "CONTROL start" and waits for "ok" on stdin.
+// Every event id the tracker sends is read from the intercepted request bodies, so the test can
+// check that each arrived exactly once however often it was sent.
+import { chromium } from "playwright-core";
+import readline from "node:readline";
+
+const [scenario, store] = process.argv.slice(2);
+const lines = readline.createInterface({ input: process.stdin });
+const inbox = [];
+let waiter = null;
+lines.on("line", (l) => (waiter ? (waiter(l), (waiter = null)) : inbox.push(l)));
+const control = (cmd) =>
+  new Promise((resolve) => {
+    console.log(`CONTROL ${cmd}`);
+    if (inbox.length) resolve(inbox.shift());
+    else waiter = resolve;
+  });
+const result = (obj) => console.log("RESULT " + JSON.stringify(obj));
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"],
+});
+
+/** A fresh visitor; `privacy` adds DNT/GPC signals. Records every ingest request. */
+async function visitor(privacy) {
+  const context = await browser.newContext();
+  if (privacy === "dnt") await context.addInitScript(() => Object.defineProperty(Navigator.prototype, "doNotTrack", { get: () => "1" }));
+  if (privacy === "gpc") await context.addInitScript(() => Object.defineProperty(Navigator.prototype, "globalPrivacyControl", { get: () => true }));
+  const page = await context.newPage();
+  const sent = { requests: 0, ids: new Set(), sends: 0 };
+  const pageErrors = [];
+  page.on("pageerror", (e) => pageErrors.push(String(e)));
+  context.on("request", (req) => {
+    if (!req.url().includes("/api/v1/ingest/events") || req.method() !== "POST") return;
+    sent.requests += 1;
+    try {
+      for (const e of JSON.parse(req.postData()).events) { sent.ids.add(e.id); sent.sends += 1; }
+    } catch (e) {}
+  });
+  return { context, page, sent, pageErrors };
+}
+
+/** Waits until the tracker has loaded. */
+const ready = (page) => page.waitForFunction(() => window.crow && !window.crow._q, null, { timeout: 15000 });
+
+/** Waits until nothing waits in the tracker's durable queue (everything acknowledged). */
+async function drained(page, timeout = 30000) {
+  await page.waitForFunction(() => {
+    window.crow.flush();
+    return Object.keys(localStorage).filter((k) => k.startsWith("crow_q_")).every((k) => !localStorage.getItem(k));
+  }, null, { timeout, polling: 250 });
+}
+
+async function shop(v) {
+  const { page } = v;
+  await page.goto(store + "/");
+  await ready(page);
+  await page.click("a[href='/products/mug-blue']");
+  await ready(page);
+  await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+  await sleep(300);
+  await page.click("button.add");
+  await page.waitForFunction(() => document.getElementById("cart-count").textContent === "1");
+  // Three quick clicks on the promo banner (not a link): a rage click.
+  for (let i = 0; i < 4; i++) await page.click("#promo", { delay: 10 });
+  await page.evaluate(() => crow.track("wishlist", { product: "mug-blue", source: "e2e" }));
+  await page.click("#cart-link");
+  await ready(page);
+  await page.click("#to-checkout");
+  await ready(page);
+  await page.fill("input[name=name]", "Ada Lovelace");
+  await page.fill("input[name=email]", "ada@example.com");
+  await page.fill("input[name=address]", "12 Analytical Row");
+  await page.click("#place-order");
+  await page.waitForURL(/thank-you/);
+  await ready(page);
+  await drained(page);
+}
+
+async function outage(v) {
+  const { page } = v;
+  await page.goto(store + "/products/kettle-steel");
+  await ready(page);
+  await drained(page);
+  if ((await control("stop")) !== "ok") throw new Error("server did not stop");
+  // Browse while the server is down: events wait in localStorage, sends fail and back off.
+  await page.click("button.add");
+  await page.evaluate(() => crow.track("during-outage", { n: 1 }));
+  await page.evaluate(() => crow.flush());
+  await sleep(500);
+  await page.goto(store + "/products/tote-canvas"); // a reload: the queue must survive it
+  await page.waitForFunction(() => window.crow && !window.crow._q);
+  await page.click("button.add");
+  await page.evaluate(() => crow.flush());
+  await sleep(1500);
+  if ((await control("start")) !== "ok") throw new Error("server did not start");
+  await drained(page, 90000);
+}
+
+async function privacy(kind) {
+  const v = await visitor(kind);
+  const { page, sent } = v;
+  await page.goto(store + "/products/lamp-desk");
+  await ready(page);
+  if (kind === "optout") {
+    await page.evaluate(() => crow.optOut());
+    await drained(page); // nothing may wait once opted out
+    sent.requests = 0; // whatever the page view before optOut sent is the shop's, not ours to judge
+  }
+  await page.click("button.add");
+  await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+  await page.evaluate(() => crow.track("should-not-arrive", {}));
+  await page.goto(store + "/cart");
+  await ready(page);
+  await page.evaluate(() => crow.flush());
+  await sleep(1500);
+  const queued = await page.evaluate(() =>
+    Object.keys(localStorage).filter((k) => k.startsWith("crow_q_")).map((k) => localStorage.getItem(k)).join(""));
+  result({ scenario: kind, requests: sent.requests, queued: queued.length, errors: v.pageErrors });
+  await v.context.close();
+}
+
+try {
+  if (scenario === "privacy") {
+    for (const kind of ["dnt", "gpc", "optout"]) await privacy(kind);
+  } else {
+    const v = await visitor(null);
+    await (scenario === "outage" ? outage(v) : shop(v));
+    result({ scenario, ids: [...v.sent.ids], sends: v.sent.sends, requests: v.sent.requests, errors: v.pageErrors });
+    await v.context.close();
+  }
+} finally {
+  await browser.close();
+  lines.close();
+}

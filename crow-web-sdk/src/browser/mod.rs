@@ -1,0 +1,337 @@
+//! The tracker in the page. One `Tracker` per page, shared by its listeners, timers and the
+//! `Crow` handle the loader holds. Nothing here may throw into the page: every browser call that
+//! can fail is checked, and a failure only means an event is not captured.
+
+mod api;
+mod dom;
+mod listen;
+mod net;
+
+use alloc::rc::Weak;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::RefCell;
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::Closure;
+use web_sys::{Document, Storage, Window};
+
+use crate::event::{self, Context, Data, Product};
+use crate::queue::Outbox;
+use crate::retry::{self, Outcome};
+use crate::{BATCH, FLUSH_MS, privacy, session};
+
+const OPT_OUT: &str = "crow_optout";
+const CONSENT: &str = "crow_consent";
+const USER: &str = "crow_uid";
+const SESSION: &str = "crow_s";
+const TAB: &str = "crow_tab";
+const QUEUE_PREFIX: &str = "crow_q_";
+
+/// How callbacks reach the tracker. Re-entrant calls (a listener firing while the tracker is
+/// busy) are skipped rather than panicking.
+type Me = Weak<RefCell<Tracker>>;
+
+fn with<R>(me: &Me, f: impl FnOnce(&mut Tracker) -> R) -> Option<R> {
+    let rc = me.upgrade()?;
+    let mut t = rc.try_borrow_mut().ok()?;
+    Some(f(&mut t))
+}
+
+/// The current page (a new one on every SPA route change).
+#[derive(Debug, Default)]
+struct Page {
+    url: String,
+    started: f64,
+    visible_since: Option<f64>,
+    active_ms: f64,
+    scroll_pct: u8,
+    product: Option<Product>,
+    found_products: bool,
+    errors: u8,
+}
+
+/// Work scheduled with `setTimeout`.
+enum Job {
+    Flush,
+    DeadClick { path: String, mutations: u32, url: String },
+    Rescan(String),
+}
+
+#[derive(Debug, Default)]
+struct Vitals {
+    lcp: Option<f64>,
+    cls: f64,
+    inp: Option<f64>,
+    sent: bool,
+}
+
+struct Tracker {
+    me: Me,
+    window: Window,
+    document: Document,
+    local: Option<Storage>,
+    key: String,
+    endpoint: String,
+    queue_key: String,
+    outbox: Outbox,
+    allowed: bool,
+    user_id: Option<String>,
+    page: Page,
+    vitals: Vitals,
+    rage: crate::clicks::RageDetector,
+    mutations: u32,
+    in_flight: bool,
+    failures: u32,
+    not_before: f64,
+    timer: Option<(i32, f64)>,
+}
+
+impl Tracker {
+    fn new(me: Me, window: Window, document: Document, key: String, endpoint: String) -> Self {
+        let local = dom::local(&window);
+        let tab = dom::session(&window).as_ref().and_then(|s| {
+            let existing = dom::get(Some(s), TAB);
+            existing.or_else(|| {
+                let id = dom::new_id(&window);
+                dom::set(Some(s), TAB, &id);
+                Some(id)
+            })
+        });
+        let queue_key = format_key(QUEUE_PREFIX, tab.as_deref().unwrap_or("tab"));
+        let allowed = privacy::allowed(
+            dom::get(local.as_ref(), OPT_OUT).is_some(),
+            dom::get(local.as_ref(), CONSENT).map(|c| c == "1"),
+            // Read through Reflect: either may be missing or null, which typed bindings reject.
+            navigator_flag(&window, "doNotTrack").as_string().is_some_and(|v| v == "1"),
+            navigator_flag(&window, "globalPrivacyControl").as_bool().unwrap_or(false),
+        );
+        let user_id = dom::get(local.as_ref(), USER);
+        let mut t = Self {
+            me,
+            window,
+            document,
+            local,
+            key,
+            endpoint,
+            queue_key,
+            outbox: Outbox::default(),
+            allowed,
+            user_id,
+            page: Page::default(),
+            vitals: Vitals::default(),
+            rage: Default::default(),
+            mutations: 0,
+            in_flight: false,
+            failures: 0,
+            not_before: 0.0,
+            timer: None,
+        };
+        t.adopt_saved_queues();
+        t
+    }
+
+    /// Takes over every saved queue: this tab's from before a reload and those of closed tabs. A
+    /// queue of a tab that is still open may be sent twice; ingest keeps each event once.
+    fn adopt_saved_queues(&mut self) {
+        let Some(local) = self.local.clone() else { return };
+        let mut saved = String::new();
+        let mut keys = Vec::new();
+        for i in 0..local.length().unwrap_or(0) {
+            if let Some(k) = local.key(i).ok().flatten().filter(|k| k.starts_with(QUEUE_PREFIX)) {
+                keys.push(k);
+            }
+        }
+        for k in keys {
+            if let Some(v) = dom::get(Some(&local), &k) {
+                saved.push_str(&v);
+                saved.push('\n');
+            }
+            if k != self.queue_key {
+                dom::set(Some(&local), &k, "");
+            }
+        }
+        self.outbox = Outbox::load(&saved);
+        if !self.allowed {
+            self.outbox.clear();
+        }
+        self.persist();
+    }
+
+    fn persist(&self) {
+        dom::set(self.local.as_ref(), &self.queue_key, &self.outbox.save());
+    }
+
+    fn now(&self) -> f64 {
+        dom::perf_now(&self.window)
+    }
+
+    /// Captures one event on the current page.
+    fn emit(&mut self, data: Data) {
+        self.emit_at(data, None);
+    }
+
+    fn emit_at(&mut self, data: Data, referrer: Option<&str>) {
+        if !self.allowed {
+            return;
+        }
+        let now = dom::now_ms();
+        let store = dom::session(&self.window);
+        let (session_id, saved) =
+            session::touch(dom::get(store.as_ref(), SESSION).as_deref(), now, || dom::new_id(&self.window));
+        dom::set(store.as_ref(), SESSION, &saved);
+        let id = dom::new_id(&self.window);
+        let title = self.document.title();
+        let ctx = Context {
+            id: &id,
+            ts: now,
+            session_id: &session_id,
+            user_id: self.user_id.as_deref(),
+            url: &self.page.url,
+            referrer,
+            title: Some(&title),
+        };
+        self.outbox.push(event::write(&ctx, &data));
+        self.persist();
+        if self.outbox.waiting() >= BATCH {
+            self.flush(false);
+        } else {
+            self.schedule(FLUSH_MS);
+        }
+    }
+
+    /// Arms the flush timer unless one fires sooner.
+    fn schedule(&mut self, ms: i32) {
+        let due = self.now() + f64::from(ms);
+        if let Some((handle, at)) = self.timer {
+            if at <= due {
+                return;
+            }
+            self.window.clear_timeout_with_handle(handle);
+        }
+        self.timer = self.later(ms, Job::Flush).map(|h| (h, due));
+    }
+
+    /// Runs `job` on the tracker after `ms`. All timers share one closure type.
+    fn later(&self, ms: i32, job: Job) -> Option<i32> {
+        let me = self.me.clone();
+        let cb = Closure::once_into_js(move || {
+            with(&me, |t| match job {
+                Job::Flush => {
+                    t.timer = None;
+                    t.flush(false);
+                }
+                Job::DeadClick { path, mutations, url } => t.dead_click_check(path, mutations, url),
+                Job::Rescan(url) => t.rescan(url),
+            });
+        });
+        self.window.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), ms).ok()
+    }
+
+    /// Sends the next batch. `leaving`: the page is being hidden or unloaded, so the request
+    /// must outlive it (`keepalive`) and backoff is ignored — it is the last chance.
+    fn flush(&mut self, leaving: bool) {
+        if !self.allowed || self.in_flight || self.outbox.waiting() == 0 {
+            return;
+        }
+        let now = self.now();
+        if !leaving && now < self.not_before {
+            self.schedule((self.not_before - now) as i32 + 1);
+            return;
+        }
+        let batch = self.outbox.take(BATCH);
+        let body = event::envelope(dom::now_ms(), batch.events.iter().map(String::as_str));
+        self.in_flight = true;
+        let (ids, me) = (batch.ids, self.me.clone());
+        net::post(&self.window, &self.endpoint, &self.key, &body, leaving, move |status, retry_after| {
+            with(&me, |t| t.answered(&ids, status, retry_after));
+        });
+    }
+
+    fn answered(&mut self, ids: &[String], status: u16, retry_after: Option<&str>) {
+        self.in_flight = false;
+        match retry::outcome(status) {
+            Outcome::Done | Outcome::Drop => {
+                self.outbox.remove(ids);
+                self.failures = 0;
+                self.persist();
+                if self.outbox.waiting() > 0 {
+                    self.schedule(0);
+                }
+            }
+            Outcome::Retry => {
+                self.outbox.release(ids);
+                let delay = retry::delay_ms(self.failures, retry::retry_after_ms(retry_after), js_sys::Math::random());
+                self.failures = self.failures.saturating_add(1);
+                self.not_before = self.now() + delay as f64;
+                self.schedule(i32::try_from(delay).unwrap_or(i32::MAX));
+            }
+        }
+    }
+
+    /// A new page: the first load or an SPA route change.
+    fn page_view(&mut self) {
+        let url = dom::url(&self.window);
+        if url == self.page.url {
+            return;
+        }
+        let referrer = if self.page.url.is_empty() { self.document.referrer() } else { self.page.url.clone() };
+        if !self.page.url.is_empty() {
+            self.engagement();
+        }
+        let now = self.now();
+        let visible = self.document.visibility_state() == web_sys::VisibilityState::Visible;
+        self.page = Page { url, started: now, visible_since: visible.then_some(now), ..Page::default() };
+        self.emit_at(Data::PageView, Some(&referrer));
+        self.detect_products();
+    }
+
+    fn detect_products(&mut self) {
+        let products = dom::page_products(&self.document);
+        self.page.found_products = !products.is_empty();
+        self.page.product = if products.len() == 1 { products.first().cloned() } else { None };
+        for p in products {
+            self.emit(Data::ProductView(p));
+        }
+    }
+
+    fn engagement(&mut self) {
+        let now = self.now();
+        let active = self.page.active_ms + self.page.visible_since.map_or(0.0, |s| now - s);
+        self.emit(Data::Engagement { active_ms: active as u64, total_ms: (now - self.page.started) as u64 });
+    }
+
+    /// The page is hidden (tab switch, navigation, close): report time and vitals, send now.
+    fn hidden(&mut self) {
+        let now = self.now();
+        if let Some(since) = self.page.visible_since.take() {
+            self.page.active_ms += now - since;
+        }
+        self.engagement();
+        if !self.vitals.sent {
+            self.vitals.sent = true;
+            if let Some(v) = self.vitals.lcp {
+                self.emit(Data::WebVital { name: "LCP", value: v });
+            }
+            self.emit(Data::WebVital { name: "CLS", value: self.vitals.cls });
+            if let Some(v) = self.vitals.inp {
+                self.emit(Data::WebVital { name: "INP", value: v });
+            }
+        }
+        self.flush(true);
+    }
+
+    fn visible(&mut self) {
+        self.page.visible_since = Some(self.now());
+    }
+}
+
+fn navigator_flag(window: &Window, name: &str) -> wasm_bindgen::JsValue {
+    js_sys::Reflect::get(&window.navigator(), &name.into()).unwrap_or(wasm_bindgen::JsValue::UNDEFINED)
+}
+
+fn format_key(prefix: &str, id: &str) -> String {
+    let mut k = String::from(prefix);
+    k.push_str(id);
+    k
+}

@@ -1,0 +1,71 @@
+//! Short element paths such as `main>div.card>button#buy`: enough to tell elements apart in a
+//! report, short enough to store with every click, and free of text or attribute values that
+//! could carry personal data.
+
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// Levels above the clicked element.
+pub const DEPTH: usize = 3;
+
+/// One path segment: the tag, then `#id`, or up to two classes.
+pub fn segment(tag: &str, id: &str, classes: &[String]) -> String {
+    let mut s = tag.to_ascii_lowercase();
+    if !id.is_empty() && id.len() <= 40 {
+        s.push('#');
+        s.push_str(id);
+        return s;
+    }
+    for class in classes.iter().filter(|c| !c.is_empty() && c.len() <= 30).take(2) {
+        s.push('.');
+        s.push_str(class);
+    }
+    s
+}
+
+/// Joins segments collected from the element upwards.
+pub fn join(upward: Vec<String>) -> String {
+    let mut out = String::new();
+    for (i, s) in upward.iter().rev().enumerate() {
+        if i > 0 {
+            out.push('>');
+        }
+        out.push_str(s);
+    }
+    out
+}
+
+/// Visible text, whitespace collapsed, cut to 64 characters.
+pub fn text(raw: &str) -> Option<String> {
+    let mut out = String::new();
+    for word in raw.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+        if out.len() > 256 {
+            break;
+        }
+    }
+    let cut = crate::event::cut(&out, 64);
+    (!cut.is_empty()).then(|| cut.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builds_short_paths() {
+        let p = join(vec![
+            segment("BUTTON", "", &["btn".into(), "primary".into(), "large".into()]),
+            segment("DIV", "card-7", &["card".into()]),
+            segment("MAIN", "", &[]),
+        ]);
+        assert_eq!(p, "main>div#card-7>button.btn.primary");
+        assert_eq!(text("  Add\n  to   cart "), Some("Add to cart".into()));
+        assert_eq!(text(" \n "), None);
+        assert_eq!(text(&"x".repeat(500)).map(|t| t.len()), Some(64));
+    }
+}

@@ -1,0 +1,253 @@
+//! The tracker in a real browser: headless Chromium (Debian's `chromium`, driven by
+//! playwright-core from `crow-web-sdk/js`) shops on the demo store, which embeds the tracker
+//! served by crow-server; the test then reads what arrived through the interaction API.
+//! `scripts/test.sh` installs Chromium, the npm packages and builds the tracker.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use crow_client::{Client, HttpMethod};
+use crow_server::Server;
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+use crate::support::{ORIGIN, server_at};
+
+fn tools() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../crow-web-sdk/js");
+    assert!(
+        dir.join("node_modules/playwright-core").is_dir() && Path::new("/usr/bin/chromium").exists(),
+        "Chromium or playwright-core missing: run `bash scripts/test.sh` (it installs both)"
+    );
+    dir
+}
+
+/// crow-server on a fixed port (so it can be restarted where the page expects it).
+async fn crow(dir: &Path, port: u16) -> Server {
+    let listen = format!("127.0.0.1:{port}");
+    server_at(dir, &[], &[("CROW_LISTEN", listen.as_str())]).await
+}
+
+struct Shop {
+    owner: Client,
+    store: String,
+    _store_task: tokio::task::JoinHandle<()>,
+}
+
+/// A tenant and the demo store, whose origin the tenant allows, embedding its publishable key.
+async fn shop(crow_url: &str, email: &str) -> Shop {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let store = format!("http://localhost:{}", listener.local_addr().unwrap().port());
+    let key = crow_demo_store::setup::publishable_key(crow_url, ORIGIN, email, "correct horse battery", &store)
+        .await
+        .unwrap();
+    let token = Client::new(crow_url).unwrap().with_origin(ORIGIN).sign_in(email, "correct horse battery").await;
+    let owner = Client::new(crow_url).unwrap().with_origin(ORIGIN).with_session(token.unwrap().token);
+    let org = owner.list_organizations().await.unwrap()[0].id;
+    owner.set_active_organization(Some(org)).await.unwrap();
+    let tracker = crow_demo_store::Tracker { crow_url: crow_url.to_owned(), key };
+    let task = tokio::spawn(async move {
+        let _ = axum_serve(listener, crow_demo_store::router(tracker)).await;
+    });
+    Shop { owner, store, _store_task: task }
+}
+
+async fn axum_serve(listener: tokio::net::TcpListener, router: axum::Router) -> std::io::Result<()> {
+    axum::serve(listener, router).await
+}
+
+/// Runs a shopper scenario. `control` answers the script's `CONTROL stop|start` requests.
+async fn shopper<F, Fut>(scenario: &str, store: &str, mut control: F) -> Vec<Value>
+where
+    F: FnMut(String) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let mut child = tokio::process::Command::new("node")
+        .arg("shopper.mjs")
+        .arg(scenario)
+        .arg(store)
+        .current_dir(tools())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node runs");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut results = Vec::new();
+    let run = async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(cmd) = line.strip_prefix("CONTROL ") {
+                control(cmd.to_owned()).await;
+                stdin.write_all(b"ok\n").await.unwrap();
+            } else if let Some(json) = line.strip_prefix("RESULT ") {
+                results.push(serde_json::from_str(json).unwrap());
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(240), run).await.expect("the shopper finished in time");
+    let out = child.wait_with_output().await.unwrap();
+    assert!(out.status.success(), "shopper {scenario} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    results
+}
+
+/// Every interaction of the owner's organization.
+async fn all_interactions(owner: &Client) -> Vec<Value> {
+    let mut items = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/interactions?limit=200&cursor={c}"),
+            None => "/api/v1/interactions?limit=200".to_owned(),
+        };
+        let r = owner.raw(HttpMethod::GET, &path, None, Vec::new()).await.unwrap();
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        let page: Value = serde_json::from_slice(&r.body).unwrap();
+        items.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["nextCursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => return items,
+        }
+    }
+}
+
+/// Waits until every event the browser was seen sending is stored, then checks that none is
+/// stored twice. (Requests made while a page unloads may escape the test's interception, so
+/// the stored set may be larger than the seen one, never smaller.)
+async fn exactly_once(owner: &Client, sent: &Value) -> Vec<Value> {
+    let ids: BTreeSet<String> =
+        sent["ids"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect();
+    assert!(!ids.is_empty());
+    let mut stored = Vec::new();
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for _ in 0..200 {
+        stored = all_interactions(owner).await;
+        counts.clear();
+        for i in &stored {
+            *counts.entry(i["payload"]["id"].as_str().unwrap().to_owned()).or_default() += 1;
+        }
+        if ids.iter().all(|id| counts.contains_key(id)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let missing: Vec<&String> = ids.iter().filter(|id| !counts.contains_key(*id)).collect();
+    assert!(missing.is_empty(), "events the browser sent were never stored: {missing:?}");
+    assert!(counts.values().all(|&n| n == 1), "an event was stored twice: {counts:?}");
+    stored
+}
+
+fn of_kind<'a>(items: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    items.iter().filter(|i| i["kind"] == kind).collect()
+}
+
+fn product_ids(i: &Value) -> Vec<&str> {
+    i["products"].as_array().unwrap().iter().filter_map(|p| p["externalId"].as_str()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shopper_in_chromium_is_tracked_end_to_end_and_privacy_is_honoured() {
+    tools();
+    let dir = tempfile::tempdir().unwrap();
+    let server = server_at(dir.path(), &[], &[]).await;
+    let crow_url = format!("http://localhost:{}", server.local_addr().port());
+    let shop = shop(&crow_url, "owner@rogue.store").await;
+
+    let results = shopper("shop", &shop.store, |_| async {}).await;
+    let sent = &results[0];
+    assert_eq!(sent["errors"], serde_json::json!([]), "the tracker threw into the page");
+    assert!(sent["requests"].as_u64().unwrap() >= 1);
+    let stored = exactly_once(&shop.owner, sent).await;
+
+    assert!(of_kind(&stored, "page_view").len() >= 5, "catalogue, product, cart, checkout, thank-you");
+    let viewed = of_kind(&stored, "product_view");
+    assert!(viewed.iter().any(|i| product_ids(i) == ["mug-blue"]), "schema.org product view: {viewed:?}");
+    let added = of_kind(&stored, "add_to_cart");
+    assert_eq!(added.len(), 1);
+    assert_eq!(product_ids(added[0]), ["mug-blue"]);
+    assert_eq!(added[0]["payload"]["item"]["product"]["sku"], "RS-001");
+    let clicks = of_kind(&stored, "click");
+    assert!(clicks.iter().any(|c| product_ids(c) == ["mug-blue"]), "the add button's click names the product");
+    let purchase = of_kind(&stored, "purchase");
+    assert_eq!(purchase.len(), 1);
+    assert_eq!(product_ids(purchase[0]), ["mug-blue"]);
+    assert_eq!(purchase[0]["payload"]["value"], 14.5);
+    assert_eq!(purchase[0]["payload"]["currency"], "EUR");
+    assert_eq!(of_kind(&stored, "checkout_started").len(), 1);
+    let scroll = of_kind(&stored, "scroll");
+    assert!(scroll.iter().any(|s| s["payload"]["depthPct"].as_u64().unwrap() >= 75), "{scroll:?}");
+    let rage = of_kind(&stored, "rage_click");
+    assert_eq!(rage.len(), 1, "four clicks on the banner are one rage click");
+    assert!(rage[0]["payload"]["path"].as_str().unwrap().contains("promo"));
+    let forms = of_kind(&stored, "form_submit");
+    assert_eq!(forms.len(), 1);
+    assert_eq!(forms[0]["payload"]["form"], "#checkout-form");
+    assert_eq!(forms[0]["payload"]["fieldCount"], 4);
+    let custom = of_kind(&stored, "custom");
+    assert_eq!(custom[0]["payload"]["props"]["product"], "mug-blue");
+    // No field value left the page.
+    let everything = serde_json::to_string(&stored).unwrap();
+    assert!(!everything.contains("Ada Lovelace") && !everything.contains("ada@example.com"));
+    // One cookieless session for the whole visit.
+    let sessions: BTreeSet<&str> = stored.iter().filter_map(|i| i["sessionId"].as_str()).collect();
+    assert_eq!(sessions.len(), 1, "{sessions:?}");
+
+    // Do Not Track, Global Privacy Control, optOut(): nothing is sent.
+    let before = all_interactions(&shop.owner).await.len();
+    let results = shopper("privacy", &shop.store, |_| async {}).await;
+    assert_eq!(results.len(), 3);
+    for r in &results {
+        assert_eq!(r["requests"], 0, "{r}");
+        assert_eq!(r["queued"], 0, "{r}");
+        assert_eq!(r["errors"], serde_json::json!([]), "{r}");
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = all_interactions(&shop.owner).await;
+    // Only the opt-out visitor's first page view (before optOut) may have arrived.
+    assert!(after.len() - before <= 2, "{} new interactions", after.len() - before);
+    assert!(!serde_json::to_string(&after).unwrap().contains("should-not-arrive"));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_captured_while_the_server_is_down_arrive_exactly_once_after_it_returns() {
+    tools();
+    let dir = tempfile::tempdir().unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let first = crow(dir.path(), port).await;
+    let crow_url = format!("http://localhost:{port}");
+    let shop = shop(&crow_url, "outage@rogue.store").await;
+
+    let server = tokio::sync::Mutex::new(Some(first));
+    let results = shopper("outage", &shop.store, |cmd| {
+        let server = &server;
+        let dir = dir.path().to_owned();
+        async move {
+            let mut slot = server.lock().await;
+            match cmd.as_str() {
+                "stop" => slot.take().unwrap().stop().await,
+                "start" => *slot = Some(crow(&dir, port).await),
+                other => panic!("unknown control {other}"),
+            }
+        }
+    })
+    .await;
+    let sent = &results[0];
+    assert_eq!(sent["errors"], serde_json::json!([]), "the tracker threw into the page");
+    assert!(
+        sent["sends"].as_u64().unwrap() > sent["ids"].as_array().unwrap().len() as u64,
+        "some events were sent more than once (failed sends retried): {sent}"
+    );
+    let stored = exactly_once(&shop.owner, sent).await;
+    let mut added: Vec<Vec<&str>> = of_kind(&stored, "add_to_cart").iter().map(|i| product_ids(i)).collect();
+    added.sort();
+    assert_eq!(added, [["kettle-steel"], ["tote-canvas"]], "both carts, one captured offline and across a reload");
+    assert!(of_kind(&stored, "custom").iter().any(|c| c["payload"]["name"] == "during-outage"));
+    server.lock().await.take().unwrap().stop().await;
+}
