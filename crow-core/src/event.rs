@@ -31,6 +31,10 @@ pub struct Envelope {
     pub v: u16,
     /// Client clock when the batch was sent; ingest uses it to correct client clock skew.
     pub sent_at: Timestamp,
+    /// Never needed: the key decides the organization. A batch that names one must name the
+    /// key's own, so a misconfigured or malicious sender is told rather than silently rerouted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<String>,
     /// The events.
     pub events: Vec<serde_json::Value>,
 }
@@ -469,7 +473,7 @@ mod tests {
     #[test]
     fn envelope_checks_version_and_batch_size() {
         let limits = Limits::default();
-        let ok = Envelope { v: SCHEMA_VERSION, sent_at: Timestamp::EPOCH, events: Vec::new() };
+        let ok = Envelope { v: SCHEMA_VERSION, sent_at: Timestamp::EPOCH, organization_id: None, events: Vec::new() };
         assert!(ok.check(&limits).is_ok());
         let future = Envelope { v: 2, ..ok.clone() };
         assert_eq!(future.check(&limits).unwrap_err().field, "v");

@@ -195,6 +195,23 @@ async fn a_shopper_in_chromium_is_tracked_end_to_end_and_privacy_is_honoured() {
     let sessions: BTreeSet<&str> = stored.iter().filter_map(|i| i["sessionId"].as_str()).collect();
     assert_eq!(sessions.len(), 1, "{sessions:?}");
 
+    // Linked to the product by the shop's id or SKU; counted by product per day.
+    let get = |path: &'static str| {
+        let owner = shop.owner.clone();
+        async move {
+            let r = owner.raw(HttpMethod::GET, path, None, Vec::new()).await.unwrap();
+            assert_eq!(r.status, 200, "{path}: {}", String::from_utf8_lossy(&r.body));
+            serde_json::from_slice::<Value>(&r.body).unwrap()
+        }
+    };
+    let by_sku = get("/api/v1/interactions?product=RS-001&kind=add_to_cart").await;
+    assert_eq!(by_sku["items"].as_array().unwrap().len(), 1);
+    let series = get("/api/v1/interactions/counts?by=product&bucket=day&kind=product_view").await;
+    assert_eq!(series["counts"][0]["key"], "mug-blue");
+    assert!(series["counts"][0]["start"].is_string() && series["counts"][0]["count"].as_u64().unwrap() >= 1);
+    let r = shop.owner.raw(HttpMethod::GET, "/api/v1/interactions/counts?bucket=fortnight", None, Vec::new()).await;
+    assert_eq!(r.unwrap().status, 400);
+
     // Do Not Track, Global Privacy Control, optOut(): nothing is sent.
     let before = all_interactions(&shop.owner).await.len();
     let results = shopper("privacy", &shop.store, |_| async {}).await;

@@ -152,6 +152,16 @@ async fn ingest_refuses_bad_input_and_foreign_sites() {
         .await
         .unwrap();
     assert_eq!(r.status, 403, "{}", String::from_utf8_lossy(&r.body));
+    // Events that name another organization (in the batch or in an event).
+    let beta = shop(&app, "bob@beta.io", "beta").await;
+    let beta_org = beta.owner.list_organizations().await.unwrap()[0].id.to_string();
+    let foreign = json!({ "v": 1, "sentAt": 0, "organizationId": beta_org, "events": [] });
+    let r = post(&app, &acme.publishable, Some(SHOP), serde_json::to_vec(&foreign).unwrap()).await;
+    assert_eq!((r.status, r.error().map(|e| e.code).as_deref()), (403, Some("FORBIDDEN")), "batch for another org");
+    let mut e = event("0192f0c4-8a4e-7cc3-9b1a-0000000000ab", json!({ "type": "page_view" }));
+    e["organizationId"] = json!(beta_org);
+    let r = post(&app, &acme.publishable, Some(SHOP), batch(vec![e])).await;
+    assert_eq!(r.status, 403, "event for another org");
     // A secret key used from a page, an unknown key.
     let r = post(&app, &acme.secret, Some(SHOP), one()).await;
     assert_eq!(r.status, 403);

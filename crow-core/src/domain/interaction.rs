@@ -129,6 +129,41 @@ pub struct ProductRef {
     pub name: Option<String>,
 }
 
+impl ProductRef {
+    /// The key interactions are grouped by: the catalogue id once resolved, else the shop's id,
+    /// else the SKU, else the URL. Counting by product uses it; filtering accepts any of them.
+    pub fn key(&self) -> Option<String> {
+        self.product_id
+            .map(|id| id.to_string())
+            .or_else(|| self.external_id.clone())
+            .or_else(|| self.sku.clone())
+            .or_else(|| self.url.clone())
+    }
+}
+
+/// What interaction counts are grouped by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CountBy {
+    /// Interaction kind.
+    Kind,
+    /// Product key ([`ProductRef::key`]); interactions without a product are not counted, one
+    /// with several products counts once for each.
+    Product,
+}
+
+/// One count: a group key, optionally within a time bucket.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Count {
+    /// The kind or product key.
+    pub key: String,
+    /// Start of the time bucket; `None` when not bucketed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<Timestamp>,
+    /// How many.
+    pub count: u64,
+}
+
 /// Overall feeling of an interaction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -259,8 +294,9 @@ pub struct InteractionQuery {
     pub kind: Option<InteractionKind>,
     /// Only this session.
     pub session_id: Option<String>,
-    /// Only interactions linked to this product.
-    pub product_id: Option<ProductId>,
+    /// Only interactions linked to this product, named by any of its keys: catalogue id,
+    /// the shop's own id, SKU or product URL (see [`ProductRef::key`]).
+    pub product: Option<String>,
     /// Page size; services clamp it.
     pub limit: Option<u32>,
     /// Opaque cursor from the previous page.

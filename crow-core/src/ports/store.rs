@@ -11,7 +11,7 @@ use alloc::vec::Vec;
 use async_trait::async_trait;
 
 use super::BoxError;
-use crate::domain::{Interaction, InteractionQuery, NewInteraction, Organization, Page};
+use crate::domain::{Count, CountBy, Interaction, InteractionQuery, NewInteraction, Organization, Page};
 use crate::id::{InteractionId, OrganizationId};
 use crate::tenancy::TenantPass;
 
@@ -61,8 +61,16 @@ pub trait InteractionStore: Send + Sync {
     /// client sent is silently dropped.
     async fn store_rejected(&self, pass: &TenantPass, rejected: &[RejectedEvent]) -> StoreResult<()>;
 
-    /// Interactions per kind over the query's filters.
-    async fn count_by_kind(&self, pass: &TenantPass, query: &InteractionQuery) -> StoreResult<Vec<(String, u64)>>;
+    /// Interactions per kind or product over the query's filters, per time bucket of
+    /// `bucket_ms` (aligned to the Unix epoch) when given. Ordered by bucket, then count
+    /// (largest first), then key.
+    async fn counts(
+        &self,
+        pass: &TenantPass,
+        query: &InteractionQuery,
+        by: CountBy,
+        bucket_ms: Option<i64>,
+    ) -> StoreResult<Vec<Count>>;
 }
 
 /// One tracker event's effect on its web session.

@@ -6,7 +6,9 @@
 //! number of distinct cached statements small.
 
 use async_trait::async_trait;
-use crow_core::domain::{Channel, Interaction, InteractionKind, InteractionQuery, NewInteraction, Page};
+use crow_core::domain::{
+    Channel, Count, CountBy, Interaction, InteractionKind, InteractionQuery, NewInteraction, Page,
+};
 use crow_core::id::{InteractionId, OrganizationId};
 use crow_core::ports::clock::Clock;
 use crow_core::ports::store::{InsertOutcome, InteractionStore, RejectedEvent, StoreError, StoreResult};
@@ -170,15 +172,41 @@ impl InteractionStore for SqliteInteractionStore {
         Ok(())
     }
 
-    async fn count_by_kind(&self, pass: &TenantPass, query: &InteractionQuery) -> StoreResult<Vec<(String, u64)>> {
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT kind, COUNT(*) AS n FROM interactions WHERE ");
+    async fn counts(
+        &self,
+        pass: &TenantPass,
+        query: &InteractionQuery,
+        by: CountBy,
+        bucket_ms: Option<i64>,
+    ) -> StoreResult<Vec<Count>> {
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT ");
+        q.push(match by {
+            CountBy::Kind => "kind AS group_key",
+            CountBy::Product => PRODUCT_KEY_OF_P,
+        });
+        match bucket_ms.filter(|b| *b > 0) {
+            Some(b) => q.push(", (occurred_at / ").push_bind(b).push(") * ").push_bind(b),
+            None => q.push(", NULL"),
+        };
+        q.push(" AS bucket, COUNT(*) AS n FROM interactions");
+        if by == CountBy::Product {
+            q.push(", json_each(interactions.products) AS p");
+        }
+        q.push(" WHERE ");
         push_filters(&mut q, pass, query);
-        q.push(" GROUP BY kind ORDER BY n DESC, kind");
+        q.push(
+            " GROUP BY group_key, bucket HAVING group_key IS NOT NULL ORDER BY bucket, n DESC, group_key LIMIT 10000",
+        );
         let rows = q.build().fetch_all(&self.pool).await.map_err(store_error)?;
         rows.iter()
             .map(|r| {
                 let n: i64 = r.try_get("n").map_err(store_error)?;
-                Ok((r.try_get("kind").map_err(store_error)?, u64::try_from(n).unwrap_or(0)))
+                let bucket: Option<i64> = r.try_get("bucket").map_err(store_error)?;
+                Ok(Count {
+                    key: r.try_get("group_key").map_err(store_error)?,
+                    start: bucket.map(Timestamp::from_millis),
+                    count: u64::try_from(n).unwrap_or(0),
+                })
             })
             .collect()
     }
@@ -202,12 +230,18 @@ fn push_filters(q: &mut QueryBuilder<'_, Sqlite>, pass: &TenantPass, query: &Int
     if let Some(session) = &query.session_id {
         q.push(" AND session_id = ").push_bind(session.clone());
     }
-    if let Some(product) = query.product_id {
-        q.push(" AND EXISTS (SELECT 1 FROM json_each(products) WHERE json_extract(value, '$.productId') = ")
-            .push_bind(product.to_string())
-            .push(")");
+    if let Some(product) = &query.product {
+        // Any of the product's keys: catalogue id, the shop's id, SKU or URL.
+        q.push(" AND EXISTS (SELECT 1 FROM json_each(products) AS f WHERE ").push_bind(product.clone()).push(
+            " IN (json_extract(f.value, '$.productId'), json_extract(f.value, '$.externalId'), \
+                 json_extract(f.value, '$.sku'), json_extract(f.value, '$.url')))",
+        );
     }
 }
+
+/// `ProductRef::key` in SQL, for the `p` alias of `json_each(products)`.
+const PRODUCT_KEY_OF_P: &str = "COALESCE(json_extract(p.value, '$.productId'), json_extract(p.value, '$.externalId'), \
+     json_extract(p.value, '$.sku'), json_extract(p.value, '$.url')) AS group_key";
 
 fn encode_cursor(at: Timestamp, id: InteractionId) -> String {
     format!("{}.{}", at.as_millis(), id.as_uuid().simple())
@@ -245,4 +279,20 @@ fn decode(row: &SqliteRow) -> StoreResult<Interaction> {
             .map(|a| serde_json::from_str(&a).map_err(|e| StoreError::Invalid(format!("analysis: {e}"))))
             .transpose()?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crow_core::domain::ProductRef;
+
+    /// The SQL key and `ProductRef::key` must agree on precedence.
+    #[test]
+    fn sql_product_key_matches_the_domain_rule() {
+        let order = ["productId", "externalId", "sku", "url"];
+        let sql = super::PRODUCT_KEY_OF_P;
+        let positions: Vec<usize> = order.iter().map(|f| sql.find(&format!("'$.{f}'")).unwrap()).collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]));
+        let p = ProductRef { sku: Some("S".into()), url: Some("U".into()), ..Default::default() };
+        assert_eq!(p.key().as_deref(), Some("S"));
+    }
 }

@@ -173,6 +173,16 @@ impl Ingest {
         let envelope: crow_core::event::Envelope = serde_json::from_slice(body)
             .map_err(|e| ApiError::new(ErrorCode::InvalidJson, format!("not a tracker batch: {e}")))?;
         envelope.check(&self.limits).map_err(|e| ApiError::new(ErrorCode::ValidationFailed, e.to_string()))?;
+        let own = org.id.to_string();
+        let names_other = |claimed: Option<&str>| claimed.is_some_and(|c| c != own);
+        if names_other(envelope.organization_id.as_deref())
+            || envelope.events.iter().any(|e| names_other(e.get("organizationId").and_then(|v| v.as_str())))
+        {
+            return Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "this batch names another organization; events belong to the key's organization",
+            ));
+        }
         let now = self.clock.now();
         let skew = now.millis_since(envelope.sent_at).clamp(-DAY_MS, DAY_MS);
         let mut accepted = Vec::new();

@@ -3,8 +3,8 @@
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use crow_core::domain::{Channel, Interaction, InteractionKind, InteractionQuery, Page};
-use crow_core::id::{InteractionId, ProductId};
+use crow_core::domain::{Channel, CountBy, Interaction, InteractionKind, InteractionQuery, Page};
+use crow_core::id::InteractionId;
 use crow_core::tenancy::Caller;
 use crow_core::{ErrorCode, Timestamp};
 use serde::Deserialize;
@@ -29,9 +29,14 @@ struct Params {
     channel: Option<String>,
     kind: Option<String>,
     session_id: Option<String>,
-    product_id: Option<String>,
+    /// Any of a product's keys: catalogue id, the shop's id, SKU or URL.
+    product: Option<String>,
     limit: Option<u32>,
     cursor: Option<String>,
+    /// Counts only: `kind` (default) or `product`.
+    by: Option<String>,
+    /// Counts only: `hour`, `day` or `week` buckets of `occurred_at`; none for totals.
+    bucket: Option<String>,
 }
 
 fn bad(name: &str) -> ApiError {
@@ -57,7 +62,7 @@ impl Params {
             channel: self.channel.map(|c| Channel::parse(&c).ok_or_else(|| bad("channel"))).transpose()?,
             kind: self.kind.map(|k| InteractionKind::parse(&k).ok_or_else(|| bad("kind"))).transpose()?,
             session_id: self.session_id,
-            product_id: self.product_id.map(|p| p.parse::<ProductId>().map_err(|_| bad("productId"))).transpose()?,
+            product: self.product,
             limit: self.limit,
             cursor: self.cursor,
         })
@@ -106,7 +111,27 @@ async fn counts(
     q: Result<Query<Params>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let pass = caller.tenant()?;
-    let counts = state.backends().interactions.count_by_kind(&pass, &params(q)?.query()?).await?;
-    let by_kind: serde_json::Map<String, Value> = counts.into_iter().map(|(k, n)| (k, Value::from(n))).collect();
-    Ok(Json(json!({ "byKind": by_kind })))
+    let mut p = params(q)?;
+    let by = match p.by.take().as_deref() {
+        None | Some("kind") => CountBy::Kind,
+        Some("product") => CountBy::Product,
+        Some(_) => return Err(bad("by")),
+    };
+    const HOUR: i64 = 3_600_000;
+    let bucket = match p.bucket.take().as_deref() {
+        None => None,
+        Some("hour") => Some(HOUR),
+        Some("day") => Some(24 * HOUR),
+        Some("week") => Some(7 * 24 * HOUR),
+        Some(_) => return Err(bad("bucket")),
+    };
+    let counts = state.backends().interactions.counts(&pass, &p.query()?, by, bucket).await?;
+    let mut body = json!({ "by": if by == CountBy::Kind { "kind" } else { "product" }, "counts": counts });
+    if by == CountBy::Kind && bucket.is_none() {
+        // Totals per kind also as a map, the shape dashboards read most.
+        let by_kind: serde_json::Map<String, Value> =
+            counts.iter().map(|c| (c.key.clone(), Value::from(c.count))).collect();
+        body["byKind"] = Value::Object(by_kind);
+    }
+    Ok(Json(body))
 }

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use crow_core::Timestamp;
-use crow_core::domain::{Channel, InteractionKind, InteractionQuery};
+use crow_core::domain::{Channel, CountBy, InteractionKind, InteractionQuery, ProductRef};
 use crow_core::id::{InteractionId, OrganizationId, ProductId};
 use crow_core::ports::store::{InteractionStore, OrganizationStore, StoreError};
 
@@ -114,7 +114,7 @@ pub async fn interactions_filter_and_paginate(s: Stores) {
     };
     assert_eq!(count(InteractionQuery { kind: Some(InteractionKind::AddToCart), ..Default::default() }).await, 40);
     assert_eq!(count(InteractionQuery { session_id: Some("odd".into()), ..Default::default() }).await, 60);
-    assert_eq!(count(InteractionQuery { product_id: Some(mug), ..Default::default() }).await, 30);
+    assert_eq!(count(InteractionQuery { product: Some(mug.to_string()), ..Default::default() }).await, 30);
     assert_eq!(count(InteractionQuery { channel: Some(Channel::Cctv), ..Default::default() }).await, 0);
     let window = InteractionQuery {
         since: Some(Timestamp::from_millis(10_010)),
@@ -125,6 +125,55 @@ pub async fn interactions_filter_and_paginate(s: Stores) {
 
     let bad = InteractionQuery { cursor: Some("garbage".into()), ..Default::default() };
     assert!(matches!(s.interactions.list(&pass, &bad).await, Err(StoreError::Invalid(_))));
+}
+
+pub async fn interactions_link_products_and_count_over_time(s: Stores) {
+    let org = s.organizations.create(&organization("Shop")).await.unwrap();
+    let pass = pass_for(org.id);
+    let mug = ProductId::new();
+    let mut items: Vec<_> = (0..60)
+        .map(|i| {
+            let kind = if i % 3 == 0 { InteractionKind::AddToCart } else { InteractionKind::PageView };
+            interaction(10_000 + i, kind, "s", (i % 2 == 0).then_some(mug))
+        })
+        .collect();
+    // A product the page named by its own id and SKU only (no catalogue id yet).
+    let mut tote = interaction(10_000, InteractionKind::ProductView, "s", None);
+    tote.products =
+        vec![ProductRef { external_id: Some("tote".into()), sku: Some("RS-3".into()), ..Default::default() }];
+    items.push(tote);
+    s.interactions.insert_batch(&pass, &items).await.unwrap();
+
+    // Filtering accepts any of a product's keys.
+    for key in ["tote", "RS-3"] {
+        let q = InteractionQuery { product: Some(key.into()), ..Default::default() };
+        assert_eq!(s.interactions.list(&pass, &q).await.unwrap().items.len(), 1, "{key}");
+    }
+    let q = InteractionQuery::default();
+    let totals = s.interactions.counts(&pass, &q, CountBy::Kind, None).await.unwrap();
+    let kinds: Vec<(&str, u64)> = totals.iter().map(|c| (c.key.as_str(), c.count)).collect();
+    assert_eq!(kinds, [("page_view", 40), ("add_to_cart", 20), ("product_view", 1)]);
+    assert!(totals.iter().all(|c| c.start.is_none()));
+
+    let by_product = s.interactions.counts(&pass, &q, CountBy::Product, None).await.unwrap();
+    let products: Vec<(&str, u64)> = by_product.iter().map(|c| (c.key.as_str(), c.count)).collect();
+    assert_eq!(products, [(mug.to_string().as_str(), 30), ("tote", 1)]);
+
+    // Per 20 ms bucket: mug views at 10000, 10002, … 10058 → 10 per bucket.
+    let q = InteractionQuery { product: Some(mug.to_string()), ..Default::default() };
+    let series = s.interactions.counts(&pass, &q, CountBy::Product, Some(20)).await.unwrap();
+    let buckets: Vec<(i64, u64)> = series.iter().map(|c| (c.start.unwrap().as_millis(), c.count)).collect();
+    assert_eq!(buckets, [(10_000, 10), (10_020, 10), (10_040, 10)]);
+    let q = InteractionQuery { kind: Some(InteractionKind::AddToCart), ..Default::default() };
+    let series = s.interactions.counts(&pass, &q, CountBy::Kind, Some(30)).await.unwrap();
+    // Buckets align to the epoch, not to the first event: 9990, 10020, 10050.
+    let buckets: Vec<(i64, u64)> = series.iter().map(|c| (c.start.unwrap().as_millis(), c.count)).collect();
+    assert_eq!(buckets, [(9_990, 7), (10_020, 10), (10_050, 3)]);
+
+    // Another tenant counts nothing.
+    let other = s.organizations.create(&organization("Other")).await.unwrap();
+    let (other, all) = (pass_for(other.id), InteractionQuery::default());
+    assert!(s.interactions.counts(&other, &all, CountBy::Product, None).await.unwrap().is_empty());
 }
 
 pub async fn interactions_are_invisible_to_other_tenants(s: Stores) {
@@ -188,6 +237,11 @@ macro_rules! store_conformance {
             async fn interactions_filter_and_paginate() {
                 let (s, _g) = super::$make().await;
                 suite::interactions_filter_and_paginate(s).await;
+            }
+            #[tokio::test]
+            async fn interactions_link_products_and_count_over_time() {
+                let (s, _g) = super::$make().await;
+                suite::interactions_link_products_and_count_over_time(s).await;
             }
             #[tokio::test]
             async fn interactions_are_invisible_to_other_tenants() {
