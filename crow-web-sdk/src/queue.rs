@@ -31,14 +31,20 @@ impl Entry {
 pub struct Outbox {
     entries: VecDeque<Entry>,
     bytes: usize,
+    in_flight: usize,
 }
 
 impl Outbox {
     /// Restores a queue saved by [`Outbox::save`] (possibly several, concatenated).
     pub fn load(saved: &str) -> Self {
         let mut q = Self::default();
+        // Several tabs' queues may hold the same event; keep it once. (Quadratic, but only here,
+        // at most 1,000 entries, and a set type would add kilobytes to the wasm.)
         for line in saved.split('\n').filter(|l| l.starts_with("{\"id\":\"")) {
-            q.push(line.to_owned());
+            let id = line.get(7..43).unwrap_or("");
+            if !q.entries.iter().any(|e| e.id() == id) {
+                q.push(line.to_owned());
+            }
         }
         q
     }
@@ -55,24 +61,22 @@ impl Outbox {
         out
     }
 
-    /// Adds an event, dropping the oldest beyond the bounds. Duplicates (same id) are ignored.
+    /// Adds a new event (its id is fresh), dropping the oldest beyond the bounds.
     pub fn push(&mut self, json: String) {
         let entry = Entry { json, in_flight: false };
-        if self.entries.iter().any(|e| e.id() == entry.id()) {
-            return;
-        }
         self.bytes += entry.json.len();
         self.entries.push_back(entry);
         while self.entries.len() > MAX_EVENTS || (self.bytes > MAX_BYTES && self.entries.len() > 1) {
             if let Some(old) = self.entries.pop_front() {
                 self.bytes -= old.json.len();
+                self.in_flight -= usize::from(old.in_flight);
             }
         }
     }
 
     /// Events waiting and not already being sent.
     pub fn waiting(&self) -> usize {
-        self.entries.iter().filter(|e| !e.in_flight).count()
+        self.entries.len() - self.in_flight
     }
 
     /// All events, sent or not.
@@ -90,6 +94,7 @@ impl Outbox {
         let mut batch = Batch::default();
         for e in self.entries.iter_mut().filter(|e| !e.in_flight).take(max) {
             e.in_flight = true;
+            self.in_flight += 1;
             batch.ids.push(e.id().to_owned());
             batch.events.push(e.json.clone());
         }
@@ -106,12 +111,14 @@ impl Outbox {
     pub fn remove(&mut self, ids: &[String]) {
         self.entries.retain(|e| !ids.iter().any(|id| id == e.id()));
         self.bytes = self.entries.iter().map(|e| e.json.len()).sum();
+        self.in_flight = self.entries.iter().filter(|e| e.in_flight).count();
     }
 
     /// Sending failed: these events wait again.
     pub fn release(&mut self, ids: &[String]) {
-        for e in self.entries.iter_mut().filter(|e| ids.iter().any(|id| id == e.id())) {
+        for e in self.entries.iter_mut().filter(|e| e.in_flight && ids.iter().any(|id| id == e.id())) {
             e.in_flight = false;
+            self.in_flight -= 1;
         }
     }
 
@@ -119,6 +126,7 @@ impl Outbox {
     pub fn clear(&mut self) {
         self.entries.clear();
         self.bytes = 0;
+        self.in_flight = 0;
     }
 }
 
@@ -145,8 +153,8 @@ mod tests {
         for n in 0..5 {
             q.push(ev(n));
         }
-        q.push(ev(2));
-        assert_eq!(q.len(), 5, "a repeated id is kept once");
+        assert_eq!(Outbox::load(&format!("{}\n{}\n{}", ev(1), ev(2), ev(1))).len(), 2, "a repeated id is kept once");
+        assert_eq!(q.len(), 5);
         let first = q.take(3);
         assert_eq!(first.ids.len(), 3);
         assert_eq!(q.waiting(), 2);

@@ -27,6 +27,8 @@ const USER: &str = "crow_uid";
 const SESSION: &str = "crow_s";
 const TAB: &str = "crow_tab";
 const QUEUE_PREFIX: &str = "crow_q_";
+/// Longest time a captured event lives only in memory.
+const PERSIST_MS: i32 = 200;
 
 /// How callbacks reach the tracker. Re-entrant calls (a listener firing while the tracker is
 /// busy) are skipped rather than panicking.
@@ -56,6 +58,7 @@ enum Job {
     Flush,
     DeadClick { path: String, mutations: u32, url: String },
     Rescan(String),
+    Persist,
 }
 
 #[derive(Debug, Default)]
@@ -81,6 +84,9 @@ struct Tracker {
     vitals: Vitals,
     rage: crate::clicks::RageDetector,
     mutations: u32,
+    /// `"id|last_activity_ms"`, as kept in sessionStorage.
+    session: String,
+    dirty: bool,
     in_flight: bool,
     failures: u32,
     not_before: f64,
@@ -107,6 +113,7 @@ impl Tracker {
             navigator_flag(&window, "globalPrivacyControl").as_bool().unwrap_or(false),
         );
         let user_id = dom::get(local.as_ref(), USER);
+        let session = dom::get(dom::session(&window).as_ref(), SESSION).unwrap_or_default();
         let mut t = Self {
             me,
             window,
@@ -122,6 +129,8 @@ impl Tracker {
             vitals: Vitals::default(),
             rage: Default::default(),
             mutations: 0,
+            session,
+            dirty: false,
             in_flight: false,
             failures: 0,
             not_before: 0.0,
@@ -158,8 +167,20 @@ impl Tracker {
         self.persist();
     }
 
-    fn persist(&self) {
+    /// Writes the outbox and the session to storage now.
+    fn persist(&mut self) {
+        self.dirty = false;
         dom::set(self.local.as_ref(), &self.queue_key, &self.outbox.save());
+        dom::set(dom::session(&self.window).as_ref(), SESSION, &self.session);
+    }
+
+    /// Writes within [`PERSIST_MS`]: one write per burst of events instead of one per event
+    /// (each write serialises the whole outbox). `hidden` persists at once.
+    fn persist_soon(&mut self) {
+        if !self.dirty {
+            self.dirty = true;
+            self.later(PERSIST_MS, Job::Persist);
+        }
     }
 
     fn now(&self) -> f64 {
@@ -176,10 +197,8 @@ impl Tracker {
             return;
         }
         let now = dom::now_ms();
-        let store = dom::session(&self.window);
-        let (session_id, saved) =
-            session::touch(dom::get(store.as_ref(), SESSION).as_deref(), now, || dom::new_id(&self.window));
-        dom::set(store.as_ref(), SESSION, &saved);
+        let (session_id, saved) = session::touch(Some(&self.session), now, || dom::new_id(&self.window));
+        self.session = saved;
         let id = dom::new_id(&self.window);
         let title = self.document.title();
         let ctx = Context {
@@ -192,7 +211,7 @@ impl Tracker {
             title: Some(&title),
         };
         self.outbox.push(event::write(&ctx, &data));
-        self.persist();
+        self.persist_soon();
         if self.outbox.waiting() >= BATCH {
             self.flush(false);
         } else {
@@ -223,6 +242,11 @@ impl Tracker {
                 }
                 Job::DeadClick { path, mutations, url } => t.dead_click_check(path, mutations, url),
                 Job::Rescan(url) => t.rescan(url),
+                Job::Persist => {
+                    if t.dirty {
+                        t.persist();
+                    }
+                }
             });
         });
         self.window.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), ms).ok()
@@ -254,7 +278,7 @@ impl Tracker {
             Outcome::Done | Outcome::Drop => {
                 self.outbox.remove(ids);
                 self.failures = 0;
-                self.persist();
+                self.persist_soon();
                 if self.outbox.waiting() > 0 {
                     self.schedule(0);
                 }
@@ -319,6 +343,7 @@ impl Tracker {
             }
         }
         self.flush(true);
+        self.persist();
     }
 
     fn visible(&mut self) {
