@@ -60,6 +60,9 @@ pub struct TrackerEvent {
     /// Page title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    /// Never needed (the key decides the organization); when present it must be the key's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<String>,
     /// What happened.
     #[serde(flatten)]
     pub data: EventData,
@@ -267,20 +270,30 @@ impl EventError {
 impl Envelope {
     /// Checks the envelope itself (version, batch size); events are checked one by one.
     pub fn check(&self, limits: &Limits) -> Result<(), EventError> {
-        if self.v != SCHEMA_VERSION {
-            return Err(EventError::new(
-                "v",
-                format!("unsupported schema version {}; this server reads {SCHEMA_VERSION}", self.v),
-            ));
-        }
-        if self.events.len() > limits.max_events {
-            return Err(EventError::new(
-                "events",
-                format!("{} events in one batch; at most {}", self.events.len(), limits.max_events),
-            ));
-        }
-        Ok(())
+        check_batch(self.v, self.events.len(), limits)
     }
+}
+
+/// The envelope rules — schema version and events per batch — for a reader that parsed the
+/// envelope its own way (ingest keeps events as borrowed raw JSON).
+pub fn check_batch(v: u16, events: usize, limits: &Limits) -> Result<(), EventError> {
+    if v != SCHEMA_VERSION {
+        return Err(EventError::new(
+            "v",
+            format!("unsupported schema version {v}; this server reads {SCHEMA_VERSION}"),
+        ));
+    }
+    if events > limits.max_events {
+        return Err(EventError::new("events", format!("{events} events in one batch; at most {}", limits.max_events)));
+    }
+    Ok(())
+}
+
+/// Parses and validates one event from its JSON text (no intermediate `Value`).
+pub fn parse_event_str(text: &str, limits: &Limits) -> Result<TrackerEvent, EventError> {
+    let event: TrackerEvent = serde_json::from_str(text).map_err(|e| EventError::new("event", format!("{e}")))?;
+    event.validate(limits)?;
+    Ok(event)
 }
 
 /// Parses and validates one raw event.

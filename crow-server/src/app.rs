@@ -330,7 +330,6 @@ async fn assemble(mut config: Config) -> Result<(AppState, Config), StartError> 
             ingest: crate::services::ingest::service::Ingest::new(
                 Arc::clone(&backends.organizations),
                 Arc::clone(&backends.interactions),
-                Arc::clone(&backends.web_sessions),
                 Arc::clone(&backends.queue),
                 Arc::clone(&backends.clock),
             ),
@@ -368,7 +367,10 @@ impl Server {
         // Consumers of the services this process hosts.
         let mut consumers = Consumers::default();
         if config.services.contains(&ServiceName::Interactions) {
-            let consumer = Arc::new(crate::services::interactions::Consumer::new(Arc::clone(&backends.interactions)));
+            let consumer = Arc::new(crate::services::interactions::Consumer::new(
+                Arc::clone(&backends.interactions),
+                Arc::clone(&backends.web_sessions),
+            ));
             consumers.spawn(Arc::clone(&backends.queue), consumer, shutdown.clone());
         }
         if config.services.contains(&ServiceName::Ingest) {

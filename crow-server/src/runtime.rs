@@ -86,9 +86,13 @@ async fn run(queue: Arc<dyn Queue>, handler: Arc<dyn Handler>, shutdown: Cancell
         };
         // The batch in hand is finished even if shutdown starts meanwhile.
         let results = handler.handle_batch(&batch).await;
+        // Successes are acked together (one write), failures nacked one by one.
+        let done: Vec<Delivery> =
+            batch.iter().zip(&results).filter(|(_, r)| r.is_ok()).map(|(d, _)| d.clone()).collect();
+        let mut acks = queue.ack_many(&done).await.into_iter();
         for (delivery, result) in batch.iter().zip(results) {
             let settled = match result {
-                Ok(()) => queue.ack(delivery).await.map(|()| None),
+                Ok(()) => acks.next().unwrap_or(Ok(())).map(|()| None),
                 Err(reason) => queue.nack(delivery, &reason).await.map(Some),
             };
             match settled {

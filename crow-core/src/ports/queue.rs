@@ -149,6 +149,16 @@ pub trait Queue: Send + Sync {
     /// Done with a delivery: remove it.
     async fn ack(&self, delivery: &Delivery) -> Result<(), QueueError>;
 
+    /// Done with several deliveries: one result per delivery, in order. Backends override it to
+    /// settle a consumer's whole batch in one write instead of one per message.
+    async fn ack_many(&self, deliveries: &[Delivery]) -> Vec<Result<(), QueueError>> {
+        let mut results = Vec::with_capacity(deliveries.len());
+        for d in deliveries {
+            results.push(self.ack(d).await);
+        }
+        results
+    }
+
     /// Failed a delivery: retry later or dead-letter.
     async fn nack(&self, delivery: &Delivery, error: &str) -> Result<NackOutcome, QueueError>;
 

@@ -96,7 +96,7 @@ async fn the_interaction_consumer_writes_per_organization_and_isolates_failures(
     use crow_core::domain::{InteractionBatch, InteractionKind, InteractionQuery};
     use crow_core::id::OrganizationId;
     use crow_core::ports::store::{InteractionStore, OrganizationStore};
-    use crow_server::backends::sqlite::{SqliteInteractionStore, SqliteOrganizationStore};
+    use crow_server::backends::sqlite::{SqliteInteractionStore, SqliteOrganizationStore, SqliteWebSessionStore};
     use crow_server::services::interactions::Consumer;
 
     let dir = tempfile::tempdir().unwrap();
@@ -122,7 +122,11 @@ async fn the_interaction_consumer_writes_per_organization_and_isolates_failures(
         .unwrap();
     let token = CancellationToken::new();
     let mut consumers = Consumers::default();
-    consumers.spawn(Arc::clone(&queue), Arc::new(Consumer::new(store.clone())), token.clone());
+    consumers.spawn(
+        Arc::clone(&queue),
+        Arc::new(Consumer::new(store.clone(), Arc::new(SqliteWebSessionStore::new(db.pool().clone())))),
+        token.clone(),
+    );
     let pass = crate::fixtures::pass_for(org.id);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {

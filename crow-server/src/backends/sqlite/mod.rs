@@ -63,7 +63,15 @@ impl SqliteDatabase {
             .pragma("temp_store", "memory")
             .pragma("cache_size", "-16000");
         let pool = SqlitePoolOptions::new()
-            .max_connections(8)
+            // One connection per process, on purpose. SQLite has one writer at a time; with
+            // several connections a blocked writer waits in SQLite's busy handler, which sleeps
+            // in coarse steps (up to 100 ms) — that made ingest's p99 100–200 ms under load.
+            // With one connection, callers queue for it in order (async, no sleeping), and the
+            // group-committing queue and batched consumer keep the writes few and large. Reads
+            // lose parallelism, which on this 2-core target cost less than it saved (see the
+            // ingest bench in README). `busy_timeout` still covers other processes on the file
+            // (split deployments).
+            .max_connections(1)
             .min_connections(1)
             // A local file cannot go stale like a network connection; the default ping before
             // every acquire would add a round trip to each query.

@@ -4,8 +4,13 @@
 //! queue's state is always consistent even when the process dies between calls. Waiting
 //! consumers are woken by a `Notify` on publish, with a short poll as a backstop so retries
 //! whose backoff has elapsed are picked up without a publish.
+//!
+//! Publishes are group-committed: concurrent `publish` calls hand their messages to one writer
+//! task, which writes everything waiting in a single transaction and then answers each caller.
+//! SQLite has one writer at a time, so N requests publishing at once cost one transaction
+//! instead of N queued ones; each caller still returns only after its messages are committed.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -14,12 +19,21 @@ use crow_core::Timestamp;
 use crow_core::ports::clock::Clock;
 use crow_core::ports::queue::{DeadLetter, Delivery, NackOutcome, Queue, QueueError, Receipt, RetryPolicy};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, mpsc, oneshot};
 
 /// How often a waiting `receive` looks again even without a publish.
 const POLL: Duration = Duration::from_millis(200);
 /// Messages per publish statement.
 const PUBLISH_CHUNK: usize = 256;
+/// Most publish calls folded into one transaction.
+const GROUP_MAX: usize = 512;
+
+/// One caller's messages, waiting for the group writer.
+struct Publish {
+    topic: String,
+    payloads: Vec<Bytes>,
+    done: oneshot::Sender<Result<(), String>>,
+}
 
 /// SQLite-backed [`Queue`].
 #[derive(Clone, Debug)]
@@ -28,12 +42,22 @@ pub struct SqliteQueue {
     clock: Arc<dyn Clock>,
     policy: RetryPolicy,
     published: Arc<Notify>,
+    /// The group writer, started by the first publish (which runs inside the runtime).
+    writer: Arc<OnceLock<mpsc::UnboundedSender<Publish>>>,
 }
 
 impl SqliteQueue {
     /// A queue over `pool` with `policy`; `clock` decides readiness and backoff.
     pub fn new(pool: SqlitePool, clock: Arc<dyn Clock>, policy: RetryPolicy) -> Self {
-        Self { pool, clock, policy, published: Arc::new(Notify::new()) }
+        Self { pool, clock, policy, published: Arc::new(Notify::new()), writer: Arc::new(OnceLock::new()) }
+    }
+
+    fn writer(&self) -> &mpsc::UnboundedSender<Publish> {
+        self.writer.get_or_init(|| {
+            let (tx, rx) = mpsc::unbounded_channel();
+            tokio::spawn(group_writer(self.pool.clone(), Arc::clone(&self.clock), Arc::clone(&self.published), rx));
+            tx
+        })
     }
 
     fn now(&self) -> i64 {
@@ -93,6 +117,51 @@ impl SqliteQueue {
     }
 }
 
+/// Writes whatever publishes are waiting, one transaction per group, until every sender is gone.
+async fn group_writer(
+    pool: SqlitePool,
+    clock: Arc<dyn Clock>,
+    published: Arc<Notify>,
+    mut rx: mpsc::UnboundedReceiver<Publish>,
+) {
+    while let Some(first) = rx.recv().await {
+        let mut group = vec![first];
+        while group.len() < GROUP_MAX {
+            match rx.try_recv() {
+                Ok(p) => group.push(p),
+                Err(_) => break,
+            }
+        }
+        let result = write_group(&pool, clock.now().as_millis(), &group).await.map_err(|e| {
+            tracing::warn!(error = %e, "queue publish failed");
+            e.to_string()
+        });
+        if result.is_ok() {
+            published.notify_waiters();
+        }
+        for p in group {
+            // A caller that went away (its request was cancelled) needs no answer; its messages
+            // are committed all the same, like any message whose publisher died after publishing.
+            let _ = p.done.send(result.clone());
+        }
+    }
+}
+
+async fn write_group(pool: &SqlitePool, now: i64, group: &[Publish]) -> Result<(), sqlx::Error> {
+    let mut tx = super::write_tx(pool).await?;
+    let rows: Vec<(&str, &Bytes)> =
+        group.iter().flat_map(|p| p.payloads.iter().map(move |b| (p.topic.as_str(), b))).collect();
+    for chunk in rows.chunks(PUBLISH_CHUNK) {
+        let mut q: QueryBuilder<Sqlite> =
+            QueryBuilder::new("INSERT INTO queue_messages (topic, payload, available_at, published_at) ");
+        q.push_values(chunk, |mut row, (topic, payload)| {
+            row.push_bind(*topic).push_bind(payload.as_ref()).push_bind(now).push_bind(now);
+        });
+        q.build().persistent(true).execute(&mut *tx).await?;
+    }
+    tx.commit().await
+}
+
 fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
@@ -112,19 +181,14 @@ impl Queue for SqliteQueue {
         if payloads.is_empty() {
             return Ok(());
         }
-        let now = self.now();
-        let mut tx = super::write_tx(&self.pool).await.map_err(backend)?;
-        for chunk in payloads.chunks(PUBLISH_CHUNK) {
-            let mut q: QueryBuilder<Sqlite> =
-                QueryBuilder::new("INSERT INTO queue_messages (topic, payload, available_at, published_at) ");
-            q.push_values(chunk, |mut row, payload| {
-                row.push_bind(topic).push_bind(payload.as_ref()).push_bind(now).push_bind(now);
-            });
-            q.build().persistent(true).execute(&mut *tx).await.map_err(backend)?;
+        let (done, answer) = oneshot::channel();
+        let publish = Publish { topic: topic.to_owned(), payloads: payloads.to_vec(), done };
+        self.writer().send(publish).map_err(|_| QueueError::Backend("the queue writer has stopped".into()))?;
+        match answer.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(reason)) => Err(QueueError::Backend(reason.into())),
+            Err(_) => Err(QueueError::Backend("the queue writer has stopped".into())),
         }
-        tx.commit().await.map_err(backend)?;
-        self.published.notify_waiters();
-        Ok(())
     }
 
     async fn receive(&self, topic: &str, max: usize, wait: Duration) -> Result<Vec<Delivery>, QueueError> {
@@ -152,6 +216,48 @@ impl Queue for SqliteQueue {
             .await
             .map_err(backend)?;
         if done.rows_affected() == 0 { Err(QueueError::StaleReceipt) } else { Ok(()) }
+    }
+
+    /// One statement for the whole batch; each receipt is still checked on its own (the deleted
+    /// ids come back), so a stale one fails alone.
+    async fn ack_many(&self, deliveries: &[Delivery]) -> Vec<Result<(), QueueError>> {
+        let receipts: Vec<Result<(i64, i64), QueueError>> =
+            deliveries.iter().map(|d| parse_receipt(&d.receipt)).collect();
+        let valid: Vec<(i64, i64)> = receipts.iter().filter_map(|r| r.as_ref().ok().copied()).collect();
+        let mut deleted = std::collections::HashSet::new();
+        for chunk in valid.chunks(PUBLISH_CHUNK) {
+            let mut q: QueryBuilder<Sqlite> =
+                QueryBuilder::new("DELETE FROM queue_messages WHERE dead_at IS NULL AND (id, lease) IN (VALUES ");
+            let mut list = q.separated(", ");
+            for (id, lease) in chunk {
+                list.push("(").push_bind_unseparated(*id).push_unseparated(", ").push_bind_unseparated(*lease);
+                list.push_unseparated(")");
+            }
+            q.push(") RETURNING id");
+            match q.build().fetch_all(&self.pool).await {
+                Ok(rows) => deleted.extend(rows.iter().filter_map(|r| r.try_get::<i64, _>("id").ok())),
+                Err(e) => {
+                    // Nothing of this chunk was deleted: those deliveries stay leased and come back.
+                    let reason = e.to_string();
+                    return receipts
+                        .into_iter()
+                        .map(|r| match r {
+                            Ok((id, _)) if deleted.contains(&id) => Ok(()),
+                            Ok(_) => Err(QueueError::Backend(reason.clone().into())),
+                            Err(e) => Err(e),
+                        })
+                        .collect();
+                }
+            }
+        }
+        receipts
+            .into_iter()
+            .map(|r| match r {
+                Ok((id, _)) if deleted.contains(&id) => Ok(()),
+                Ok(_) => Err(QueueError::StaleReceipt),
+                Err(e) => Err(e),
+            })
+            .collect()
     }
 
     async fn nack(&self, delivery: &Delivery, error: &str) -> Result<NackOutcome, QueueError> {

@@ -1,17 +1,20 @@
 //! Ingest logic over the ports.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use crow_core::domain::{Channel, InteractionBatch, NewInteraction, ProductRef};
-use crow_core::event::{EventData, Limits, TrackerEvent, parse_event};
+use crow_core::domain::{Channel, InteractionBatch, InteractionKind, NewInteraction, Organization, ProductRef};
+use crow_core::event::{EventData, Limits, TrackerEvent, check_batch, parse_event_str};
 use crow_core::id::InteractionId;
 use crow_core::ports::clock::Clock;
 use crow_core::ports::queue::{Queue, topics};
-use crow_core::ports::store::{InteractionStore, OrganizationStore, RejectedEvent, SessionActivity, WebSessionStore};
+use crow_core::ports::store::{InteractionStore, OrganizationStore, RejectedEvent, SessionActivity};
 use crow_core::tenancy::Caller;
-use crow_core::{ErrorCode, OrganizationId, Timestamp};
-use serde::Serialize;
+use crow_core::{ErrorCode, OrganizationId, TenantPass, Timestamp};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use crate::http::ApiError;
@@ -22,6 +25,25 @@ pub const MAX_BODY_BYTES: usize = 512 * 1024;
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 /// Raw rejected events are kept up to this size.
 const MAX_REJECTED_BYTES: usize = 8 * 1024;
+
+/// The envelope as ingest reads it: events kept as borrowed raw JSON.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawBatch<'a> {
+    v: u16,
+    sent_at: Timestamp,
+    #[serde(default)]
+    organization_id: Option<String>,
+    #[serde(borrow)]
+    events: Vec<&'a RawValue>,
+}
+
+fn foreign() -> ApiError {
+    ApiError::new(
+        ErrorCode::Forbidden,
+        "this batch names another organization; events belong to the key's organization",
+    )
+}
 
 /// One event that was not accepted.
 #[derive(Clone, Debug, Serialize)]
@@ -61,11 +83,21 @@ pub enum KeyKind {
 pub struct Ingest {
     organizations: Arc<dyn OrganizationStore>,
     interactions: Arc<dyn InteractionStore>,
-    sessions: Arc<dyn WebSessionStore>,
     queue: Arc<dyn Queue>,
     clock: Arc<dyn Clock>,
     limits: Limits,
+    /// Organizations by id for [`ORG_TTL`]: every batch needs its allowed origins, and reading
+    /// them from the store per request was a measurable share of ingest's cost.
+    orgs: Arc<Mutex<OrgCache>>,
 }
+
+/// Organizations with the time they were read.
+type OrgCache = HashMap<OrganizationId, (Instant, Arc<Organization>)>;
+
+/// How long a changed allowed-origins list may take to reach ingest.
+const ORG_TTL: Duration = Duration::from_secs(5);
+/// Cached organizations before the cache is emptied (bounded memory).
+const ORG_CACHE_MAX: usize = 10_000;
 
 impl std::fmt::Debug for Ingest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -90,6 +122,27 @@ pub fn interaction_id(org: OrganizationId, event: &uuid::Uuid, ts: Timestamp) ->
     InteractionId::from_bytes(bytes)
 }
 
+/// A stored web interaction's effect on its session, read back from the tracker event in its
+/// payload: what the session summary needs.
+pub fn activity_of(interaction: &NewInteraction) -> Option<SessionActivity> {
+    if interaction.channel != Channel::Web {
+        return None;
+    }
+    let quantity = || interaction.payload["item"]["quantity"].as_i64().unwrap_or(0);
+    let cart_delta = match interaction.kind {
+        InteractionKind::AddToCart => quantity(),
+        InteractionKind::RemoveFromCart => -quantity(),
+        _ => 0,
+    };
+    Some(SessionActivity {
+        session_id: interaction.session_id.clone()?,
+        at: interaction.occurred_at,
+        url: interaction.payload["url"].as_str().unwrap_or_default().to_owned(),
+        kind: interaction.kind,
+        cart_delta,
+    })
+}
+
 fn products_of(data: &EventData) -> Vec<ProductRef> {
     match data {
         EventData::ProductView { product } => vec![product.clone()],
@@ -107,11 +160,34 @@ impl Ingest {
     pub fn new(
         organizations: Arc<dyn OrganizationStore>,
         interactions: Arc<dyn InteractionStore>,
-        sessions: Arc<dyn WebSessionStore>,
         queue: Arc<dyn Queue>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Self { organizations, interactions, sessions, queue, clock, limits: Limits::default() }
+        Self {
+            organizations,
+            interactions,
+            queue,
+            clock,
+            limits: Limits::default(),
+            orgs: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    async fn organization(&self, pass: &TenantPass) -> Result<Arc<Organization>, ApiError> {
+        let id = pass.organization_id();
+        let cached = self.orgs.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&id).cloned();
+        if let Some((at, org)) = cached
+            && at.elapsed() < ORG_TTL
+        {
+            return Ok(org);
+        }
+        let org = Arc::new(self.organizations.get(pass).await?);
+        let mut cache = self.orgs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if cache.len() >= ORG_CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert(id, (Instant::now(), org.clone()));
+        Ok(org)
     }
 
     fn to_interaction(
@@ -148,7 +224,7 @@ impl Ingest {
         body: &Bytes,
     ) -> Result<Receipt, ApiError> {
         let pass = caller.ingest_tenant()?;
-        let org = self.organizations.get(&pass).await?;
+        let org = self.organization(&pass).await?;
         match (origin, key) {
             (Some(_), KeyKind::Secret) => {
                 return Err(ApiError::new(
@@ -170,47 +246,26 @@ impl Ingest {
             }
             _ => {}
         }
-        let envelope: crow_core::event::Envelope = serde_json::from_slice(body)
+        // Events stay borrowed raw JSON until each is parsed on its own: no intermediate
+        // `Value` tree, and a rejected event's text is at hand to keep.
+        let batch: RawBatch<'_> = serde_json::from_slice(body)
             .map_err(|e| ApiError::new(ErrorCode::InvalidJson, format!("not a tracker batch: {e}")))?;
-        envelope.check(&self.limits).map_err(|e| ApiError::new(ErrorCode::ValidationFailed, e.to_string()))?;
+        check_batch(batch.v, batch.events.len(), &self.limits)
+            .map_err(|e| ApiError::new(ErrorCode::ValidationFailed, e.to_string()))?;
         let own = org.id.to_string();
         let names_other = |claimed: Option<&str>| claimed.is_some_and(|c| c != own);
-        if names_other(envelope.organization_id.as_deref())
-            || envelope.events.iter().any(|e| names_other(e.get("organizationId").and_then(|v| v.as_str())))
-        {
-            return Err(ApiError::new(
-                ErrorCode::Forbidden,
-                "this batch names another organization; events belong to the key's organization",
-            ));
-        }
         let now = self.clock.now();
-        let skew = now.millis_since(envelope.sent_at).clamp(-DAY_MS, DAY_MS);
-        let mut accepted = Vec::new();
+        let skew = now.millis_since(batch.sent_at).clamp(-DAY_MS, DAY_MS);
+        let mut accepted = Vec::with_capacity(batch.events.len());
         let mut rejected = Vec::new();
         let mut kept = Vec::new();
-        let mut activity = Vec::new();
-        for (index, raw) in envelope.events.into_iter().enumerate() {
-            let text = raw.to_string();
-            match parse_event(raw, &self.limits) {
-                Ok(event) => {
-                    let interaction = self.to_interaction(org.id, &event, skew, now)?;
-                    let cart_delta = match &event.data {
-                        EventData::AddToCart { item } => i64::from(item.quantity),
-                        EventData::RemoveFromCart { item } => -i64::from(item.quantity),
-                        _ => 0,
-                    };
-                    activity.push(SessionActivity {
-                        session_id: event.session_id.clone(),
-                        at: interaction.occurred_at,
-                        url: event.url.clone(),
-                        kind: interaction.kind,
-                        cart_delta,
-                    });
-                    accepted.push(interaction);
-                }
+        for (index, raw) in batch.events.iter().enumerate() {
+            match parse_event_str(raw.get(), &self.limits) {
+                Ok(event) if names_other(event.organization_id.as_deref()) => return Err(foreign()),
+                Ok(event) => accepted.push(self.to_interaction(org.id, &event, skew, now)?),
                 Err(e) => {
                     kept.push(RejectedEvent {
-                        raw: text.chars().take(MAX_REJECTED_BYTES).collect(),
+                        raw: raw.get().chars().take(MAX_REJECTED_BYTES).collect(),
                         reason: e.to_string(),
                         received_at: now,
                     });
@@ -218,9 +273,13 @@ impl Ingest {
                 }
             }
         }
+        if names_other(batch.organization_id.as_deref()) {
+            return Err(foreign());
+        }
         self.interactions.store_rejected(&pass, &kept).await?;
-        if !accepted.is_empty() {
-            let batch = InteractionBatch { organization_id: org.id, interactions: accepted.clone() };
+        let count = accepted.len();
+        if count > 0 {
+            let batch = InteractionBatch { organization_id: org.id, interactions: accepted };
             let message = serde_json::to_vec(&batch).map_err(|e| ApiError::internal("cannot encode batch", &e))?;
             // Acknowledged only once durably enqueued; a full or failing queue asks for a retry.
             self.queue.publish(topics::INTERACTIONS, &[Bytes::from(message)]).await.map_err(|e| {
@@ -229,9 +288,9 @@ impl Ingest {
                     .retry_after(std::time::Duration::from_secs(2))
             })?;
         }
-        // After the events are safe in the queue: the session state feeds the idle summary.
-        self.sessions.record(&pass, &activity).await?;
-        Ok(Receipt { accepted: accepted.len(), rejected })
+        // Web sessions are folded from the queue by the interaction consumer (`activity_of`),
+        // so a request costs one write: the enqueue.
+        Ok(Receipt { accepted: count, rejected })
     }
 }
 

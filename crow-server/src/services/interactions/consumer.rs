@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use crow_core::domain::{InteractionBatch, NewInteraction};
 use crow_core::ports::queue::{Delivery, topics};
-use crow_core::ports::store::InteractionStore;
+use crow_core::ports::store::{InteractionStore, WebSessionStore};
 use crow_core::{OrganizationId, TenantPass};
 
 use super::analysis::analyse;
@@ -16,6 +16,7 @@ use crate::runtime::Handler;
 #[derive(Clone)]
 pub struct Consumer {
     store: Arc<dyn InteractionStore>,
+    sessions: Arc<dyn WebSessionStore>,
 }
 
 impl std::fmt::Debug for Consumer {
@@ -25,9 +26,10 @@ impl std::fmt::Debug for Consumer {
 }
 
 impl Consumer {
-    /// A consumer writing to `store`.
-    pub fn new(store: Arc<dyn InteractionStore>) -> Self {
-        Self { store }
+    /// A consumer writing interactions to `store` and folding web interactions into `sessions`
+    /// (the per-session state web ingest's idle sweeper summarises).
+    pub fn new(store: Arc<dyn InteractionStore>, sessions: Arc<dyn WebSessionStore>) -> Self {
+        Self { store, sessions }
     }
 }
 
@@ -67,11 +69,22 @@ impl Handler for Consumer {
         }
         for (org, (indices, items)) in by_org {
             let pass = TenantPass::system(org, "interaction queue: organization fixed by the authenticated producer");
-            match self.store.insert_batch(&pass, &items).await {
-                Ok(outcome) if outcome.duplicates > 0 => {
-                    tracing::debug!(duplicates = outcome.duplicates, "redelivered interactions skipped");
-                }
-                Ok(_) => {}
+            let stored = self.store.insert_batch(&pass, &items).await;
+            if let Ok(outcome) = &stored
+                && outcome.duplicates > 0
+            {
+                tracing::debug!(duplicates = outcome.duplicates, "redelivered interactions skipped");
+            }
+            // Sessions after the interactions: a failure here redelivers the batch, whose
+            // interactions are then duplicates (kept once) and whose activity is folded again.
+            let activity: Vec<_> = items.iter().filter_map(crate::services::ingest::service::activity_of).collect();
+            let recorded = match stored {
+                Ok(_) if activity.is_empty() => Ok(()),
+                Ok(_) => self.sessions.record(&pass, &activity).await,
+                Err(e) => Err(e),
+            };
+            match recorded {
+                Ok(()) => {}
                 Err(e) => {
                     let reason = crate::http::error::chain(&e);
                     for i in indices {

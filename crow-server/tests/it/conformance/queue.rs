@@ -138,6 +138,18 @@ pub async fn waiting_receive_wakes_on_publish(q: Q) {
     assert!(waited < Duration::from_secs(5), "woke on publish, not at the deadline: {waited:?}");
 }
 
+pub async fn ack_many_settles_a_batch_and_refuses_stale_receipts_one_by_one(q: Q) {
+    q.publish("t", &msgs("many", 3)).await.unwrap();
+    let got = q.receive("t", 10, Duration::ZERO).await.unwrap();
+    // Acking one first makes its receipt stale for the batch ack.
+    q.ack(&got[1]).await.unwrap();
+    let results = q.ack_many(&got).await;
+    assert!(results[0].is_ok() && results[2].is_ok(), "{results:?}");
+    assert!(matches!(results[1], Err(QueueError::StaleReceipt)));
+    assert_eq!(q.pending("t").await.unwrap(), 0);
+    assert!(q.ack_many(&[]).await.is_empty());
+}
+
 pub async fn empty_publish_is_a_no_op(q: Q) {
     q.publish("t", &[]).await.unwrap();
     assert_eq!(q.pending("t").await.unwrap(), 0);
@@ -190,6 +202,11 @@ macro_rules! queue_conformance {
             async fn waiting_receive_wakes_on_publish() {
                 let (q, _g) = super::$make(suite::policy()).await;
                 suite::waiting_receive_wakes_on_publish(q).await;
+            }
+            #[tokio::test]
+            async fn ack_many_settles_a_batch_and_refuses_stale_receipts_one_by_one() {
+                let (q, _g) = super::$make(suite::policy()).await;
+                suite::ack_many_settles_a_batch_and_refuses_stale_receipts_one_by_one(q).await;
             }
             #[tokio::test]
             async fn empty_publish_is_a_no_op() {
