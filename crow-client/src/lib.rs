@@ -20,8 +20,11 @@ use crow_core::api::auth::{
     SessionEnvelope, SignedIn, TokenResponse, Verification,
 };
 use crow_core::api::{Health, Ready};
-use crow_core::domain::{AuthOrganization, Invitation, Onboarding, Organization, User};
-use crow_core::id::{ApiKeyId, InvitationId, OrganizationId, UserId};
+use crow_core::domain::{
+    AuthOrganization, Bucket, Count, CountBy, Interaction, InteractionQuery, Invitation, Onboarding, Organization,
+    Page, User,
+};
+use crow_core::id::{ApiKeyId, InteractionId, InvitationId, OrganizationId, UserId};
 use crow_core::tenancy::Role;
 use crow_core::{ErrorBody, ErrorCode};
 use reqwest::{Method, RequestBuilder, StatusCode, Url};
@@ -448,6 +451,73 @@ impl Client {
         let request = self.request(Method::GET, &format!("/api/v1/organizations/by-auth-id/{auth_id}"))?;
         self.send::<Found>(request).await.map(|f| f.id)
     }
+}
+
+/// The interaction service (`/api/v1/interactions/…`), BOLA-checked: a caller sees its own
+/// organization's interactions only.
+impl Client {
+    /// `GET /`: one page of interactions matching `query`, newest first; pass the page's
+    /// `next_cursor` back as `query.cursor` for the next.
+    pub async fn interactions(&self, query: &InteractionQuery) -> Result<Page<Interaction>> {
+        self.send(self.request(Method::GET, &self.with_query("api/v1/interactions", &query_pairs(query))?)?).await
+    }
+
+    /// `GET /{id}`.
+    pub async fn interaction(&self, id: InteractionId) -> Result<Interaction> {
+        self.send(self.request(Method::GET, &format!("/api/v1/interactions/{id}"))?).await
+    }
+
+    /// `GET /counts`: interactions matching `query` counted by kind or product, in total or per
+    /// time bucket.
+    pub async fn interaction_counts(
+        &self,
+        query: &InteractionQuery,
+        by: CountBy,
+        bucket: Option<Bucket>,
+    ) -> Result<Vec<Count>> {
+        #[derive(serde::Deserialize)]
+        struct Counts {
+            counts: Vec<Count>,
+        }
+        let mut pairs = query_pairs(query);
+        pairs.push(("by", by.as_str().to_owned()));
+        if let Some(b) = bucket {
+            pairs.push(("bucket", b.as_str().to_owned()));
+        }
+        let request = self.request(Method::GET, &self.with_query("api/v1/interactions/counts", &pairs)?)?;
+        self.send::<Counts>(request).await.map(|c| c.counts)
+    }
+
+    /// `path` with `pairs` as its query string, percent-encoded.
+    fn with_query(&self, path: &str, pairs: &[(&str, String)]) -> Result<String> {
+        let mut url = self.base.join(path).map_err(|e| Error::BaseUrl(e.to_string()))?;
+        if !pairs.is_empty() {
+            url.query_pairs_mut().extend_pairs(pairs);
+        }
+        Ok(match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_owned(),
+        })
+    }
+}
+
+/// An `InteractionQuery` as the query string the service reads.
+fn query_pairs(q: &InteractionQuery) -> Vec<(&'static str, String)> {
+    let mut pairs = Vec::new();
+    let mut add = |k: &'static str, v: Option<String>| {
+        if let Some(v) = v {
+            pairs.push((k, v));
+        }
+    };
+    add("since", q.since.map(|t| t.as_millis().to_string()));
+    add("until", q.until.map(|t| t.as_millis().to_string()));
+    add("channel", q.channel.map(|c| c.as_str().to_owned()));
+    add("kind", q.kind.map(|k| k.as_str().to_owned()));
+    add("sessionId", q.session_id.clone());
+    add("product", q.product.clone());
+    add("limit", q.limit.map(|l| l.to_string()));
+    add("cursor", q.cursor.clone());
+    pairs
 }
 
 /// The users service (`/api/v1/users/…`).

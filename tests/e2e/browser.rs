@@ -9,6 +9,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use crow_client::{Client, HttpMethod};
+use crow_core::domain::{Bucket, CountBy, InteractionKind, InteractionQuery};
 use crow_server::Server;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -49,13 +50,9 @@ async fn shop(crow_url: &str, email: &str) -> Shop {
     owner.set_active_organization(Some(org)).await.unwrap();
     let tracker = crow_demo_store::Tracker { crow_url: crow_url.to_owned(), key };
     let task = tokio::spawn(async move {
-        let _ = axum_serve(listener, crow_demo_store::router(tracker)).await;
+        let _ = axum::serve(listener, crow_demo_store::router(tracker)).await;
     });
     Shop { owner, store, _store_task: task }
-}
-
-async fn axum_serve(listener: tokio::net::TcpListener, router: axum::Router) -> std::io::Result<()> {
-    axum::serve(listener, router).await
 }
 
 /// Runs a shopper scenario. `control` answers the script's `CONTROL stop|start` requests.
@@ -94,21 +91,15 @@ where
     results
 }
 
-/// Every interaction of the owner's organization.
+/// Every interaction of the owner's organization (through the typed client, page by page).
 async fn all_interactions(owner: &Client) -> Vec<Value> {
     let mut items = Vec::new();
-    let mut cursor: Option<String> = None;
+    let mut query = InteractionQuery { limit: Some(200), ..Default::default() };
     loop {
-        let path = match &cursor {
-            Some(c) => format!("/api/v1/interactions?limit=200&cursor={c}"),
-            None => "/api/v1/interactions?limit=200".to_owned(),
-        };
-        let r = owner.raw(HttpMethod::GET, &path, None, Vec::new()).await.unwrap();
-        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-        let page: Value = serde_json::from_slice(&r.body).unwrap();
-        items.extend(page["items"].as_array().unwrap().iter().cloned());
-        match page["nextCursor"].as_str() {
-            Some(c) => cursor = Some(c.to_owned()),
+        let page = owner.interactions(&query).await.unwrap();
+        items.extend(page.items.iter().map(|i| serde_json::to_value(i).unwrap()));
+        match page.next_cursor {
+            Some(c) => query.cursor = Some(c),
             None => return items,
         }
     }
@@ -196,19 +187,16 @@ async fn a_shopper_in_chromium_is_tracked_end_to_end_and_privacy_is_honoured() {
     assert_eq!(sessions.len(), 1, "{sessions:?}");
 
     // Linked to the product by the shop's id or SKU; counted by product per day.
-    let get = |path: &'static str| {
-        let owner = shop.owner.clone();
-        async move {
-            let r = owner.raw(HttpMethod::GET, path, None, Vec::new()).await.unwrap();
-            assert_eq!(r.status, 200, "{path}: {}", String::from_utf8_lossy(&r.body));
-            serde_json::from_slice::<Value>(&r.body).unwrap()
-        }
+    let by_sku = InteractionQuery {
+        product: Some("RS-001".into()),
+        kind: Some(InteractionKind::AddToCart),
+        ..Default::default()
     };
-    let by_sku = get("/api/v1/interactions?product=RS-001&kind=add_to_cart").await;
-    assert_eq!(by_sku["items"].as_array().unwrap().len(), 1);
-    let series = get("/api/v1/interactions/counts?by=product&bucket=day&kind=product_view").await;
-    assert_eq!(series["counts"][0]["key"], "mug-blue");
-    assert!(series["counts"][0]["start"].is_string() && series["counts"][0]["count"].as_u64().unwrap() >= 1);
+    assert_eq!(shop.owner.interactions(&by_sku).await.unwrap().items.len(), 1);
+    let views = InteractionQuery { kind: Some(InteractionKind::ProductView), ..Default::default() };
+    let series = shop.owner.interaction_counts(&views, CountBy::Product, Some(Bucket::Day)).await.unwrap();
+    assert_eq!(series[0].key, "mug-blue");
+    assert!(series[0].start.is_some() && series[0].count >= 1);
     let r = shop.owner.raw(HttpMethod::GET, "/api/v1/interactions/counts?bucket=fortnight", None, Vec::new()).await;
     assert_eq!(r.unwrap().status, 400);
 

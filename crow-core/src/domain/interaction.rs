@@ -151,6 +151,58 @@ pub enum CountBy {
     Product,
 }
 
+/// The time buckets counts can be split into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bucket {
+    /// One hour.
+    Hour,
+    /// One day (UTC).
+    Day,
+    /// Seven days, aligned to the Unix epoch (a Thursday).
+    Week,
+}
+
+impl Bucket {
+    /// The wire name: `hour`, `day`, `week`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Bucket::Hour => "hour",
+            Bucket::Day => "day",
+            Bucket::Week => "week",
+        }
+    }
+
+    /// Parses the wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Bucket::Hour, Bucket::Day, Bucket::Week].into_iter().find(|b| b.as_str() == s)
+    }
+
+    /// Its length in milliseconds.
+    pub const fn millis(self) -> i64 {
+        const HOUR: i64 = 3_600_000;
+        match self {
+            Bucket::Hour => HOUR,
+            Bucket::Day => 24 * HOUR,
+            Bucket::Week => 7 * 24 * HOUR,
+        }
+    }
+}
+
+impl CountBy {
+    /// The wire name: `kind`, `product`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            CountBy::Kind => "kind",
+            CountBy::Product => "product",
+        }
+    }
+
+    /// Parses the wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [CountBy::Kind, CountBy::Product].into_iter().find(|b| b.as_str() == s)
+    }
+}
+
 /// One count: a group key, optionally within a time bucket.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -15,8 +15,8 @@ pub use account::{Account, JwksKey, Session, User};
 pub use catalogue::{CrawlerJob, CrawlerJobStatus, Product};
 pub use chat::{ChatMessage, ChatRole, Conversation};
 pub use interaction::{
-    Analysis, Channel, Count, CountBy, Intent, Interaction, InteractionBatch, InteractionKind, InteractionQuery,
-    NewInteraction, Page, ProductRef, Sentiment,
+    Analysis, Bucket, Channel, Count, CountBy, Intent, Interaction, InteractionBatch, InteractionKind,
+    InteractionQuery, NewInteraction, Page, ProductRef, Sentiment,
 };
 pub use operations::{
     Notification, NotificationChannel, NotificationStatus, Subscription, SubscriptionStatus, UsageEvent,

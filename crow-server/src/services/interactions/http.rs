@@ -3,7 +3,7 @@
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use crow_core::domain::{Channel, CountBy, Interaction, InteractionKind, InteractionQuery, Page};
+use crow_core::domain::{Bucket, Channel, CountBy, Interaction, InteractionKind, InteractionQuery, Page};
 use crow_core::id::InteractionId;
 use crow_core::tenancy::Caller;
 use crow_core::{ErrorCode, Timestamp};
@@ -112,21 +112,10 @@ async fn counts(
 ) -> Result<Json<Value>, ApiError> {
     let pass = caller.tenant()?;
     let mut p = params(q)?;
-    let by = match p.by.take().as_deref() {
-        None | Some("kind") => CountBy::Kind,
-        Some("product") => CountBy::Product,
-        Some(_) => return Err(bad("by")),
-    };
-    const HOUR: i64 = 3_600_000;
-    let bucket = match p.bucket.take().as_deref() {
-        None => None,
-        Some("hour") => Some(HOUR),
-        Some("day") => Some(24 * HOUR),
-        Some("week") => Some(7 * 24 * HOUR),
-        Some(_) => return Err(bad("bucket")),
-    };
-    let counts = state.backends().interactions.counts(&pass, &p.query()?, by, bucket).await?;
-    let mut body = json!({ "by": if by == CountBy::Kind { "kind" } else { "product" }, "counts": counts });
+    let by = p.by.take().map_or(Some(CountBy::Kind), |b| CountBy::parse(&b)).ok_or_else(|| bad("by"))?;
+    let bucket = p.bucket.take().map(|b| Bucket::parse(&b).ok_or_else(|| bad("bucket"))).transpose()?;
+    let counts = state.backends().interactions.counts(&pass, &p.query()?, by, bucket.map(Bucket::millis)).await?;
+    let mut body = json!({ "by": by.as_str(), "counts": counts });
     if by == CountBy::Kind && bucket.is_none() {
         // Totals per kind also as a map, the shape dashboards read most.
         let by_kind: serde_json::Map<String, Value> =
