@@ -8,6 +8,7 @@ mod conformance;
 mod fixtures;
 mod gateway;
 mod guard;
+mod ingest;
 mod runtime;
 mod sessions;
 mod sqlite;

@@ -89,7 +89,21 @@ pub struct Ingest {
     /// Organizations by id for [`ORG_TTL`]: every batch needs its allowed origins, and reading
     /// them from the store per request was a measurable share of ingest's cost.
     orgs: Arc<Mutex<OrgCache>>,
+    /// Load shedding: the interaction queue's depth, read at most every `backlog_ttl`.
+    backlog: Arc<Mutex<Option<(Instant, u64)>>>,
+    max_backlog: u64,
+    backlog_ttl: Duration,
 }
+
+/// Queued interaction batches (of up to 100 events each) beyond which ingest answers 503 with
+/// `Retry-After` instead of accepting more: the consumer is far behind, and trackers keep their
+/// events and retry with backoff, so shedding costs no data and lets the system catch up.
+pub const MAX_BACKLOG: u64 = 20_000;
+/// How stale the queue depth ingest sheds on may be (counting it per request would cost more
+/// than the shedding saves).
+const BACKLOG_TTL: Duration = Duration::from_secs(1);
+/// What a shed request is told to wait.
+const SHED_RETRY_AFTER: Duration = Duration::from_secs(5);
 
 /// Organizations with the time they were read.
 type OrgCache = HashMap<OrganizationId, (Instant, Arc<Organization>)>;
@@ -170,7 +184,31 @@ impl Ingest {
             clock,
             limits: Limits::default(),
             orgs: Arc::new(Mutex::new(HashMap::new())),
+            backlog: Arc::new(Mutex::new(None)),
+            max_backlog: MAX_BACKLOG,
+            backlog_ttl: BACKLOG_TTL,
         }
+    }
+
+    /// Sheds load beyond `max` queued batches, reading the depth at most every `ttl`.
+    pub fn with_backlog_limit(mut self, max: u64, ttl: Duration) -> Self {
+        (self.max_backlog, self.backlog_ttl) = (max, ttl);
+        self
+    }
+
+    /// True when the interaction queue is deeper than the limit. A failing depth read does not
+    /// shed: publishing will tell.
+    async fn overloaded(&self) -> bool {
+        let cached = *self.backlog.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let depth = match cached {
+            Some((at, n)) if at.elapsed() < self.backlog_ttl => n,
+            _ => {
+                let n = self.queue.pending(topics::INTERACTIONS).await.unwrap_or(0);
+                *self.backlog.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some((Instant::now(), n));
+                n
+            }
+        };
+        depth >= self.max_backlog
     }
 
     async fn organization(&self, pass: &TenantPass) -> Result<Arc<Organization>, ApiError> {
@@ -245,6 +283,10 @@ impl Ingest {
                 ));
             }
             _ => {}
+        }
+        if self.overloaded().await {
+            return Err(ApiError::new(ErrorCode::ServiceUnavailable, "ingest is catching up; retry later")
+                .retry_after(SHED_RETRY_AFTER));
         }
         // Events stay borrowed raw JSON until each is parsed on its own: no intermediate
         // `Value` tree, and a rejected event's text is at hand to keep.
