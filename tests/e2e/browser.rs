@@ -153,7 +153,11 @@ async fn a_shopper_in_chromium_is_tracked_end_to_end_and_privacy_is_honoured() {
     assert!(sent["requests"].as_u64().unwrap() >= 1);
     let stored = exactly_once(&shop.owner, sent).await;
 
-    assert!(of_kind(&stored, "page_view").len() >= 5, "catalogue, product, cart, checkout, thank-you");
+    let views = of_kind(&stored, "page_view");
+    assert!(views.len() >= 6, "catalogue, product, an SPA route, cart, checkout, thank-you");
+    assert!(views.iter().any(|v| v["payload"]["url"].as_str().unwrap().ends_with("?tab=reviews")), "SPA route change");
+    assert!(!of_kind(&stored, "engagement").is_empty(), "time on page, sent when a page is left");
+    assert!(of_kind(&stored, "web_vital").iter().any(|v| v["payload"]["name"] == "CLS"), "web vitals");
     let viewed = of_kind(&stored, "product_view");
     assert!(viewed.iter().any(|i| product_ids(i) == ["mug-blue"]), "schema.org product view: {viewed:?}");
     let added = of_kind(&stored, "add_to_cart");
