@@ -29,10 +29,14 @@ cargo build -p crow-web-sdk --lib --target wasm32-unknown-unknown --profile wasm
 rm -rf "$out" && mkdir -p "$out" "$dist"
 wasm-bindgen --target web --no-typescript --out-dir "$out" target/wasm32-unknown-unknown/wasm-size/crow_web_sdk.wasm
 # Only features every current browser has (--all-features emits imports Chromium rejects).
+# Import/export names are shortened in the wasm (wasm-opt prints the mapping) and then in the
+# glue (minify-names.mjs), since wasm-bindgen's names carry incompressible hashes.
 "$bin/wasm-opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue --strip-debug --strip-producers \
-  "$out/crow_web_sdk_bg.wasm" -o "$dist/crow_web_sdk_bg.wasm"
-"$bin/terser" "$out/crow_web_sdk.js" --module --compress passes=2 --mangle -o "$dist/crow_web_sdk.js"
+  --minify-imports-and-exports-and-modules \
+  "$out/crow_web_sdk_bg.wasm" -o "$dist/crow_web_sdk_bg.wasm" > "$out/names.json"
+node "$sdk/js/minify-names.mjs" "$out/names.json" "$out/crow_web_sdk.js" "$out/crow_web_sdk.min-names.js"
+"$bin/terser" "$out/crow_web_sdk.min-names.js" --module --compress passes=2 --mangle -o "$dist/crow_web_sdk.js"
 "$bin/terser" "$sdk/loader/crow.js" --compress passes=2 --mangle --comments false -o "$dist/crow.js"
 
 total=0

@@ -4,7 +4,6 @@
 //! never seen, two tabs adopting the same leftovers) never counts it twice.
 
 use alloc::borrow::ToOwned;
-use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -29,7 +28,7 @@ impl Entry {
 /// The queue.
 #[derive(Debug, Default)]
 pub struct Outbox {
-    entries: VecDeque<Entry>,
+    entries: Vec<Entry>,
     bytes: usize,
     in_flight: usize,
 }
@@ -65,12 +64,22 @@ impl Outbox {
     pub fn push(&mut self, json: String) {
         let entry = Entry { json, in_flight: false };
         self.bytes += entry.json.len();
-        self.entries.push_back(entry);
-        while self.entries.len() > MAX_EVENTS || (self.bytes > MAX_BYTES && self.entries.len() > 1) {
-            if let Some(old) = self.entries.pop_front() {
-                self.bytes -= old.json.len();
-                self.in_flight -= usize::from(old.in_flight);
+        self.entries.push(entry);
+        // Oldest first out. A plain Vec (not VecDeque): cheaper in wasm bytes, and trimming is
+        // rare and at most 1,000 entries.
+        let mut drop = 0;
+        let (mut len, mut bytes) = (self.entries.len(), self.bytes);
+        for old in &self.entries {
+            if len <= MAX_EVENTS && (bytes <= MAX_BYTES || len <= 1) {
+                break;
             }
+            (len, bytes) = (len - 1, bytes - old.json.len());
+            self.in_flight -= usize::from(old.in_flight);
+            drop += 1;
+        }
+        if drop > 0 {
+            self.entries.drain(..drop);
+            self.bytes = bytes;
         }
     }
 
