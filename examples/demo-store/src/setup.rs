@@ -18,6 +18,14 @@ pub enum SetupError {
     NotSynced,
 }
 
+/// A slug unique per account: organization slugs are unique across the server.
+fn slug(email: &str) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    email.hash(&mut h);
+    format!("rogue-store-{:016x}", h.finish())
+}
+
 /// Signs up (or in) `email`, makes sure it has an organization allowing `store_origin`, and
 /// returns a new publishable key. `browser_origin` is a trusted origin for the sign-up call.
 pub async fn publishable_key(
@@ -35,13 +43,7 @@ pub async fn publishable_key(
     let owner = anonymous.with_session(token);
     let org = match owner.list_organizations().await?.into_iter().next() {
         Some(o) if !fresh => o.id,
-        _ => {
-            owner
-                .create_organization("Rogue Store", &format!("rogue-store-{}", std::process::id()))
-                .await?
-                .organization
-                .id
-        }
+        _ => owner.create_organization("Rogue Store", &slug(email)).await?.organization.id,
     };
     owner.set_active_organization(Some(org)).await?;
     // The organizations service learns of the new organization through the outbox.
