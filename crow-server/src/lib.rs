@@ -11,6 +11,7 @@ pub mod config;
 pub mod gateway;
 pub mod http;
 pub mod jwt;
+pub mod memo;
 pub mod runtime;
 pub mod secrets;
 pub mod services;

@@ -25,8 +25,8 @@ pub mod client_ip;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, Request, State};
@@ -45,6 +45,7 @@ use crate::config::GatewayConfig;
 use crate::http::ApiError;
 use crate::http::credentials::api_key;
 use crate::http::rate_limit::RateLimiter;
+use crate::memo::Memo;
 use crate::services::ServiceName;
 use crate::services::auth::tokens;
 
@@ -100,7 +101,7 @@ pub struct Gateway {
     config: GatewayConfig,
     limiter: RateLimiter,
     auth_limiter: RateLimiter,
-    identities: Mutex<HashMap<TokenHash, (Identity, Instant)>>,
+    identities: Memo<TokenHash, Identity>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -183,7 +184,7 @@ impl Gateway {
             internal_key_check: crate::http::internal_key::InternalKey::new(internal_key.as_ref()),
             internal_key,
             config,
-            identities: Mutex::new(HashMap::new()),
+            identities: Memo::new(IDENTITY_TTL, IDENTITY_CACHE),
         }
     }
 
@@ -192,26 +193,15 @@ impl Gateway {
     }
 
     fn cached(&self, key: &TokenHash) -> Option<Identity> {
-        let cache = self.identities.lock().ok()?;
-        cache.get(key).filter(|(_, at)| at.elapsed() < IDENTITY_TTL).map(|(id, _)| id.clone())
+        self.identities.get(key)
     }
 
     fn remember(&self, key: TokenHash, identity: &Identity) {
-        if let Ok(mut cache) = self.identities.lock() {
-            if cache.len() >= IDENTITY_CACHE {
-                cache.retain(|_, (_, at)| at.elapsed() < IDENTITY_TTL);
-                if cache.len() >= IDENTITY_CACHE {
-                    cache.clear();
-                }
-            }
-            cache.insert(key, (identity.clone(), Instant::now()));
-        }
+        self.identities.insert(key, identity.clone());
     }
 
     fn forget(&self, key: &TokenHash) {
-        if let Ok(mut cache) = self.identities.lock() {
-            cache.remove(key);
-        }
+        self.identities.remove(key);
     }
 
     /// The internal organization behind a verified auth organization (the `by-auth-id` step).

@@ -1,6 +1,5 @@
 //! Ingest logic over the ports.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -19,6 +18,7 @@ use sha2::{Digest, Sha256};
 
 use crate::http::ApiError;
 use crate::http::origins::TrustedOrigins;
+use crate::memo::Memo;
 
 /// Largest batch body accepted.
 pub const MAX_BODY_BYTES: usize = 512 * 1024;
@@ -88,7 +88,7 @@ pub struct Ingest {
     limits: Limits,
     /// Organizations by id for [`ORG_TTL`]: every batch needs its allowed origins, and reading
     /// them from the store per request was a measurable share of ingest's cost.
-    orgs: Arc<Mutex<OrgCache>>,
+    orgs: Arc<Memo<OrganizationId, Arc<Organization>>>,
     /// Load shedding: the interaction queue's depth, read at most every `backlog_ttl`.
     backlog: Arc<Mutex<Option<(Instant, u64)>>>,
     max_backlog: u64,
@@ -105,12 +105,9 @@ const BACKLOG_TTL: Duration = Duration::from_secs(1);
 /// What a shed request is told to wait.
 const SHED_RETRY_AFTER: Duration = Duration::from_secs(5);
 
-/// Organizations with the time they were read.
-type OrgCache = HashMap<OrganizationId, (Instant, Arc<Organization>)>;
-
 /// How long a changed allowed-origins list may take to reach ingest.
 const ORG_TTL: Duration = Duration::from_secs(5);
-/// Cached organizations before the cache is emptied (bounded memory).
+/// Organizations cached at most.
 const ORG_CACHE_MAX: usize = 10_000;
 
 impl std::fmt::Debug for Ingest {
@@ -183,7 +180,7 @@ impl Ingest {
             queue,
             clock,
             limits: Limits::default(),
-            orgs: Arc::new(Mutex::new(HashMap::new())),
+            orgs: Arc::new(Memo::new(ORG_TTL, ORG_CACHE_MAX)),
             backlog: Arc::new(Mutex::new(None)),
             max_backlog: MAX_BACKLOG,
             backlog_ttl: BACKLOG_TTL,
@@ -212,19 +209,11 @@ impl Ingest {
     }
 
     async fn organization(&self, pass: &TenantPass) -> Result<Arc<Organization>, ApiError> {
-        let id = pass.organization_id();
-        let cached = self.orgs.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&id).cloned();
-        if let Some((at, org)) = cached
-            && at.elapsed() < ORG_TTL
-        {
+        if let Some(org) = self.orgs.get(&pass.organization_id()) {
             return Ok(org);
         }
         let org = Arc::new(self.organizations.get(pass).await?);
-        let mut cache = self.orgs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if cache.len() >= ORG_CACHE_MAX {
-            cache.clear();
-        }
-        cache.insert(id, (Instant::now(), org.clone()));
+        self.orgs.insert(pass.organization_id(), Arc::clone(&org));
         Ok(org)
     }
 
