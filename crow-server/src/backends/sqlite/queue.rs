@@ -208,14 +208,7 @@ impl Queue for SqliteQueue {
     }
 
     async fn ack(&self, delivery: &Delivery) -> Result<(), QueueError> {
-        let (id, lease) = parse_receipt(&delivery.receipt)?;
-        let done = sqlx::query("DELETE FROM queue_messages WHERE id = ? AND lease = ? AND dead_at IS NULL")
-            .bind(id)
-            .bind(lease)
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
-        if done.rows_affected() == 0 { Err(QueueError::StaleReceipt) } else { Ok(()) }
+        self.ack_many(std::slice::from_ref(delivery)).await.pop().unwrap_or(Err(QueueError::StaleReceipt))
     }
 
     /// One statement for the whole batch; each receipt is still checked on its own (the deleted
