@@ -106,7 +106,8 @@ pub fn element_product(el: &Element) -> Option<Product> {
     })
 }
 
-fn field(obj: &JsValue, key: &str) -> Option<String> {
+/// A non-empty string property (numbers are accepted and written as the browser prints them).
+pub fn string(obj: &JsValue, key: &str) -> Option<String> {
     let v = Reflect::get(obj, &JsValue::from_str(key)).ok()?;
     v.as_string().or_else(|| v.as_f64().map(crate::num::fmt_f64)).filter(|s| !s.is_empty())
 }
@@ -131,10 +132,10 @@ fn collect(value: &JsValue, out: &mut Vec<Product>, depth: u8) {
     }
     if is_product(value) {
         let p = Product {
-            external_id: field(value, "productID").or_else(|| field(value, "@id")),
-            sku: field(value, "sku"),
-            url: field(value, "url"),
-            name: field(value, "name"),
+            external_id: string(value, "productID").or_else(|| string(value, "@id")),
+            sku: string(value, "sku"),
+            url: string(value, "url"),
+            name: string(value, "name"),
         };
         if !p.is_empty() {
             out.push(p);
@@ -164,19 +165,15 @@ pub fn page_products(doc: &Document) -> Vec<Product> {
 /// Reads a product given to the API: `{ id, sku, name, url }`.
 pub fn product_arg(obj: &JsValue) -> Product {
     Product {
-        external_id: field(obj, "id").or_else(|| field(obj, "productId")),
-        sku: field(obj, "sku"),
-        url: field(obj, "url"),
-        name: field(obj, "name"),
+        external_id: string(obj, "id").or_else(|| string(obj, "productId")),
+        sku: string(obj, "sku"),
+        url: string(obj, "url"),
+        name: string(obj, "name"),
     }
 }
 
 pub fn number(obj: &JsValue, key: &str) -> Option<f64> {
     Reflect::get(obj, &JsValue::from_str(key)).ok()?.as_f64().filter(|v| v.is_finite())
-}
-
-pub fn string(obj: &JsValue, key: &str) -> Option<String> {
-    field(obj, key)
 }
 
 pub fn array(obj: &JsValue, key: &str) -> Vec<JsValue> {
