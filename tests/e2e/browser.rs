@@ -41,13 +41,8 @@ struct Shop {
 async fn shop(crow_url: &str, email: &str) -> Shop {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let store = format!("http://localhost:{}", listener.local_addr().unwrap().port());
-    let key = crow_demo_store::setup::publishable_key(crow_url, ORIGIN, email, "correct horse battery", &store)
-        .await
-        .unwrap();
-    let token = Client::new(crow_url).unwrap().with_origin(ORIGIN).sign_in(email, "correct horse battery").await;
-    let owner = Client::new(crow_url).unwrap().with_origin(ORIGIN).with_session(token.unwrap().token);
-    let org = owner.list_organizations().await.unwrap()[0].id;
-    owner.set_active_organization(Some(org)).await.unwrap();
+    let crow_demo_store::setup::Shop { key, owner } =
+        crow_demo_store::setup::shop(crow_url, ORIGIN, email, "correct horse battery", &store).await.unwrap();
     let tracker = crow_demo_store::Tracker { crow_url: crow_url.to_owned(), key };
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, crow_demo_store::router(tracker)).await;

@@ -15,14 +15,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok(k) => k,
         Err(_) => {
             let password = std::env::var("DEMO_PASSWORD").unwrap_or_else(|_| "rogue-store-demo-password".to_owned());
-            crow_demo_store::setup::publishable_key(
-                &crow_url,
-                &store_origin,
-                "demo@rogue.store",
-                &password,
-                &store_origin,
-            )
-            .await?
+            crow_demo_store::setup::shop(&crow_url, &store_origin, "demo@rogue.store", &password, &store_origin)
+                .await?
+                .key
         }
     };
     let listener = tokio::net::TcpListener::bind(listen).await?;

@@ -26,15 +26,24 @@ fn slug(email: &str) -> String {
     format!("rogue-store-{:016x}", h.finish())
 }
 
+/// What setup leaves behind.
+#[derive(Debug)]
+pub struct Shop {
+    /// The new publishable key for the store's pages.
+    pub key: String,
+    /// The owner's session (its active organization is the store's), to read what was tracked.
+    pub owner: Client,
+}
+
 /// Signs up (or in) `email`, makes sure it has an organization allowing `store_origin`, and
-/// returns a new publishable key. `browser_origin` is a trusted origin for the sign-up call.
-pub async fn publishable_key(
+/// creates a publishable key. `browser_origin` is a trusted origin for the sign-up call.
+pub async fn shop(
     crow_url: &str,
     browser_origin: &str,
     email: &str,
     password: &str,
     store_origin: &str,
-) -> Result<String, SetupError> {
+) -> Result<Shop, SetupError> {
     let anonymous = Client::new(crow_url)?.with_origin(browser_origin);
     let (token, fresh) = match anonymous.sign_up("Rogue Store", email, password).await {
         Ok(s) => (s.token, true),
@@ -59,5 +68,5 @@ pub async fn publishable_key(
         return Err(SetupError::NotSynced);
     }
     let key = owner.create_api_key(&CreateApiKey { kind: Some(ApiKeyKind::Publishable), ..Default::default() }).await?;
-    Ok(key.key)
+    Ok(Shop { key: key.key, owner })
 }
