@@ -1,7 +1,7 @@
 //! A small in-process memo: values kept for a fixed time, in bounded memory.
 //!
 //! For hot-path lookups whose answer may be a few seconds stale (verified identities in the
-//! gateway, organizations in ingest). Typed and clone-out, unlike the `Cache` port, which holds
+//! gateway; organizations and the interaction queue's depth in ingest). Typed and clone-out, unlike the `Cache` port, which holds
 //! serialised bytes for data shared across processes.
 
 use std::collections::HashMap;

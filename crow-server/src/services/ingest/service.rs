@@ -1,7 +1,7 @@
 //! Ingest logic over the ports.
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use crow_core::domain::{Channel, InteractionBatch, InteractionKind, NewInteraction, Organization, ProductRef};
@@ -89,10 +89,9 @@ pub struct Ingest {
     /// Organizations by id for [`ORG_TTL`]: every batch needs its allowed origins, and reading
     /// them from the store per request was a measurable share of ingest's cost.
     orgs: Arc<Memo<OrganizationId, Arc<Organization>>>,
-    /// Load shedding: the interaction queue's depth, read at most every `backlog_ttl`.
-    backlog: Arc<Mutex<Option<(Instant, u64)>>>,
+    /// Load shedding: the interaction queue's depth, read at most every [`BACKLOG_TTL`].
+    backlog: Arc<Memo<(), u64>>,
     max_backlog: u64,
-    backlog_ttl: Duration,
 }
 
 /// Queued interaction batches (of up to 100 events each) beyond which ingest answers 503 with
@@ -181,27 +180,25 @@ impl Ingest {
             clock,
             limits: Limits::default(),
             orgs: Arc::new(Memo::new(ORG_TTL, ORG_CACHE_MAX)),
-            backlog: Arc::new(Mutex::new(None)),
+            backlog: Arc::new(Memo::new(BACKLOG_TTL, 1)),
             max_backlog: MAX_BACKLOG,
-            backlog_ttl: BACKLOG_TTL,
         }
     }
 
     /// Sheds load beyond `max` queued batches, reading the depth at most every `ttl`.
     pub fn with_backlog_limit(mut self, max: u64, ttl: Duration) -> Self {
-        (self.max_backlog, self.backlog_ttl) = (max, ttl);
+        (self.max_backlog, self.backlog) = (max, Arc::new(Memo::new(ttl, 1)));
         self
     }
 
     /// True when the interaction queue is deeper than the limit. A failing depth read does not
     /// shed: publishing will tell.
     async fn overloaded(&self) -> bool {
-        let cached = *self.backlog.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let depth = match cached {
-            Some((at, n)) if at.elapsed() < self.backlog_ttl => n,
-            _ => {
+        let depth = match self.backlog.get(&()) {
+            Some(n) => n,
+            None => {
                 let n = self.queue.pending(topics::INTERACTIONS).await.unwrap_or(0);
-                *self.backlog.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some((Instant::now(), n));
+                self.backlog.insert((), n);
                 n
             }
         };
@@ -285,6 +282,9 @@ impl Ingest {
             .map_err(|e| ApiError::new(ErrorCode::ValidationFailed, e.to_string()))?;
         let own = org.id.to_string();
         let names_other = |claimed: Option<&str>| claimed.is_some_and(|c| c != own);
+        if names_other(batch.organization_id.as_deref()) {
+            return Err(foreign());
+        }
         let now = self.clock.now();
         let skew = now.millis_since(batch.sent_at).clamp(-DAY_MS, DAY_MS);
         let mut accepted = Vec::with_capacity(batch.events.len());
@@ -303,9 +303,6 @@ impl Ingest {
                     rejected.push(Rejection { index, field: e.field, reason: e.reason });
                 }
             }
-        }
-        if names_other(batch.organization_id.as_deref()) {
-            return Err(foreign());
         }
         self.interactions.store_rejected(&pass, &kept).await?;
         let count = accepted.len();
