@@ -181,8 +181,8 @@ impl InteractionStore for SqliteInteractionStore {
     ) -> StoreResult<Vec<Count>> {
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT ");
         q.push(match by {
-            CountBy::Kind => "kind AS group_key",
-            CountBy::Product => PRODUCT_KEY_OF_P,
+            CountBy::Kind => "kind AS group_key".to_owned(),
+            CountBy::Product => format!("COALESCE({}) AS group_key", product_keys("p")),
         });
         match bucket_ms.filter(|b| *b > 0) {
             Some(b) => q.push(", (occurred_at / ").push_bind(b).push(") * ").push_bind(b),
@@ -232,16 +232,19 @@ fn push_filters(q: &mut QueryBuilder<'_, Sqlite>, pass: &TenantPass, query: &Int
     }
     if let Some(product) = &query.product {
         // Any of the product's keys: catalogue id, the shop's id, SKU or URL.
-        q.push(" AND EXISTS (SELECT 1 FROM json_each(products) AS f WHERE ").push_bind(product.clone()).push(
-            " IN (json_extract(f.value, '$.productId'), json_extract(f.value, '$.externalId'), \
-                 json_extract(f.value, '$.sku'), json_extract(f.value, '$.url')))",
-        );
+        q.push(" AND EXISTS (SELECT 1 FROM json_each(products) AS f WHERE ")
+            .push_bind(product.clone())
+            .push(format!(" IN ({}))", product_keys("f")));
     }
 }
 
-/// `ProductRef::key` in SQL, for the `p` alias of `json_each(products)`.
-const PRODUCT_KEY_OF_P: &str = "COALESCE(json_extract(p.value, '$.productId'), json_extract(p.value, '$.externalId'), \
-     json_extract(p.value, '$.sku'), json_extract(p.value, '$.url')) AS group_key";
+/// A product's keys in `ProductRef::key`'s order of precedence.
+const PRODUCT_KEYS: [&str; 4] = ["productId", "externalId", "sku", "url"];
+
+/// The keys of the product `alias.value` (an element of `json_each(products)`), comma-separated.
+fn product_keys(alias: &str) -> String {
+    PRODUCT_KEYS.map(|k| format!("json_extract({alias}.value, '$.{k}')")).join(", ")
+}
 
 fn encode_cursor(at: Timestamp, id: InteractionId) -> String {
     format!("{}.{}", at.as_millis(), id.as_uuid().simple())
@@ -285,14 +288,27 @@ fn decode(row: &SqliteRow) -> StoreResult<Interaction> {
 mod tests {
     use crow_core::domain::ProductRef;
 
-    /// The SQL key and `ProductRef::key` must agree on precedence.
+    /// The SQL keys and `ProductRef::key` must agree on precedence: each key wins over the ones
+    /// after it.
     #[test]
-    fn sql_product_key_matches_the_domain_rule() {
-        let order = ["productId", "externalId", "sku", "url"];
-        let sql = super::PRODUCT_KEY_OF_P;
-        let positions: Vec<usize> = order.iter().map(|f| sql.find(&format!("'$.{f}'")).unwrap()).collect();
-        assert!(positions.windows(2).all(|w| w[0] < w[1]));
-        let p = ProductRef { sku: Some("S".into()), url: Some("U".into()), ..Default::default() };
-        assert_eq!(p.key().as_deref(), Some("S"));
+    fn sql_product_keys_match_the_domain_rule() {
+        let full = ProductRef {
+            product_id: Some(crow_core::id::ProductId::new()),
+            external_id: Some("E".into()),
+            sku: Some("S".into()),
+            url: Some("U".into()),
+            name: None,
+        };
+        let json = serde_json::to_value(&full).unwrap();
+        let mut p = full.clone();
+        for key in super::PRODUCT_KEYS {
+            assert_eq!(p.key().as_deref(), json[key].as_str(), "{key}");
+            match key {
+                "productId" => p.product_id = None,
+                "externalId" => p.external_id = None,
+                "sku" => p.sku = None,
+                _ => p.url = None,
+            }
+        }
     }
 }
