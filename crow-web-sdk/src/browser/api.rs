@@ -110,9 +110,7 @@ impl Crow {
             dom::set(t.local.as_ref(), OPT_OUT, "1");
             dom::set(t.local.as_ref(), USER, "");
             t.user_id = None;
-            t.allowed = false;
-            t.outbox.clear();
-            t.persist();
+            t.reconsider_privacy();
         });
     }
 
@@ -121,34 +119,23 @@ impl Crow {
     pub fn opt_in(&self) {
         self.with(|t| {
             dom::set(t.local.as_ref(), OPT_OUT, "");
-            set_consent(t, true);
+            dom::set(t.local.as_ref(), CONSENT, "1");
+            t.reconsider_privacy();
         });
     }
 
     /// `crow.consent(granted)`: the site's consent decision, which takes precedence over Do Not
     /// Track and Global Privacy Control (a visitor's `optOut` still wins).
     pub fn consent(&self, granted: bool) {
-        self.with(|t| set_consent(t, granted));
+        self.with(|t| {
+            dom::set(t.local.as_ref(), CONSENT, if granted { "1" } else { "0" });
+            t.reconsider_privacy();
+        });
     }
 
     /// `crow.flush()`: send what waits now.
     pub fn flush(&self) {
         self.with(|t| t.flush(false));
-    }
-}
-
-fn set_consent(t: &mut Tracker, granted: bool) {
-    dom::set(t.local.as_ref(), CONSENT, if granted { "1" } else { "0" });
-    let opted_out = dom::get(t.local.as_ref(), OPT_OUT).is_some();
-    let was = t.allowed;
-    t.allowed = !opted_out && granted;
-    if !t.allowed {
-        t.outbox.clear();
-        t.persist();
-    } else if !was {
-        // Consent arrived after the page loaded: record the page view it missed.
-        t.page.url.clear();
-        t.page_view();
     }
 }
 

@@ -105,13 +105,7 @@ impl Tracker {
             })
         });
         let queue_key = format_key(QUEUE_PREFIX, tab.as_deref().unwrap_or("tab"));
-        let allowed = privacy::allowed(
-            dom::get(local.as_ref(), OPT_OUT).is_some(),
-            dom::get(local.as_ref(), CONSENT).map(|c| c == "1"),
-            // Read through Reflect: either may be missing or null, which typed bindings reject.
-            navigator_flag(&window, "doNotTrack").as_string().is_some_and(|v| v == "1"),
-            navigator_flag(&window, "globalPrivacyControl").as_bool().unwrap_or(false),
-        );
+        let allowed = privacy_allows(&window, local.as_ref());
         let user_id = dom::get(local.as_ref(), USER);
         let session = dom::get(dom::session(&window).as_ref(), SESSION).unwrap_or_default();
         let mut t = Self {
@@ -165,6 +159,20 @@ impl Tracker {
             self.outbox.clear();
         }
         self.persist();
+    }
+
+    /// Applies a changed privacy decision: when tracking is no longer allowed, what waits is
+    /// discarded; when it newly is, the page view it missed is recorded.
+    fn reconsider_privacy(&mut self) {
+        let was = self.allowed;
+        self.allowed = privacy_allows(&self.window, self.local.as_ref());
+        if !self.allowed {
+            self.outbox.clear();
+            self.persist();
+        } else if !was {
+            self.page.url.clear();
+            self.page_view();
+        }
     }
 
     /// Writes the outbox and the session to storage now.
@@ -349,6 +357,18 @@ impl Tracker {
     fn visible(&mut self) {
         self.page.visible_since = Some(self.now());
     }
+}
+
+/// The privacy rule (`privacy::allowed`) applied to what the visitor and site said (stored) and
+/// what the browser signals.
+fn privacy_allows(window: &Window, local: Option<&Storage>) -> bool {
+    privacy::allowed(
+        dom::get(local, OPT_OUT).is_some(),
+        dom::get(local, CONSENT).map(|c| c == "1"),
+        // Read through Reflect: either may be missing or null, which typed bindings reject.
+        navigator_flag(window, "doNotTrack").as_string().is_some_and(|v| v == "1"),
+        navigator_flag(window, "globalPrivacyControl").as_bool().unwrap_or(false),
+    )
 }
 
 fn navigator_flag(window: &Window, name: &str) -> wasm_bindgen::JsValue {
