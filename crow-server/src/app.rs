@@ -11,18 +11,15 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};
-use axum::http::Request;
 use axum::routing::get;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
 
 use crate::backends::{BackendError, Backends};
 use crate::config::{AuthConfig, Config, Environment};
 use crate::gateway::Gateway;
+use crate::http::edge::App;
 use crate::http::error::{method_not_allowed, not_found};
 use crate::http::internal_key::{self, InternalKey};
 use crate::http::origins::TrustedOrigins;
@@ -188,17 +185,17 @@ pub fn internal_router(state: AppState, services: &[ServiceName]) -> Router {
     app.fallback(not_found).method_not_allowed_fallback(method_not_allowed).with_state(state)
 }
 
-/// The public router: process probes, and the gateway in front of every service, inside the
-/// shared middleware stack (request ids, access spans, panics as JSON 500s, body limit,
-/// security headers).
-pub fn router(state: AppState, services: &[ServiceName], config: &Config) -> Router {
-    let internal = internal_router(state.clone(), services);
+/// The public application: process probes and, when this process is the entry point, the
+/// gateway in front of every service and the tracker's files; behind the edge (request ids,
+/// access spans, panics as JSON 500s, security headers).
+pub fn app(state: AppState, services: &[ServiceName], config: &Config) -> App {
+    let internal = internal_router(state.clone(), services).layer(DefaultBodyLimit::max(config.max_body_bytes));
     let probes = Router::new()
         .route("/health", get(probes::health))
         .route("/ready", get(probes::ready))
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state.clone());
-    let app = if config.gateway.enabled {
+    if config.gateway.enabled {
         let gateway = Gateway::new(
             state,
             internal,
@@ -207,39 +204,12 @@ pub fn router(state: AppState, services: &[ServiceName], config: &Config) -> Rou
             config.gateway.clone(),
         );
         // The public entry point also serves the browser tracker.
-        probes
-            .route("/sdk/{file}", get(crate::http::sdk::asset))
-            .fallback_service(Router::new().fallback(crate::gateway::handle).with_state(Arc::new(gateway)))
+        let router = probes.route("/sdk/{file}", get(crate::http::sdk::asset)).fallback(not_found);
+        App::new(router, Some(Arc::new(gateway)))
     } else {
         // A service process in a split deployment: its routers, for the gateway to call.
-        probes.merge(internal)
-    };
-    app.layer(axum::middleware::from_fn(crate::gateway::harden))
-        .layer(DefaultBodyLimit::max(config.max_body_bytes))
-        .layer(CatchPanicLayer::custom(|_| {
-            // The panic message may hold request data; it is logged by the panic hook, not sent.
-            axum::response::IntoResponse::into_response(ApiError::new(
-                crow_core::ErrorCode::InternalError,
-                "internal error",
-            ))
-        }))
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(
-            // The access log: one line per answer (status, latency) inside the request's span.
-            TraceLayer::new_for_http()
-                .make_span_with(|request: &Request<_>| {
-                    let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
-                    // The path only: query strings may carry tokens and are not logged.
-                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
-                })
-                .on_request(())
-                .on_response(
-                    tower_http::trace::DefaultOnResponse::new()
-                        .level(tracing::Level::INFO)
-                        .latency_unit(tower_http::LatencyUnit::Micros),
-                ),
-        )
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        App::new(probes.merge(internal), None)
+    }
 }
 
 /// The auth service over the embedded store, with its signing keys loaded (or created).
@@ -363,7 +333,7 @@ impl Server {
         let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.listen, source })?;
         let shutdown = state.inner.shutdown.clone();
         let backends = state.backends().clone();
-        let app = router(state, &config.services, &config);
+        let app = app(state, &config.services, &config);
         // Consumers of the services this process hosts.
         let mut consumers = Consumers::default();
         if config.services.contains(&ServiceName::Interactions) {
@@ -418,15 +388,15 @@ impl Server {
 
 async fn serve(
     listener: TcpListener,
-    app: Router,
+    app: App,
     shutdown: CancellationToken,
     grace: Duration,
     consumers: Consumers,
     backends: Backends,
 ) {
     let signal = shutdown.clone();
-    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async move { signal.cancelled().await });
+    let server =
+        axum::serve(listener, app.make_service()).with_graceful_shutdown(async move { signal.cancelled().await });
     let drained = async {
         if let Err(e) = server.await {
             tracing::error!(error = %e, "HTTP server failed");

@@ -376,6 +376,10 @@ impl Layers {
                         if !url.starts_with("http://") {
                             return Err(format!("`{url}` is not an http:// URL"));
                         }
+                        match url.parse::<axum::http::Uri>() {
+                            Ok(uri) if uri.authority().is_some() && uri.query().is_none() => {}
+                            _ => return Err(format!("`{url}` is not a base URL (http://host:port[/path])")),
+                        }
                         Ok((service, url.to_owned()))
                     })
                     .collect()

@@ -145,7 +145,20 @@ async fn sessions_are_revalidated_after_sign_out_and_security_headers_are_set(mo
         assert_eq!(r.header(name), Some(value), "{name}");
     }
     assert!(r.header("strict-transport-security").is_some());
-    assert!(r.header("x-request-id").is_some());
+    let id = r.header("x-request-id").expect("a request id");
+    assert!(id.len() == 36 && id.matches('-').count() == 4, "a UUID: {id}");
+    // A caller's own request id is kept, so its logs and ours share it.
+    let r = get(&app.client().with_header("x-request-id", "trace-4711"), "/api/v1/patterns/health").await;
+    assert_eq!(r.header("x-request-id"), Some("trace-4711"));
+    // Outside the API too: the probes and unknown paths (a JSON 404) carry the headers.
+    for path in ["/health", "/no/such/page"] {
+        let r = get(&app.client(), path).await;
+        assert_eq!(r.header("x-frame-options"), Some("DENY"), "{path}");
+        assert!(r.header("x-request-id").is_some(), "{path}");
+    }
+    let r = get(&app.client(), "/no/such/page").await;
+    assert_eq!(r.status, 404);
+    assert!(serde_json::from_slice::<crow_core::ErrorBody>(&r.body).is_ok());
     app.stop().await;
 }
 

@@ -1,8 +1,8 @@
 //! The API gateway: the one public entry point. Every `/api/v{n}/{segment}/…` request runs the
-//! pipeline in this order: security headers → CORS → rate limit → authentication → organization
-//! resolution → forward, then the response is cleaned (upstream CORS, `Server`, internal headers
-//! and — except from auth — `Set-Cookie` removed) before the gateway's own CORS and security
-//! headers are set.
+//! pipeline in this order: request id, access span and security headers (the edge,
+//! [`crate::http::edge`]) → CORS → rate limit → authentication → organization resolution →
+//! cache → forward, then the response is cleaned (upstream CORS, `Server`, internal headers and —
+//! except from auth — `Set-Cookie` removed) before the gateway's own CORS headers are set.
 //!
 //! In the one-process deployment the gateway calls the service routers in-process (no loopback
 //! HTTP). CORS reflects an `Origin` only when it is trusted (exact origins, anchored
@@ -29,8 +29,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::extract::{ConnectInfo, Request};
+use axum::http::uri::{Authority, PathAndQuery, Scheme};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use crow_core::api::auth::Verification;
 use crow_core::domain::ApiKeyKind;
@@ -58,28 +59,96 @@ const ALLOW_METHODS: &str = "GET, POST, PUT, PATCH, DELETE, OPTIONS";
 const ALLOW_HEADERS: &str = "Content-Type, Authorization, X-Requested-With, X-API-Key, X-Request-Id";
 const EXPOSE_HEADERS: &str = "X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset";
 
-/// Request headers never passed on from clients.
-const HOP_BY_HOP: &[&str] = &[
-    "connection",
-    "keep-alive",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
+const X_ORGANIZATION_ID: HeaderName = HeaderName::from_static("x-organization-id");
+const X_USER_ID: HeaderName = HeaderName::from_static("x-user-id");
+const X_INTERNAL_KEY: HeaderName = HeaderName::from_static("x-internal-key");
+const X_SERVICE_API_KEY: HeaderName = HeaderName::from_static("x-service-api-key");
+const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
+
+/// Headers that belong to one connection, never passed on in either direction.
+const HOP_BY_HOP: [HeaderName; 8] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    header::PROXY_AUTHENTICATE,
+    header::PROXY_AUTHORIZATION,
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
 ];
 /// Response headers never passed back to clients.
-const STRIP_RESPONSE: &[&str] = &["server", "x-powered-by", "x-internal-key", "x-service-api-key"];
+const STRIP_RESPONSE: [HeaderName; 4] =
+    [header::SERVER, HeaderName::from_static("x-powered-by"), X_INTERNAL_KEY, X_SERVICE_API_KEY];
 
-/// A verified caller, as the gateway forwards it.
-#[derive(Clone, Debug)]
+/// A verified caller, as the gateway forwards it: the header values are built once, when the
+/// identity is verified, not on every request that reuses it.
+#[derive(Debug)]
 struct Identity {
-    user: Option<UserId>,
-    organization: Option<OrganizationId>,
-    /// The JWT forwarded as `Bearer` (none for publishable keys).
-    jwt: Option<String>,
+    /// `X-User-Id`.
+    user: Option<HeaderValue>,
+    /// `X-Organization-Id`: the internal organization.
+    organization: Option<HeaderValue>,
+    /// `Authorization: Bearer <jwt>` (none for publishable keys).
+    authorization: Option<HeaderValue>,
     publishable: bool,
+}
+
+impl Identity {
+    fn new(
+        user: Option<UserId>,
+        organization: Option<OrganizationId>,
+        jwt: Option<&str>,
+        publishable: bool,
+    ) -> Result<Self, ApiError> {
+        let authorization = match jwt {
+            Some(jwt) => {
+                let mut value = header_value(&format!("Bearer {jwt}"))?;
+                value.set_sensitive(true);
+                Some(value)
+            }
+            None => None,
+        };
+        Ok(Self {
+            user: user.map(|u| header_value(&u.to_string())).transpose()?,
+            organization: organization.map(|o| header_value(&o.to_string())).transpose()?,
+            authorization,
+            publishable,
+        })
+    }
+}
+
+/// Where a service hosted by another process listens.
+#[derive(Debug)]
+struct Upstream {
+    scheme: Scheme,
+    authority: Authority,
+    /// A path the service is mounted under (usually empty), without a trailing `/`.
+    prefix: String,
+}
+
+impl Upstream {
+    fn parse(base: &str) -> Option<Self> {
+        let uri: Uri = base.parse().ok()?;
+        let prefix = uri.path().trim_end_matches('/').to_owned();
+        let parts = uri.into_parts();
+        Some(Self { scheme: parts.scheme?, authority: parts.authority?, prefix })
+    }
+
+    /// The upstream URI of a request for `target` (path and query as the client sent them).
+    fn uri(&self, target: Option<&PathAndQuery>) -> Result<Uri, ApiError> {
+        let path_and_query = match target {
+            Some(target) if self.prefix.is_empty() => target.clone(),
+            _ => format!("{}{}", self.prefix, target.map_or("/", PathAndQuery::as_str))
+                .parse()
+                .map_err(|e| ApiError::internal("bad upstream URL", &e))?,
+        };
+        Uri::builder()
+            .scheme(self.scheme.clone())
+            .authority(self.authority.clone())
+            .path_and_query(path_and_query)
+            .build()
+            .map_err(|e| ApiError::internal("bad upstream URL", &e))
+    }
 }
 
 /// Pooled HTTP/1.1 client to service processes.
@@ -92,16 +161,17 @@ pub struct Gateway {
     internal: Router,
     /// Services this process hosts (called in-process).
     local: Vec<ServiceName>,
-    /// Base URLs of services hosted elsewhere.
-    remote: HashMap<ServiceName, String>,
+    /// Services hosted elsewhere.
+    remote: HashMap<ServiceName, Upstream>,
     http: HttpClient,
-    internal_key: Option<SecretString>,
+    /// `X-Internal-Key` as sent to services (marked sensitive: never logged by hyper).
+    internal_key_header: Option<HeaderValue>,
     /// Digest of `internal_key`, for the constant-time check of a presented key.
     internal_key_check: crate::http::internal_key::InternalKey,
     config: GatewayConfig,
     limiter: RateLimiter,
     auth_limiter: RateLimiter,
-    identities: Memo<TokenHash, Identity>,
+    identities: Memo<TokenHash, Arc<Identity>>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -110,32 +180,28 @@ impl std::fmt::Debug for Gateway {
     }
 }
 
-/// Where a request goes and how it is treated.
-struct Route {
+/// Where a request goes and how it is treated. Service routers know the same paths as the
+/// gateway (`/api/v1/{segment}/…`), so the request's target is passed on unchanged.
+struct Route<'a> {
     service: ServiceName,
-    /// The path as the service router knows it (`/api/v1/{segment}/…`).
-    internal_path: String,
     /// After the segment, e.g. `/health`.
-    rest: String,
+    rest: &'a str,
 }
 
-fn parse_route(path: &str) -> Option<Route> {
+fn parse_route(path: &str) -> Option<Route<'_>> {
     let rest = path.strip_prefix("/api/v")?;
     let (version, rest) = rest.split_once('/')?;
     // Only v1 exists; `version` must still be a number so `/api/vX/` is not routed.
     if version != "1" {
         return None;
     }
-    let (segment, tail) = match rest.split_once('/') {
-        Some((s, t)) => (s, format!("/{t}")),
-        None => (rest, String::new()),
-    };
+    let (segment, tail) = rest.find('/').map_or((rest, ""), |i| rest.split_at(i));
     let service = ServiceName::ALL.into_iter().find(|s| s.segments().contains(&segment))?;
-    Some(Route { service, internal_path: path.to_owned(), rest: tail })
+    Some(Route { service, rest: tail })
 }
 
 /// Routes that skip authentication even on services that require it.
-fn is_public(route: &Route, method: &Method) -> bool {
+fn is_public(route: &Route<'_>, method: &Method) -> bool {
     let probe = method == Method::GET && (route.rest == "/health" || route.rest == "/ready");
     let webhook = method == Method::POST && route.service == ServiceName::Billing && route.rest == "/webhook";
     let images = route.service == ServiceName::Products && route.rest.starts_with("/images/");
@@ -161,6 +227,23 @@ impl Gateway {
         internal_key: Option<SecretString>,
         config: GatewayConfig,
     ) -> Self {
+        let remote = config
+            .service_urls
+            .iter()
+            .filter_map(|(service, base)| match Upstream::parse(base) {
+                Some(upstream) => Some((*service, upstream)),
+                None => {
+                    // Configuration checks every URL; this is only reached by hand-built configs.
+                    tracing::error!(service = service.as_str(), "service URL unusable; the service answers 503");
+                    None
+                }
+            })
+            .collect();
+        let internal_key_header =
+            internal_key.as_ref().and_then(|k| HeaderValue::from_str(k.expose_secret()).ok()).map(|mut v| {
+                v.set_sensitive(true);
+                v
+            });
         let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
         connector.set_connect_timeout(Some(Duration::from_secs(5)));
         connector.set_nodelay(true);
@@ -170,7 +253,7 @@ impl Gateway {
             .build(connector);
         Self {
             local,
-            remote: config.service_urls.iter().cloned().collect(),
+            remote,
             http,
             limiter: RateLimiter::new(config.rate_per_minute, Duration::from_secs(60), config.rate_burst, 200_000),
             auth_limiter: RateLimiter::new(
@@ -182,22 +265,22 @@ impl Gateway {
             state,
             internal,
             internal_key_check: crate::http::internal_key::InternalKey::new(internal_key.as_ref()),
-            internal_key,
+            internal_key_header,
             config,
             identities: Memo::new(IDENTITY_TTL, IDENTITY_CACHE),
         }
     }
 
     fn internal_key_matches(&self, headers: &HeaderMap) -> bool {
-        headers.get("x-internal-key").is_some_and(|presented| self.internal_key_check.matches(presented.as_bytes()))
+        headers.get(X_INTERNAL_KEY).is_some_and(|presented| self.internal_key_check.matches(presented.as_bytes()))
     }
 
-    fn cached(&self, key: &TokenHash) -> Option<Identity> {
+    fn cached(&self, key: &TokenHash) -> Option<Arc<Identity>> {
         self.identities.get(key)
     }
 
-    fn remember(&self, key: TokenHash, identity: &Identity) {
-        self.identities.insert(key, identity.clone());
+    fn remember(&self, key: TokenHash, identity: &Arc<Identity>) {
+        self.identities.insert(key, Arc::clone(identity));
     }
 
     fn forget(&self, key: &TokenHash) {
@@ -219,7 +302,7 @@ impl Gateway {
         }
     }
 
-    async fn session_identity(&self, token: &str) -> Result<Identity, ApiError> {
+    async fn session_identity(&self, token: &str) -> Result<Arc<Identity>, ApiError> {
         let key = tokens::digest(token);
         if let Some(id) = self.cached(&key) {
             return Ok(id);
@@ -227,17 +310,13 @@ impl Gateway {
         let auth = self.state.auth();
         let session = auth.authenticate(token).await?.ok_or_else(|| unauthorized("session expired or invalid"))?;
         let jwt = auth.token(&session).await?;
-        let identity = Identity {
-            user: Some(session.user.id),
-            organization: self.resolve(session.session.active_organization_id).await?,
-            jwt: Some(jwt),
-            publishable: false,
-        };
+        let organization = self.resolve(session.session.active_organization_id).await?;
+        let identity = Arc::new(Identity::new(Some(session.user.id), organization, Some(&jwt), false)?);
         self.remember(key, &identity);
         Ok(identity)
     }
 
-    async fn key_identity(&self, key: &str) -> Result<Identity, ApiError> {
+    async fn key_identity(&self, key: &str) -> Result<Arc<Identity>, ApiError> {
         let digest = tokens::digest(key);
         if let Some(id) = self.cached(&digest) {
             return Ok(id);
@@ -254,8 +333,8 @@ impl Gateway {
         }
         let publishable = v.kind == Some(ApiKeyKind::Publishable);
         let jwt = if publishable { None } else { Some(auth.token_for_verification(&v).await?) };
-        let identity =
-            Identity { user: v.user_id, organization: self.resolve(v.organization_id).await?, jwt, publishable };
+        let organization = self.resolve(v.organization_id).await?;
+        let identity = Arc::new(Identity::new(v.user_id, organization, jwt.as_deref(), publishable)?);
         // Metered keys are verified on every request so their counters stay exact.
         if v.remaining.is_none() && !v.rate_limit_enabled {
             self.remember(digest, &identity);
@@ -263,7 +342,7 @@ impl Gateway {
         Ok(identity)
     }
 
-    async fn jwt_identity(&self, jwt: &str) -> Result<Identity, ApiError> {
+    async fn jwt_identity(&self, jwt: &str) -> Result<Arc<Identity>, ApiError> {
         let claims = self
             .state
             .verifier()
@@ -271,16 +350,12 @@ impl Gateway {
             .await
             .map_err(|_| unauthorized("invalid or expired token"))?;
         let org = claims.organization_id.as_deref().and_then(|o| o.parse().ok());
-        Ok(Identity {
-            user: claims.sub.parse().ok(),
-            organization: self.resolve(org).await?,
-            jwt: Some(jwt.to_owned()),
-            publishable: false,
-        })
+        let organization = self.resolve(org).await?;
+        Ok(Arc::new(Identity::new(claims.sub.parse().ok(), organization, Some(jwt), false)?))
     }
 
     /// Authentication: API key, session cookie, or a JWT the client already holds.
-    async fn authenticate(&self, headers: &HeaderMap) -> Result<Identity, ApiError> {
+    async fn authenticate(&self, headers: &HeaderMap) -> Result<Arc<Identity>, ApiError> {
         if let Some(key) = api_key(headers) {
             return self.key_identity(&key).await;
         }
@@ -296,12 +371,19 @@ impl Gateway {
     }
 
     /// Runs the pipeline after CORS preflight handling, for the route `handle` parsed.
-    async fn pipeline(&self, request: Request, route: Option<Route>) -> Result<Response, ApiError> {
-        let peer =
-            request.extensions().get::<ConnectInfo<SocketAddr>>().map_or(SocketAddr::from(([0, 0, 0, 0], 0)), |c| c.0);
+    async fn pipeline(
+        &self,
+        peer: SocketAddr,
+        mut request: Request,
+        route: Option<Route<'_>>,
+    ) -> Result<Response, ApiError> {
         let ip =
             client_ip::client_ip(peer, request.headers(), &self.config.client_ip_header, &self.config.trusted_proxies);
         let route = route.ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such route"))?;
+        if self.local.contains(&route.service) {
+            // In-process services see the peer as if it had connected to them (auth limits by it).
+            request.extensions_mut().insert(ConnectInfo(peer));
+        }
         let is_auth = route.service == ServiceName::Auth;
         let (limiter, per_minute) = if is_auth {
             (&self.auth_limiter, self.config.auth_rate_per_minute)
@@ -331,12 +413,12 @@ impl Gateway {
         if identity.publishable && route.service != ServiceName::Ingest {
             return Err(ApiError::new(ErrorCode::Forbidden, "publishable keys may only send tracker events"));
         }
-        self.forward(request, &route, Some(identity), false).await
+        self.forward(request, &route, Some(&identity), false).await
     }
 
     /// Auth routes go straight to the auth service (no auth or organization step); its cookies
     /// pass. Session-changing routes drop the session's cached identity.
-    async fn forward_auth(&self, request: Request, route: &Route) -> Result<Response, ApiError> {
+    async fn forward_auth(&self, request: Request, route: &Route<'_>) -> Result<Response, ApiError> {
         let session = tokens::session_from_cookies(
             request.headers().get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()),
         );
@@ -347,8 +429,7 @@ impl Gateway {
             "/organization/accept-invitation",
             "/organization/remove-member",
         ]
-        .iter()
-        .any(|p| route.rest == *p);
+        .contains(&route.rest);
         let (mut parts, body) = request.into_parts();
         strip_request(&mut parts.headers, true);
         let response = self.call(Request::from_parts(parts, body), route).await?;
@@ -361,44 +442,47 @@ impl Gateway {
     async fn forward(
         &self,
         request: Request,
-        route: &Route,
-        identity: Option<Identity>,
+        route: &Route<'_>,
+        identity: Option<&Identity>,
         trusted: bool,
     ) -> Result<Response, ApiError> {
         let (mut parts, body) = request.into_parts();
         let headers = &mut parts.headers;
         if !trusted {
             // Whatever the client sent as tenant or user — any casing, any number of copies.
-            headers.remove("x-organization-id");
-            headers.remove("x-user-id");
+            headers.remove(X_ORGANIZATION_ID);
+            headers.remove(X_USER_ID);
         }
-        let to_ingest = route.service == ServiceName::Ingest;
         strip_request(headers, false);
-        if !to_ingest {
-            headers.remove("x-api-key");
+        if route.service != ServiceName::Ingest {
+            headers.remove(X_API_KEY);
             // A `crow_` key is not a JWT; only ingest takes one as a bearer credential.
             if api_key(headers).is_some() {
                 headers.remove(header::AUTHORIZATION);
             }
         }
-        if let Some(key) = &self.internal_key
-            && let Ok(v) = HeaderValue::from_str(key.expose_secret())
-        {
-            headers.insert("x-internal-key", v);
+        if let Some(key) = &self.internal_key_header {
+            headers.insert(X_INTERNAL_KEY, key.clone());
         }
         if let Some(identity) = identity {
-            if let Some(org) = identity.organization {
-                headers.insert("x-organization-id", header_value(&org.to_string())?);
-            }
-            if let Some(user) = identity.user {
-                headers.insert("x-user-id", header_value(&user.to_string())?);
-            }
-            if let Some(jwt) = identity.jwt {
-                headers.insert(header::AUTHORIZATION, header_value(&format!("Bearer {jwt}"))?);
+            for (name, value) in [
+                (X_ORGANIZATION_ID, &identity.organization),
+                (X_USER_ID, &identity.user),
+                (header::AUTHORIZATION, &identity.authorization),
+            ] {
+                if let Some(value) = value {
+                    headers.insert(name, value.clone());
+                }
             }
         }
+        let Some(ttl) = route.service.gateway_cache_ttl() else {
+            // A service without cached answers: nothing to look up, store or invalidate.
+            let mut response = self.call(Request::from_parts(parts, body), route).await?;
+            response.headers_mut().remove(header::SET_COOKIE);
+            return Ok(response);
+        };
         let org = org_of(&parts.headers);
-        let cache_key = cache_key(route, &parts.method, parts.uri.query(), org.as_deref());
+        let cache_key = cache_key(&parts.method, &parts.uri, route, org.as_deref());
         if let Some(key) = &cache_key
             && let Ok(Some(hit)) = self.state.backends().cache.get(key).await
             && let Some(response) = decode_cached(&hit)
@@ -413,8 +497,8 @@ impl Gateway {
             let _ =
                 self.state.backends().cache.delete_prefix(&format!("cache:{org}:{}:", route.service.as_str())).await;
         }
-        match (cache_key, route.service.gateway_cache_ttl()) {
-            (Some(key), Some(ttl)) if cacheable(&response) => self.store_cached(key, ttl, response).await,
+        match cache_key {
+            Some(key) if cacheable(&response) => self.store_cached(key, ttl, response).await,
             _ => Ok(response),
         }
     }
@@ -437,27 +521,27 @@ impl Gateway {
         Ok(response)
     }
 
-    /// Calls the service router in-process, bounded by the upstream timeout.
-    async fn call(&self, mut request: Request, route: &Route) -> Result<Response, ApiError> {
-        if let Ok(uri) =
-            format!("{}{}", route.internal_path, request.uri().query().map(|q| format!("?{q}")).unwrap_or_default())
-                .parse()
-        {
-            *request.uri_mut() = uri;
-        }
+    /// Calls the service: its router in-process, or its process over HTTP, bounded by the
+    /// upstream timeout.
+    async fn call(&self, mut request: Request, route: &Route<'_>) -> Result<Response, ApiError> {
         let service = route.service.as_str();
         if !self.local.contains(&route.service) {
             return match self.remote.get(&route.service) {
-                Some(base) => self.call_remote(base, request, service).await,
+                Some(upstream) => self.call_remote(upstream, request, service).await,
                 None => {
                     Err(ApiError::new(ErrorCode::ServiceUnavailable, format!("the {service} service is not deployed")))
                 }
             };
         }
+        if request.uri().authority().is_some() {
+            // An absolute-form target: the router matches paths only.
+            let target = request.uri().path_and_query().cloned().unwrap_or_else(|| PathAndQuery::from_static("/"));
+            *request.uri_mut() = Uri::from(target);
+        }
         match tokio::time::timeout(self.config.upstream_timeout, self.internal.clone().oneshot(request)).await {
             Ok(Ok(mut response)) => {
-                for h in STRIP_RESPONSE {
-                    response.headers_mut().remove(*h);
+                for name in STRIP_RESPONSE {
+                    response.headers_mut().remove(name);
                 }
                 Ok(response)
             }
@@ -474,21 +558,20 @@ impl Gateway {
 const CACHE_MAX_BYTES: usize = 1024 * 1024;
 
 fn org_of(headers: &HeaderMap) -> Option<String> {
-    headers.get("x-organization-id").and_then(|v| v.to_str().ok()).map(str::to_owned)
+    headers.get(X_ORGANIZATION_ID).and_then(|v| v.to_str().ok()).map(str::to_owned)
 }
 
 /// The cache key of a GET to a service that opted in, for the verified organization. The
 /// organization comes first so one prefix drops a tenant's entries; the query is normalised
 /// (pairs sorted) so `?a=1&b=2` and `?b=2&a=1` share an entry.
-fn cache_key(route: &Route, method: &Method, query: Option<&str>, org: Option<&str>) -> Option<String> {
-    route.service.gateway_cache_ttl()?;
+fn cache_key(method: &Method, uri: &Uri, route: &Route<'_>, org: Option<&str>) -> Option<String> {
     if method != Method::GET {
         return None;
     }
     let org = org?;
-    let mut pairs: Vec<&str> = query.unwrap_or_default().split('&').filter(|p| !p.is_empty()).collect();
+    let mut pairs: Vec<&str> = uri.query().unwrap_or_default().split('&').filter(|p| !p.is_empty()).collect();
     pairs.sort_unstable();
-    Some(format!("cache:{org}:{}:v1:{}:{}", route.service.as_str(), route.internal_path, pairs.join("&")))
+    Some(format!("cache:{org}:{}:v1:{}:{}", route.service.as_str(), uri.path(), pairs.join("&")))
 }
 
 fn cacheable(response: &Response) -> bool {
@@ -512,10 +595,9 @@ fn decode_cached(entry: &[u8]) -> Option<Response> {
 
 impl Gateway {
     /// Proxies to a service process: the request body streams up, the answer streams back.
-    async fn call_remote(&self, base: &str, request: Request, service: &str) -> Result<Response, ApiError> {
+    async fn call_remote(&self, upstream: &Upstream, request: Request, service: &str) -> Result<Response, ApiError> {
         let (mut parts, body) = request.into_parts();
-        let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-        parts.uri = format!("{base}{path}").parse().map_err(|e| ApiError::internal("bad upstream URL", &e))?;
+        parts.uri = upstream.uri(parts.uri.path_and_query())?;
         parts.headers.remove(header::HOST);
         // The request body streams up as it is: axum's body is an `http_body::Body`.
         let upstream = self.http.request(Request::from_parts(parts, body));
@@ -535,8 +617,8 @@ impl Gateway {
         };
         // The answer streams back as it arrives (chat answers are long-lived streams).
         let mut response = answer.map(axum::body::Body::new);
-        for name in HOP_BY_HOP.iter().chain(STRIP_RESPONSE) {
-            response.headers_mut().remove(*name);
+        for name in HOP_BY_HOP.into_iter().chain(STRIP_RESPONSE) {
+            response.headers_mut().remove(name);
         }
         Ok(response)
     }
@@ -548,27 +630,15 @@ fn header_value(v: &str) -> Result<HeaderValue, ApiError> {
 
 /// Removes hop-by-hop headers and credentials meant for the gateway alone.
 fn strip_request(headers: &mut HeaderMap, to_auth: bool) {
-    for h in HOP_BY_HOP {
-        headers.remove(*h);
+    for name in HOP_BY_HOP {
+        headers.remove(name);
     }
-    headers.remove("x-internal-key");
+    headers.remove(X_INTERNAL_KEY);
     if !to_auth {
-        headers.remove("x-service-api-key");
+        headers.remove(X_SERVICE_API_KEY);
         // Services never see the browser's session cookie; they get the JWT.
         headers.remove(header::COOKIE);
     }
-}
-
-/// Security headers for API responses.
-fn security_headers(headers: &mut HeaderMap) {
-    let set = |h: &mut HeaderMap, name: &'static str, value: &'static str| {
-        h.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
-    };
-    set(headers, "strict-transport-security", "max-age=63072000; includeSubDomains");
-    set(headers, "x-content-type-options", "nosniff");
-    set(headers, "x-frame-options", "DENY");
-    set(headers, "content-security-policy", "default-src 'none'; frame-ancestors 'none'");
-    set(headers, "referrer-policy", "no-referrer");
 }
 
 /// CORS on the way out: upstream CORS headers removed, the trusted origin reflected.
@@ -588,40 +658,38 @@ fn cors_headers(headers: &mut HeaderMap, allowed: Option<&HeaderValue>, credenti
     }
 }
 
-/// The gateway's handler for everything under `/api/`.
-pub async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Response {
-    let origin = request.headers().get(header::ORIGIN).cloned();
-    // The tracker posts from shops' own sites, with no cookies: ingest reflects any real origin
-    // without credentials, and the ingest service checks it against the organization's
-    // allowed sites. Everything else reflects only trusted origins, with credentials.
-    let route = parse_route(request.uri().path());
-    let to_ingest = route.as_ref().is_some_and(|r| r.service == ServiceName::Ingest);
-    let credentials = !to_ingest;
-    let allowed = origin.filter(|o| {
-        o.to_str().is_ok_and(|o| if to_ingest { o != "null" } else { gateway.state.trusted_origins().is_trusted(o) })
-    });
-    let preflight =
-        request.method() == Method::OPTIONS && request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
-    let mut response = if preflight {
-        StatusCode::NO_CONTENT.into_response()
-    } else {
-        gateway.pipeline(request, route).await.unwrap_or_else(IntoResponse::into_response)
-    };
-    let headers = response.headers_mut();
-    cors_headers(headers, allowed.as_ref(), credentials);
-    if preflight && allowed.is_some() {
-        headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static(ALLOW_METHODS));
-        headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static(ALLOW_HEADERS));
-        headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
+impl Gateway {
+    /// Everything under `/api/`, from the client at `peer`.
+    pub async fn handle(&self, peer: SocketAddr, request: Request) -> Response {
+        let origin = request.headers().get(header::ORIGIN).cloned();
+        // The route borrows the path from a copy of the target (reference-counted, not copied).
+        let uri = request.uri().clone();
+        let route = parse_route(uri.path());
+        // The tracker posts from shops' own sites, with no cookies: ingest reflects any real
+        // origin without credentials, and the ingest service checks it against the
+        // organization's allowed sites. Everything else reflects only trusted origins, with
+        // credentials.
+        let to_ingest = route.as_ref().is_some_and(|r| r.service == ServiceName::Ingest);
+        let credentials = !to_ingest;
+        let allowed = origin.filter(|o| {
+            o.to_str().is_ok_and(|o| if to_ingest { o != "null" } else { self.state.trusted_origins().is_trusted(o) })
+        });
+        let preflight = request.method() == Method::OPTIONS
+            && request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+        let mut response = if preflight {
+            StatusCode::NO_CONTENT.into_response()
+        } else {
+            self.pipeline(peer, request, route).await.unwrap_or_else(IntoResponse::into_response)
+        };
+        let headers = response.headers_mut();
+        cors_headers(headers, allowed.as_ref(), credentials);
+        if preflight && allowed.is_some() {
+            headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static(ALLOW_METHODS));
+            headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static(ALLOW_HEADERS));
+            headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
+        }
+        response
     }
-    response
-}
-
-/// Security headers on every response, the gateway's and the probes'.
-pub async fn harden(request: Request, next: axum::middleware::Next) -> Response {
-    let mut response = next.run(request).await;
-    security_headers(response.headers_mut());
-    response
 }
 
 #[cfg(test)]
@@ -631,7 +699,7 @@ mod tests {
     #[test]
     fn routes_parse_only_known_segments_and_versions() {
         let r = parse_route("/api/v1/crawler-jobs/42").unwrap();
-        assert_eq!((r.service, r.rest.as_str()), (ServiceName::Products, "/42"));
+        assert_eq!((r.service, r.rest), (ServiceName::Products, "/42"));
         assert!(parse_route("/api/v2/users/me").is_none());
         assert!(parse_route("/api/v1/nope/x").is_none());
         assert!(parse_route("/other").is_none());

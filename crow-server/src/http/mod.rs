@@ -3,6 +3,7 @@
 
 pub mod caller;
 pub mod credentials;
+pub mod edge;
 pub mod error;
 pub mod internal_key;
 pub mod origins;

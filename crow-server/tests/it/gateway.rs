@@ -27,7 +27,13 @@ async fn gateway(upstream: Router) -> (Router, tempfile::TempDir) {
     let local = crow_server::services::ServiceName::ALL.to_vec();
     let gw =
         Arc::new(Gateway::new(state, upstream, local, config.internal_gateway_key.clone(), config.gateway.clone()));
-    (Router::new().fallback(crow_server::gateway::handle).with_state(gw), dir)
+    (as_router(gw), dir)
+}
+
+/// The gateway as a router, for `oneshot` requests from a loopback client.
+fn as_router(gw: Arc<Gateway>) -> Router {
+    let peer = std::net::SocketAddr::from(([127, 0, 0, 1], 40000));
+    Router::new().fallback(move |request: axum::extract::Request| async move { gw.handle(peer, request).await })
 }
 
 fn hostile() -> Router {
@@ -116,7 +122,7 @@ async fn remote_gateway(url: &str) -> (Router, tempfile::TempDir) {
         config.internal_gateway_key.clone(),
         config.gateway.clone(),
     ));
-    (Router::new().fallback(crow_server::gateway::handle).with_state(gw), dir)
+    (as_router(gw), dir)
 }
 
 async fn code_of(gw: Router, path: &str) -> (StatusCode, String) {

@@ -1,0 +1,230 @@
+//! The edge: what every request gets before routing and every answer gets after it — a request
+//! id, an access-log span, panic containment and the security headers — then `/api/` to the
+//! gateway and everything else (probes, the tracker's files) to the router.
+//!
+//! Written as one service rather than a stack of tower layers because the gateway's hot path
+//! paid for every layer on every request: a boxed future each, an extensions map for the peer
+//! address, a UUID read from the operating system. Here a request costs one boxed future, and
+//! request ids come from a per-thread generator seeded once (they correlate log lines; they are
+//! not secrets).
+
+use std::cell::Cell;
+use std::convert::Infallible;
+use std::future::{Ready, ready};
+use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, Request};
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::serve::IncomingStream;
+use futures_util::FutureExt as _;
+use tokio::net::TcpListener;
+use tower::{Service, ServiceExt as _};
+use tracing::Instrument as _;
+
+use crate::gateway::Gateway;
+use crate::http::ApiError;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Security headers every answer carries (the API answers JSON; nothing may frame or embed it).
+const SECURITY_HEADERS: [(HeaderName, HeaderValue); 5] = [
+    (
+        HeaderName::from_static("strict-transport-security"),
+        HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+    ),
+    (HeaderName::from_static("x-content-type-options"), HeaderValue::from_static("nosniff")),
+    (HeaderName::from_static("x-frame-options"), HeaderValue::from_static("DENY")),
+    (
+        HeaderName::from_static("content-security-policy"),
+        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+    ),
+    (HeaderName::from_static("referrer-policy"), HeaderValue::from_static("no-referrer")),
+];
+
+/// Sets the security headers on an answer.
+pub fn security_headers(headers: &mut HeaderMap) {
+    for (name, value) in SECURITY_HEADERS {
+        headers.insert(name, value);
+    }
+}
+
+/// The application behind the edge: the gateway (when this process is the public entry point)
+/// and the router for everything else.
+#[derive(Clone, Debug)]
+pub struct App {
+    router: Router,
+    gateway: Option<Arc<Gateway>>,
+}
+
+impl App {
+    /// `/api/` goes to `gateway` when there is one; everything else to `router`.
+    pub fn new(router: Router, gateway: Option<Arc<Gateway>>) -> Self {
+        Self { router, gateway }
+    }
+
+    /// The per-connection service `axum::serve` asks for.
+    pub fn make_service(
+        self,
+    ) -> impl for<'a> Service<
+        IncomingStream<'a, TcpListener>,
+        Response = Edge,
+        Error = Infallible,
+        Future = Ready<Result<Edge, Infallible>>,
+    > + Clone {
+        tower::service_fn(move |stream: IncomingStream<'_, TcpListener>| {
+            ready(Ok(Edge { app: self.clone(), peer: *stream.remote_addr() }))
+        })
+    }
+}
+
+/// One connection's service.
+#[derive(Clone, Debug)]
+pub struct Edge {
+    app: App,
+    peer: SocketAddr,
+}
+
+impl Service<Request> for Edge {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, mut request: Request) -> Self::Future {
+        let started = Instant::now();
+        // A caller's own id is kept (it ties our log lines to theirs) when it is a sane token.
+        let id = match request.headers().get(&REQUEST_ID) {
+            Some(v) if v.len() <= 128 && v.to_str().is_ok() => v.clone(),
+            _ => {
+                let id = request_id();
+                request.headers_mut().insert(REQUEST_ID, id.clone());
+                id
+            }
+        };
+        // The path only: query strings may carry tokens and are not logged.
+        let span = tracing::info_span!(
+            "request",
+            method = %request.method(),
+            path = %request.uri().path(),
+            request_id = id.to_str().unwrap_or("-"),
+        );
+        let App { router, gateway } = self.app.clone();
+        let peer = self.peer;
+        let answer = async move {
+            match gateway.filter(|_| request.uri().path().starts_with("/api/")) {
+                Some(gateway) => gateway.handle(peer, request).await,
+                None => {
+                    request.extensions_mut().insert(ConnectInfo(peer));
+                    match router.oneshot(request).await {
+                        Ok(response) => response,
+                        Err(never) => match never {},
+                    }
+                }
+            }
+        };
+        Box::pin(
+            async move {
+                // A panic in a handler becomes a JSON 500 for this request; its message may hold
+                // request data, so it is logged by the panic hook, not sent.
+                let mut response = AssertUnwindSafe(answer).catch_unwind().await.unwrap_or_else(|_| {
+                    ApiError::new(crow_core::ErrorCode::InternalError, "internal error").into_response()
+                });
+                let headers = response.headers_mut();
+                security_headers(headers);
+                headers.insert(REQUEST_ID, id);
+                let status = response.status().as_u16();
+                let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+                if status >= 500 {
+                    tracing::error!(status, latency_us, "answered");
+                } else {
+                    tracing::info!(status, latency_us, "answered");
+                }
+                Ok(response)
+            }
+            .instrument(span),
+        )
+    }
+}
+
+thread_local! {
+    /// SplitMix64 state, seeded from the OS once per thread.
+    static STATE: Cell<u64> = Cell::new(seed());
+}
+
+fn seed() -> u64 {
+    let mut bytes = [0u8; 8];
+    // Without OS randomness, the clock still gives distinct seeds per process and thread.
+    if getrandom::fill(&mut bytes).is_err() {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        bytes = (now.as_nanos() as u64 ^ u64::from(std::process::id()).rotate_left(32)).to_le_bytes();
+    }
+    u64::from_le_bytes(bytes)
+}
+
+fn next() -> u64 {
+    STATE.with(|state| {
+        let s = state.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
+        state.set(s);
+        let mut z = s;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    })
+}
+
+/// A fresh request id, formatted as a UUID (v4 layout).
+fn request_id() -> HeaderValue {
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&next().to_le_bytes());
+    bytes[8..].copy_from_slice(&next().to_le_bytes());
+    let text = uuid::Builder::from_random_bytes(bytes).into_uuid().hyphenated().to_string();
+    // Hex digits and hyphens are always a valid header value.
+    HeaderValue::from_str(&text).unwrap_or(HeaderValue::from_static("-"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_a_json_500_with_the_edge_headers() {
+        let router = Router::new().route(
+            "/boom",
+            axum::routing::get(|| async {
+                panic!("handler bug");
+                #[allow(unreachable_code)]
+                ""
+            }),
+        );
+        let edge = Edge { app: App::new(router, None), peer: SocketAddr::from(([127, 0, 0, 1], 1)) };
+        let request = Request::get("/boom").body(axum::body::Body::empty()).unwrap();
+        let response = edge.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+        assert!(response.headers().contains_key("x-request-id"));
+        let body = axum::body::to_bytes(response.into_body(), 4096).await.unwrap();
+        let body: crow_core::ErrorBody = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body.code, "INTERNAL_ERROR");
+    }
+
+    #[test]
+    fn request_ids_are_uuids_and_distinct() {
+        let ids: std::collections::HashSet<String> =
+            (0..1000).map(|_| request_id().to_str().unwrap().to_owned()).collect();
+        assert_eq!(ids.len(), 1000);
+        for id in ids.iter().take(10) {
+            let parsed = uuid::Uuid::parse_str(id).unwrap();
+            assert_eq!(parsed.get_version_num(), 4);
+        }
+    }
+}
