@@ -127,6 +127,9 @@ pub struct GatewayConfig {
     pub enabled: bool,
     /// Base URLs of services hosted by other processes.
     pub service_urls: Vec<(ServiceName, String)>,
+    /// Services that accept anonymous callers: a request without credentials gets an anonymous
+    /// session JWT (one per client address for an hour) instead of a 401. None by default.
+    pub anonymous_services: Vec<ServiceName>,
 }
 
 /// `SameSite` attribute of the session cookie.
@@ -233,6 +236,7 @@ const KEYS: &[Key] = &[
     Key { file: "upstream_timeout_secs", env: "CROW_UPSTREAM_TIMEOUT_SECS", default: Some("30") },
     Key { file: "gateway", env: "CROW_GATEWAY", default: Some("on") },
     Key { file: "service_urls", env: "CROW_SERVICE_URLS", default: Some("") },
+    Key { file: "gateway_anonymous_services", env: "CROW_GATEWAY_ANONYMOUS_SERVICES", default: Some("") },
 ];
 
 /// The raw layers, before parsing. Secret keys' parsers never put the value in an error.
@@ -381,6 +385,18 @@ impl Layers {
                             _ => return Err(format!("`{url}` is not a base URL (http://host:port[/path])")),
                         }
                         Ok((service, url.to_owned()))
+                    })
+                    .collect()
+            })?,
+            anonymous_services: self.parse("gateway_anonymous_services", |v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(|name| match ServiceName::parse(name) {
+                        // Auth routes skip authentication anyway; nothing to allow.
+                        Some(ServiceName::Auth) => Err("auth takes no anonymous tokens".to_owned()),
+                        Some(service) => Ok(service),
+                        None => Err(format!("unknown service `{name}`")),
                     })
                     .collect()
             })?,
@@ -581,6 +597,24 @@ mod tests {
 
         let err = Layers::load(None, env(&[("CROW_SERVICES", "auth,nope")])).unwrap().resolve().unwrap_err();
         assert!(err.to_string().contains("unknown service `nope`"), "{err}");
+    }
+
+    #[test]
+    fn gateway_upstreams_and_anonymous_services_are_checked() {
+        let resolve = |pairs: &[(&str, &str)]| Layers::load(None, env(pairs)).unwrap().resolve();
+        let c = resolve(&[("CROW_GATEWAY_ANONYMOUS_SERVICES", "qna, products")]).unwrap();
+        assert_eq!(c.gateway.anonymous_services, vec![ServiceName::Qna, ServiceName::Products]);
+        assert!(resolve(&[]).unwrap().gateway.anonymous_services.is_empty(), "none by default");
+        for (key, value, reason) in [
+            ("CROW_GATEWAY_ANONYMOUS_SERVICES", "auth", "auth takes no anonymous tokens"),
+            ("CROW_GATEWAY_ANONYMOUS_SERVICES", "qna,nope", "unknown service `nope`"),
+            ("CROW_SERVICE_URLS", "qna=https://q.internal", "not an http:// URL"),
+            ("CROW_SERVICE_URLS", "qna=http://bad host", "not a base URL"),
+            ("CROW_SERVICE_URLS", "qna=http://q.internal:9000/?x=1", "not a base URL"),
+        ] {
+            let err = resolve(&[(key, value)]).unwrap_err().to_string();
+            assert!(err.contains(reason) && err.contains(key), "{value}: {err}");
+        }
     }
 
     #[test]

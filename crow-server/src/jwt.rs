@@ -24,6 +24,11 @@ use tokio::sync::Mutex;
 
 /// How long tokens live.
 pub const TOKEN_LIFETIME: Duration = Duration::from_secs(15 * 60);
+/// How long anonymous session tokens live: the gateway reuses one per client address for an
+/// hour, so each lives a little longer than that and is never forwarded about to expire.
+pub const ANONYMOUS_TOKEN_LIFETIME: Duration = Duration::from_secs(65 * 60);
+/// The longest any token lives: how long a retired signing key stays published.
+pub const LONGEST_TOKEN_LIFETIME: Duration = ANONYMOUS_TOKEN_LIFETIME;
 const JWKS_TTL: Duration = Duration::from_secs(5 * 60);
 const MIN_REFETCH: Duration = Duration::from_secs(30);
 
@@ -34,7 +39,7 @@ pub struct Claims {
     pub iss: String,
     /// Audience: the API's public URL.
     pub aud: Audience,
-    /// Subject: the user id (or `service:NAME`).
+    /// Subject: the user id, `service:NAME`, or `anon:ID` for an anonymous session.
     pub sub: String,
     /// Expiry, seconds since the epoch.
     pub exp: i64,

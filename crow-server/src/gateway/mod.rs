@@ -19,12 +19,14 @@
 //! same header contract and the same timeout (502 when the service cannot be reached, 504 when
 //! it is too slow).
 //!
-//! Not built yet: the anonymous session JWT (no service allows anonymous callers yet).
+//! Services listed in `gateway_anonymous_services` accept callers without credentials: they get
+//! an anonymous session JWT (`sub` = `anon:…`, no organization), one per client address (IPv6
+//! per /64) reused for an hour. A caller who presents credentials that fail is still refused.
 
 pub mod client_ip;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -45,7 +47,7 @@ use crate::app::AppState;
 use crate::config::GatewayConfig;
 use crate::http::ApiError;
 use crate::http::credentials::api_key;
-use crate::http::rate_limit::RateLimiter;
+use crate::http::rate_limit::{ClientKey, RateLimiter};
 use crate::memo::Memo;
 use crate::services::ServiceName;
 use crate::services::auth::tokens;
@@ -54,6 +56,8 @@ use crate::services::auth::tokens;
 const IDENTITY_TTL: Duration = Duration::from_secs(30);
 /// Identities cached at most.
 const IDENTITY_CACHE: usize = 100_000;
+/// How long one client address keeps its anonymous session.
+const ANONYMOUS_TTL: Duration = Duration::from_secs(60 * 60);
 
 const ALLOW_METHODS: &str = "GET, POST, PUT, PATCH, DELETE, OPTIONS";
 const ALLOW_HEADERS: &str = "Content-Type, Authorization, X-Requested-With, X-API-Key, X-Request-Id";
@@ -172,6 +176,8 @@ pub struct Gateway {
     limiter: RateLimiter,
     auth_limiter: RateLimiter,
     identities: Memo<TokenHash, Arc<Identity>>,
+    /// Anonymous sessions by client address.
+    anonymous: Memo<ClientKey, Arc<Identity>>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -268,6 +274,7 @@ impl Gateway {
             internal_key_header,
             config,
             identities: Memo::new(IDENTITY_TTL, IDENTITY_CACHE),
+            anonymous: Memo::new(ANONYMOUS_TTL, IDENTITY_CACHE),
         }
     }
 
@@ -354,20 +361,34 @@ impl Gateway {
         Ok(Arc::new(Identity::new(claims.sub.parse().ok(), organization, Some(jwt), false)?))
     }
 
-    /// Authentication: API key, session cookie, or a JWT the client already holds.
-    async fn authenticate(&self, headers: &HeaderMap) -> Result<Arc<Identity>, ApiError> {
+    /// An anonymous caller of a service that accepts them: one anonymous session per client
+    /// address, reused for an hour (the token outlives the reuse, see `ANONYMOUS_TOKEN_LIFETIME`).
+    async fn anonymous_identity(&self, ip: IpAddr) -> Result<Arc<Identity>, ApiError> {
+        let key = ClientKey::from(ip);
+        if let Some(identity) = self.anonymous.get(&key) {
+            return Ok(identity);
+        }
+        let jwt = self.state.auth().anonymous_token().await?;
+        let identity = Arc::new(Identity::new(None, None, Some(&jwt), false)?);
+        self.anonymous.insert(key, Arc::clone(&identity));
+        Ok(identity)
+    }
+
+    /// Authentication: API key, session cookie, or a JWT the client already holds; `None` when
+    /// the request carries no credentials at all.
+    async fn authenticate(&self, headers: &HeaderMap) -> Result<Option<Arc<Identity>>, ApiError> {
         if let Some(key) = api_key(headers) {
-            return self.key_identity(&key).await;
+            return self.key_identity(&key).await.map(Some);
         }
         if let Some(token) =
             tokens::session_from_cookies(headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()))
         {
-            return self.session_identity(&token).await;
+            return self.session_identity(&token).await.map(Some);
         }
         if let Some(jwt) = bearer_jwt(headers) {
-            return self.jwt_identity(jwt).await;
+            return self.jwt_identity(jwt).await.map(Some);
         }
-        Err(unauthorized("authentication required: a session, an API key or a token"))
+        Ok(None)
     }
 
     /// Runs the pipeline after CORS preflight handling, for the route `handle` parsed.
@@ -409,7 +430,11 @@ impl Gateway {
         if is_public(&route, request.method()) {
             return self.forward(request, &route, None, false).await;
         }
-        let identity = self.authenticate(request.headers()).await?;
+        let identity = match self.authenticate(request.headers()).await? {
+            Some(identity) => identity,
+            None if self.config.anonymous_services.contains(&route.service) => self.anonymous_identity(ip).await?,
+            None => return Err(unauthorized("authentication required: a session, an API key or a token")),
+        };
         if identity.publishable && route.service != ServiceName::Ingest {
             return Err(ApiError::new(ErrorCode::Forbidden, "publishable keys may only send tracker events"));
         }

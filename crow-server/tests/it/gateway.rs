@@ -32,7 +32,12 @@ async fn gateway(upstream: Router) -> (Router, tempfile::TempDir) {
 
 /// The gateway as a router, for `oneshot` requests from a loopback client.
 fn as_router(gw: Arc<Gateway>) -> Router {
-    let peer = std::net::SocketAddr::from(([127, 0, 0, 1], 40000));
+    from_peer(gw, [127, 0, 0, 1])
+}
+
+/// The gateway as a router, for requests from `ip`.
+fn from_peer(gw: Arc<Gateway>, ip: [u8; 4]) -> Router {
+    let peer = std::net::SocketAddr::from((ip, 40000));
     Router::new().fallback(move |request: axum::extract::Request| async move { gw.handle(peer, request).await })
 }
 
@@ -155,4 +160,81 @@ async fn remote_upstreams_time_out_as_504_and_unreachable_ones_are_502() {
     // A service with no URL is not deployed.
     let (status, _) = code_of(gw, "/api/v1/users/health").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+}
+
+/// A service process that answers with the identity headers the gateway forwarded.
+fn echo() -> Router {
+    Router::new().route(
+        "/api/v1/patterns/whoami",
+        get(|headers: axum::http::HeaderMap| async move {
+            let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+            axum::Json(serde_json::json!({
+                "authorization": h("authorization"),
+                "organization": h("x-organization-id"),
+                "user": h("x-user-id"),
+            }))
+        }),
+    )
+}
+
+#[tokio::test]
+async fn services_that_allow_it_get_one_anonymous_session_per_client_address() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, echo()).await.unwrap() });
+    let dir = tempfile::tempdir().unwrap();
+    let vars = vec![
+        ("CROW_DATA_DIR".to_owned(), dir.path().display().to_string()),
+        ("CROW_INTERNAL_GATEWAY_KEY".to_owned(), KEY.to_owned()),
+        ("CROW_SERVICES".to_owned(), "auth,users,organizations".to_owned()),
+        ("CROW_SERVICE_URLS".to_owned(), format!("patterns=http://{addr}")),
+        ("CROW_GATEWAY_ANONYMOUS_SERVICES".to_owned(), "patterns".to_owned()),
+    ];
+    let config = crow_server::Layers::load(None, vars).unwrap().resolve().unwrap();
+    let state = crow_server::app::build_state(config.clone()).await.unwrap();
+    let local = config.services.clone();
+    let gw = Arc::new(Gateway::new(
+        state.clone(),
+        crow_server::app::internal_router(state.clone(), &local),
+        local,
+        config.internal_gateway_key.clone(),
+        config.gateway.clone(),
+    ));
+    let whoami = |ip: [u8; 4], api_key: Option<&'static str>| {
+        let gw = Arc::clone(&gw);
+        async move {
+            let mut request = Request::get("/api/v1/patterns/whoami");
+            if let Some(key) = api_key {
+                request = request.header("x-api-key", key);
+            }
+            let response = from_peer(gw, ip).oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
+            let status = response.status();
+            let body = axum::body::to_bytes(response.into_body(), 64 * 1024).await.unwrap();
+            (status, serde_json::from_slice::<serde_json::Value>(&body).unwrap_or_default())
+        }
+    };
+    let (status, first) = whoami([203, 0, 113, 7], None).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert!(first["organization"].is_null() && first["user"].is_null(), "no tenant for anonymous callers: {first}");
+    let bearer = first["authorization"].as_str().expect("a bearer token");
+    let jwt = bearer.strip_prefix("Bearer ").unwrap();
+    // A real token from the deployment's keys, for an anonymous subject and no organization.
+    let claims = state.verifier().verify(jwt, crow_core::Timestamp::now()).await.unwrap();
+    assert!(claims.sub.starts_with("anon:"), "{}", claims.sub);
+    assert!(claims.organization_id.is_none() && claims.email.is_none() && claims.role.is_none());
+    assert!(claims.exp - claims.iat >= 3600, "outlives the hour it is reused for");
+    // The same address reuses its session; another address gets its own.
+    let (_, again) = whoami([203, 0, 113, 7], None).await;
+    assert_eq!(again["authorization"], first["authorization"]);
+    let (_, other) = whoami([198, 51, 100, 1], None).await;
+    assert_ne!(other["authorization"], first["authorization"]);
+    // Credentials that fail are refused, never downgraded to anonymous.
+    let (status, _) = whoami([203, 0, 113, 7], Some("crow_sk_not_a_real_key")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // Services not listed still require credentials.
+    let response = from_peer(Arc::clone(&gw), [203, 0, 113, 7])
+        .oneshot(Request::get("/api/v1/users/me").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }

@@ -3,7 +3,7 @@
 //! the key id as associated data so a sealed key cannot be swapped between rows).
 //!
 //! Rotation makes a new key current and retires the old one; a retired key stays published
-//! until every token it signed has expired (`TOKEN_LIFETIME`), then it is deleted.
+//! until every token it signed has expired (`LONGEST_TOKEN_LIFETIME`), then it is deleted.
 
 use std::sync::Arc;
 
@@ -21,7 +21,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
 use tokio::sync::RwLock;
 
-use crate::jwt::{self, Claims, Jwk, Jwks, JwksSource, TOKEN_LIFETIME};
+use crate::jwt::{self, Claims, Jwk, Jwks, JwksSource, LONGEST_TOKEN_LIFETIME};
 
 /// Why key handling failed.
 #[derive(Debug, thiserror::Error)]
@@ -126,14 +126,14 @@ impl KeyRing {
         if let Some((old_id, _)) = old {
             self.store.retire_signing_key(old_id, now).await?;
         }
-        let lifetime = i64::try_from(TOKEN_LIFETIME.as_millis()).unwrap_or(i64::MAX);
+        let lifetime = i64::try_from(LONGEST_TOKEN_LIFETIME.as_millis()).unwrap_or(i64::MAX);
         self.store.delete_retired_keys(now.add_millis(-lifetime)).await?;
         Ok(id)
     }
 
     /// The published keys: the current one and retired ones whose tokens may still be live.
     pub async fn jwks(&self) -> Result<Jwks, KeyError> {
-        let lifetime = i64::try_from(TOKEN_LIFETIME.as_millis()).unwrap_or(i64::MAX);
+        let lifetime = i64::try_from(LONGEST_TOKEN_LIFETIME.as_millis()).unwrap_or(i64::MAX);
         let cutoff: Timestamp = self.clock.now().add_millis(-lifetime);
         let keys = self
             .store

@@ -362,6 +362,19 @@ impl AuthService {
         }
     }
 
+    /// An anonymous session token, for services that accept anonymous callers: a fresh `anon:`
+    /// subject with no email, organization or role, living `ANONYMOUS_TOKEN_LIFETIME`. Nothing
+    /// is stored — it grants no access to any organization's data.
+    pub async fn anonymous_token(&self) -> AuthResult<String> {
+        let random = tokens::random_bytes().map_err(random_failure)?;
+        let mut id = [0u8; 16];
+        id.copy_from_slice(&random[..16]);
+        let subject = format!("anon:{}", uuid::Builder::from_random_bytes(id).into_uuid());
+        let mut claims = self.claims(subject, None, None, None);
+        claims.exp = claims.iat + i64::try_from(crate::jwt::ANONYMOUS_TOKEN_LIFETIME.as_secs()).unwrap_or(3900);
+        Ok(self.keys.sign(&claims).await?)
+    }
+
     /// `token`: a 15-minute JWT for the session's user and active organization.
     pub async fn token(&self, auth: &Authenticated) -> AuthResult<String> {
         let org = auth.session.active_organization_id;
