@@ -73,22 +73,32 @@ for _ in $(seq 1 50); do
 done
 [ "$code" = 200 ] || { echo "gateway does not reach the upstream ($code)"; cat "$work/crow.log"; exit 1; }
 
-run() { # label, url, extra wrk args…
-  local label=$1 url=$2; shift 2
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system, in clock ticks
+run() { # label, url, pid of the process serving it, extra wrk args…
+  local label=$1 url=$2 pid=$3; shift 3
+  local before after
+  before=$(cpu_ticks "$pid")
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" "$url" > "$work/$label.txt"
-  local rps p50 p99
+  after=$(cpu_ticks "$pid")
+  local rps p50 p99 cpu
   rps=$(awk '/Requests\/sec/ {print $2}' "$work/$label.txt")
+  # CPU time the serving process spent per request (all its threads, kernel time included).
+  cpu=$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v r="$rps" -v d="${DURATION%s}" \
+    'BEGIN { printf "%.1f", t / hz * 1e6 / (r * d) }')
   p50=$(awk '$1=="50%" {print $2}' "$work/$label.txt")
   p99=$(awk '$1=="99%" {print $2}' "$work/$label.txt")
   errors=$(awk '/Non-2xx/ {print $5}' "$work/$label.txt")
-  printf '%-34s %12s req/s   p50 %9s   p99 %9s   non-2xx %s\n' "$label" "$rps" "$p50" "$p99" "${errors:-0}"
+  printf '%-14s %12s req/s   p50 %9s   p99 %9s   %6s us CPU/request   non-2xx %s\n' \
+    "$label" "$rps" "$p50" "$p99" "$cpu" "${errors:-0}"
   echo "$rps $p50 $p99" > "$work/$label.sum"
 }
 
 echo "gateway benchmark: wrk -t$THREADS -c$CONNECTIONS -d$DURATION on loopback ($(nproc) cores shared by all processes)"
-run direct "http://$UPSTREAM/api/v1/patterns/x"
-run nginx-proxy "http://$PROXY/api/v1/patterns/x"
-run crow-gateway "http://$GATEWAY/api/v1/patterns/x" -H "x-api-key: $key"
+upstream_worker=$(pgrep -P "$(cat "$work/upstream.pid")" | head -1)
+proxy_worker=$(pgrep -P "$(cat "$work/proxy.pid")" | head -1)
+run direct "http://$UPSTREAM/api/v1/patterns/x" "$upstream_worker"
+run nginx-proxy "http://$PROXY/api/v1/patterns/x" "$proxy_worker"
+run crow-gateway "http://$GATEWAY/api/v1/patterns/x" "$crow_pid" -H "x-api-key: $key"
 
 to_us() { awk -v v="$1" 'BEGIN { n=v+0; if (v ~ /us$/) print n; else if (v ~ /ms$/) print n*1000; else if (v ~ /s$/) print n*1000000; else print n }'; }
 read -r d_rps _ d_p99 < "$work/direct.sum"
