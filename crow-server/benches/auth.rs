@@ -17,6 +17,8 @@
     reason = "benchmark binary: fails loudly and prints its figures"
 )]
 
+mod support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -89,14 +91,6 @@ fn jwt_benches(c: &mut Criterion) -> (f64, f64) {
     (full, raw)
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
-}
-
 struct LoadResult {
     ok: Vec<Duration>,
     refused: Vec<Duration>,
@@ -134,19 +128,11 @@ async fn open_loop(client: &crow_client::Client, per_second: f64, seconds: f64) 
 fn sign_in_load() {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     rt.block_on(async {
-        let dir = tempfile::tempdir().unwrap();
-        let env = vec![
-            ("CROW_LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
-            ("CROW_DATA_DIR".to_owned(), dir.path().display().to_string()),
-            ("CROW_AUTH_RATE_PER_MINUTE".to_owned(), "10000000".to_owned()),
-            ("CROW_AUTH_RATE_BURST".to_owned(), "1000000".to_owned()),
-            ("CROW_LOG".to_owned(), "error".to_owned()),
-        ];
-        let config = crow_server::Layers::load(None, env).unwrap().resolve().unwrap();
+        let (running, config) =
+            support::start(&[("CROW_AUTH_RATE_PER_MINUTE", "10000000"), ("CROW_AUTH_RATE_BURST", "1000000")]).await;
         let concurrency = config.auth.hash_concurrency;
         let queue = config.auth.hash_queue;
-        let server = crow_server::Server::start(config).await.unwrap();
-        let client = crow_client::Client::new(&format!("http://{}", server.local_addr())).unwrap();
+        let client = crow_client::Client::new(&running.base).unwrap();
         client.sign_up("Bench", "bench@acme.io", "correct horse battery").await.unwrap();
 
         // Capacity: closed loop with exactly `concurrency` sign-ins in flight.
@@ -176,8 +162,8 @@ fn sign_in_load() {
             "0.5x ({:.1}/s): accepted {:>4}  p50 {:>7.1} ms  p99 {:>7.1} ms  refused {}  other {}",
             capacity * 0.5,
             half.ok.len(),
-            percentile(&half.ok, 0.5).as_secs_f64() * 1e3,
-            percentile(&half.ok, 0.99).as_secs_f64() * 1e3,
+            support::percentile_ms(&half.ok, 0.5),
+            support::percentile_ms(&half.ok, 0.99),
             half.refused.len(),
             half.other
         );
@@ -185,13 +171,13 @@ fn sign_in_load() {
             "2x   ({:.1}/s): accepted {:>4}  p50 {:>7.1} ms  p99 {:>7.1} ms  refused {} (503, p99 {:.1} ms)  other {}",
             capacity * 2.0,
             double.ok.len(),
-            percentile(&double.ok, 0.5).as_secs_f64() * 1e3,
-            percentile(&double.ok, 0.99).as_secs_f64() * 1e3,
+            support::percentile_ms(&double.ok, 0.5),
+            support::percentile_ms(&double.ok, 0.99),
             double.refused.len(),
-            percentile(&double.refused, 0.99).as_secs_f64() * 1e3,
+            support::percentile_ms(&double.refused, 0.99),
             double.other
         );
-        server.stop().await;
+        running.server.stop().await;
     });
 }
 

@@ -14,6 +14,8 @@
     reason = "benchmark binary: fails loudly and prints its figures"
 )]
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use crow_client::{Client, HttpMethod};
@@ -140,17 +142,12 @@ fn main() {
     }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     rt.block_on(async {
-        let dir = tempfile::tempdir().unwrap();
-        let env = vec![
-            ("CROW_LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
-            ("CROW_DATA_DIR".to_owned(), dir.path().display().to_string()),
-            ("CROW_LOG".to_owned(), "error".to_owned()),
-            ("CROW_GATEWAY_RATE_PER_MINUTE".to_owned(), "100000000".to_owned()),
-            ("CROW_GATEWAY_RATE_BURST".to_owned(), "10000000".to_owned()),
-        ];
-        let server =
-            crow_server::Server::start(crow_server::Layers::load(None, env).unwrap().resolve().unwrap()).await.unwrap();
-        let base = format!("http://{}", server.local_addr());
+        let (running, _) = support::start(&[
+            ("CROW_GATEWAY_RATE_PER_MINUTE", "100000000"),
+            ("CROW_GATEWAY_RATE_BURST", "10000000"),
+        ])
+        .await;
+        let base = running.base.clone();
         let token = Client::new(&base)
             .unwrap()
             .with_origin("http://localhost:3000")
@@ -175,7 +172,7 @@ fn main() {
         let (accepted, mut latencies) = run(&tracker, CLIENTS, None, 0).await;
         let load = started.elapsed();
         latencies.sort();
-        let pct = |p: f64| latencies[((latencies.len() as f64 - 1.0) * p) as usize].as_secs_f64() * 1e3;
+        let pct = |p: f64| support::percentile_ms(&latencies, p);
         let mut persisted = stored(&owner).await;
         while persisted < accepted && started.elapsed() < load + Duration::from_secs(120) {
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -204,7 +201,7 @@ fn main() {
         let (paced_accepted, mut paced) = run(&tracker, PACED_CLIENTS, Some(interval), 10_000_000).await;
         let paced_load = paced_start.elapsed();
         paced.sort();
-        let ppct = |p: f64| paced[((paced.len() as f64 - 1.0) * p) as usize].as_secs_f64() * 1e3;
+        let ppct = |p: f64| support::percentile_ms(&paced, p);
         let mut now_stored = stored(&owner).await;
         while now_stored < before + paced_accepted && paced_start.elapsed() < paced_load + Duration::from_secs(60) {
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -223,6 +220,6 @@ fn main() {
             "target: >= 20,000 events/s persisted ({capacity:.0}) with p99 <= 50 ms below saturation ({:.1} ms at 20,000/s): {verdict}",
             ppct(0.99)
         );
-        server.stop().await;
+        running.server.stop().await;
     });
 }
