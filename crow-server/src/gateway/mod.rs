@@ -642,7 +642,8 @@ impl Gateway {
         };
         // The answer streams back as it arrives (chat answers are long-lived streams).
         let mut response = answer.map(axum::body::Body::new);
-        for name in HOP_BY_HOP.into_iter().chain(STRIP_RESPONSE) {
+        strip_hop_by_hop(response.headers_mut());
+        for name in STRIP_RESPONSE {
             response.headers_mut().remove(name);
         }
         Ok(response)
@@ -653,11 +654,30 @@ fn header_value(v: &str) -> Result<HeaderValue, ApiError> {
     HeaderValue::from_str(v).map_err(|e| ApiError::internal("unrepresentable header", &e))
 }
 
-/// Removes hop-by-hop headers and credentials meant for the gateway alone.
-fn strip_request(headers: &mut HeaderMap, to_auth: bool) {
+/// Removes the hop-by-hop headers: the fixed list and whatever `Connection` names as
+/// connection-specific (RFC 9110 §7.6.1), so neither side can push a header through the
+/// gateway by declaring it hop-by-hop, nor keep one the other side declared so.
+fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    if headers.contains_key(header::CONNECTION) {
+        let named: Vec<HeaderName> = headers
+            .get_all(header::CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|token| HeaderName::from_bytes(token.trim().as_bytes()).ok())
+            .collect();
+        for name in named {
+            headers.remove(name);
+        }
+    }
     for name in HOP_BY_HOP {
         headers.remove(name);
     }
+}
+
+/// Removes hop-by-hop headers and credentials meant for the gateway alone.
+fn strip_request(headers: &mut HeaderMap, to_auth: bool) {
+    strip_hop_by_hop(headers);
     headers.remove(X_INTERNAL_KEY);
     if !to_auth {
         headers.remove(X_SERVICE_API_KEY);
@@ -743,6 +763,20 @@ mod tests {
             assert_eq!(api_key(&h).as_deref(), Some("crow_sk_a"));
             assert!(bearer_jwt(&h).is_none());
         }
+    }
+
+    #[test]
+    fn headers_named_by_connection_are_dropped_with_the_hop_by_hop_list() {
+        let mut h = HeaderMap::new();
+        h.append(header::CONNECTION, HeaderValue::from_static("keep-alive, X-Debug-Token"));
+        h.append(header::CONNECTION, HeaderValue::from_static("x-trace"));
+        for name in ["x-debug-token", "x-trace", "keep-alive", "te", "upgrade"] {
+            h.insert(HeaderName::from_static(name), HeaderValue::from_static("1"));
+        }
+        h.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+        strip_request(&mut h, false);
+        assert_eq!(h.len(), 1, "{h:?}");
+        assert!(h.contains_key(header::ACCEPT));
     }
 
     #[test]
