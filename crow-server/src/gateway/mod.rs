@@ -546,30 +546,38 @@ impl Gateway {
         Ok(response)
     }
 
-    /// Calls the service: its router in-process, or its process over HTTP, bounded by the
-    /// upstream timeout.
-    async fn call(&self, mut request: Request, route: &Route<'_>) -> Result<Response, ApiError> {
+    /// Calls the service — its router in-process, or its process over HTTP — bounded by the
+    /// upstream timeout; what comes back loses the headers clients never see.
+    async fn call(&self, request: Request, route: &Route<'_>) -> Result<Response, ApiError> {
         let service = route.service.as_str();
-        if !self.local.contains(&route.service) {
-            return match self.remote.get(&route.service) {
-                Some(upstream) => self.call_remote(upstream, request, service).await,
+        let mut response = if self.local.contains(&route.service) {
+            self.call_local(request, service).await?
+        } else {
+            match self.remote.get(&route.service) {
+                Some(upstream) => self.call_remote(upstream, request, service).await?,
                 None => {
-                    Err(ApiError::new(ErrorCode::ServiceUnavailable, format!("the {service} service is not deployed")))
+                    return Err(ApiError::new(
+                        ErrorCode::ServiceUnavailable,
+                        format!("the {service} service is not deployed"),
+                    ));
                 }
-            };
+            }
+        };
+        for name in STRIP_RESPONSE {
+            response.headers_mut().remove(name);
         }
+        Ok(response)
+    }
+
+    /// Calls a service router of this process.
+    async fn call_local(&self, mut request: Request, service: &str) -> Result<Response, ApiError> {
         if request.uri().authority().is_some() {
             // An absolute-form target: the router matches paths only.
             let target = request.uri().path_and_query().cloned().unwrap_or_else(|| PathAndQuery::from_static("/"));
             *request.uri_mut() = Uri::from(target);
         }
         match tokio::time::timeout(self.config.upstream_timeout, self.internal.clone().oneshot(request)).await {
-            Ok(Ok(mut response)) => {
-                for name in STRIP_RESPONSE {
-                    response.headers_mut().remove(name);
-                }
-                Ok(response)
-            }
+            Ok(Ok(response)) => Ok(response),
             Ok(Err(never)) => match never {},
             Err(_) => {
                 tracing::warn!(service, timeout = ?self.config.upstream_timeout, "upstream timed out");
@@ -643,9 +651,6 @@ impl Gateway {
         // The answer streams back as it arrives (chat answers are long-lived streams).
         let mut response = answer.map(axum::body::Body::new);
         strip_hop_by_hop(response.headers_mut());
-        for name in STRIP_RESPONSE {
-            response.headers_mut().remove(name);
-        }
         Ok(response)
     }
 }

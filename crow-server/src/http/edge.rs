@@ -49,7 +49,7 @@ const SECURITY_HEADERS: [(HeaderName, HeaderValue); 5] = [
 ];
 
 /// Sets the security headers on an answer.
-pub fn security_headers(headers: &mut HeaderMap) {
+fn security_headers(headers: &mut HeaderMap) {
     for (name, value) in SECURITY_HEADERS {
         headers.insert(name, value);
     }
@@ -187,9 +187,10 @@ fn request_id() -> HeaderValue {
     let mut bytes = [0u8; 16];
     bytes[..8].copy_from_slice(&next().to_le_bytes());
     bytes[8..].copy_from_slice(&next().to_le_bytes());
-    let text = uuid::Builder::from_random_bytes(bytes).into_uuid().hyphenated().to_string();
+    let mut text = uuid::Uuid::encode_buffer();
+    let text = uuid::Builder::from_random_bytes(bytes).into_uuid().hyphenated().encode_lower(&mut text);
     // Hex digits and hyphens are always a valid header value.
-    HeaderValue::from_str(&text).unwrap_or(HeaderValue::from_static("-"))
+    HeaderValue::from_str(text).unwrap_or(HeaderValue::from_static("-"))
 }
 
 #[cfg(test)]
