@@ -24,6 +24,7 @@
 //! per /64) reused for an hour. A caller who presents credentials that fail is still refused.
 
 pub mod client_ip;
+mod upstream;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -32,7 +33,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, Request};
-use axum::http::uri::{Authority, PathAndQuery, Scheme};
+use axum::http::uri::PathAndQuery;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use crow_core::api::auth::Verification;
@@ -51,6 +52,7 @@ use crate::http::rate_limit::{ClientKey, RateLimiter};
 use crate::memo::Memo;
 use crate::services::ServiceName;
 use crate::services::auth::tokens;
+use upstream::{Upstream, UpstreamError};
 
 /// How long a verified session or API key is reused before asking the auth service again.
 const IDENTITY_TTL: Duration = Duration::from_secs(30);
@@ -121,44 +123,6 @@ impl Identity {
     }
 }
 
-/// Where a service hosted by another process listens.
-#[derive(Debug)]
-struct Upstream {
-    scheme: Scheme,
-    authority: Authority,
-    /// A path the service is mounted under (usually empty), without a trailing `/`.
-    prefix: String,
-}
-
-impl Upstream {
-    fn parse(base: &str) -> Option<Self> {
-        let uri: Uri = base.parse().ok()?;
-        let prefix = uri.path().trim_end_matches('/').to_owned();
-        let parts = uri.into_parts();
-        Some(Self { scheme: parts.scheme?, authority: parts.authority?, prefix })
-    }
-
-    /// The upstream URI of a request for `target` (path and query as the client sent them).
-    fn uri(&self, target: Option<&PathAndQuery>) -> Result<Uri, ApiError> {
-        let path_and_query = match target {
-            Some(target) if self.prefix.is_empty() => target.clone(),
-            _ => format!("{}{}", self.prefix, target.map_or("/", PathAndQuery::as_str))
-                .parse()
-                .map_err(|e| ApiError::internal("bad upstream URL", &e))?,
-        };
-        Uri::builder()
-            .scheme(self.scheme.clone())
-            .authority(self.authority.clone())
-            .path_and_query(path_and_query)
-            .build()
-            .map_err(|e| ApiError::internal("bad upstream URL", &e))
-    }
-}
-
-/// Pooled HTTP/1.1 client to service processes.
-type HttpClient =
-    hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, axum::body::Body>;
-
 /// The gateway.
 pub struct Gateway {
     state: AppState,
@@ -167,7 +131,6 @@ pub struct Gateway {
     local: Vec<ServiceName>,
     /// Services hosted elsewhere.
     remote: HashMap<ServiceName, Upstream>,
-    http: HttpClient,
     /// `X-Internal-Key` as sent to services (marked sensitive: never logged by hyper).
     internal_key_header: Option<HeaderValue>,
     /// Digest of `internal_key`, for the constant-time check of a presented key.
@@ -250,17 +213,9 @@ impl Gateway {
                 v.set_sensitive(true);
                 v
             });
-        let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        connector.set_connect_timeout(Some(Duration::from_secs(5)));
-        connector.set_nodelay(true);
-        let http = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(90))
-            .pool_max_idle_per_host(256)
-            .build(connector);
         Self {
             local,
             remote,
-            http,
             limiter: RateLimiter::new(config.rate_per_minute, Duration::from_secs(60), config.rate_burst, 200_000),
             auth_limiter: RateLimiter::new(
                 config.auth_rate_per_minute,
@@ -629,12 +584,7 @@ fn decode_cached(entry: &[u8]) -> Option<Response> {
 impl Gateway {
     /// Proxies to a service process: the request body streams up, the answer streams back.
     async fn call_remote(&self, upstream: &Upstream, request: Request, service: &str) -> Result<Response, ApiError> {
-        let (mut parts, body) = request.into_parts();
-        parts.uri = upstream.uri(parts.uri.path_and_query())?;
-        parts.headers.remove(header::HOST);
-        // The request body streams up as it is: axum's body is an `http_body::Body`.
-        let upstream = self.http.request(Request::from_parts(parts, body));
-        let answer = match tokio::time::timeout(self.config.upstream_timeout, upstream).await {
+        let answer = match tokio::time::timeout(self.config.upstream_timeout, upstream.send(request)).await {
             Err(_) => {
                 tracing::warn!(service, "upstream timed out");
                 return Err(ApiError::new(
@@ -642,14 +592,17 @@ impl Gateway {
                     format!("the {service} service did not answer in time"),
                 ));
             }
+            Ok(Err(UpstreamError::RequestBody(e))) => {
+                return Err(ApiError::new(ErrorCode::BadRequest, format!("the request body could not be read: {e}")));
+            }
             Ok(Err(e)) => {
                 tracing::warn!(service, error = %crate::http::error::chain(&e), "upstream unreachable");
                 return Err(ApiError::new(ErrorCode::BadGateway, format!("the {service} service is unreachable")));
             }
             Ok(Ok(answer)) => answer,
         };
-        // The answer streams back as it arrives (chat answers are long-lived streams).
-        let mut response = answer.map(axum::body::Body::new);
+        // The answer's body streams back as it arrives (chat answers are long-lived streams).
+        let mut response = answer;
         strip_hop_by_hop(response.headers_mut());
         Ok(response)
     }

@@ -238,3 +238,97 @@ async fn services_that_allow_it_get_one_anonymous_session_per_client_address() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }
+
+/// Reads one request head (and, when `body_until` is given, the body up to that marker) from a
+/// raw connection; `None` when the peer closed it.
+async fn read_request(io: &mut tokio::net::TcpStream, body_until: Option<&str>) -> Option<String> {
+    use tokio::io::AsyncReadExt as _;
+    let mut raw = Vec::new();
+    let end = body_until.unwrap_or("\r\n\r\n");
+    while !String::from_utf8_lossy(&raw).contains(end) {
+        let mut chunk = [0; 4096];
+        let n = io.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        raw.extend_from_slice(&chunk[..n]);
+    }
+    Some(String::from_utf8_lossy(&raw).into_owned())
+}
+
+#[tokio::test]
+async fn service_connections_stream_both_ways_are_reused_and_replaced_when_the_service_closed_them() {
+    use futures_util::StreamExt as _;
+    use tokio::io::AsyncWriteExt as _;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (first_seen_tx, first_seen_rx) = tokio::sync::oneshot::channel::<()>();
+    // A scripted service process speaking raw HTTP/1.1.
+    let service = tokio::spawn(async move {
+        let (mut io, _) = listener.accept().await.unwrap();
+        let head = read_request(&mut io, None).await.unwrap();
+        assert!(head.starts_with("GET /api/v1/patterns/stream HTTP/1.1\r\n"), "{head}");
+        assert!(head.contains("x-internal-key:") && head.contains(&format!("host: {addr}")), "{head}");
+        io.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n")
+            .await
+            .unwrap();
+        io.write_all(b"6\r\nfirst \r\n").await.unwrap();
+        // The rest is sent only once the client has seen the first part: the body streams.
+        first_seen_rx.await.unwrap();
+        io.write_all(b"6\r\nsecond\r\n0\r\n\r\n").await.unwrap();
+        // The same connection carries the next request; then the service drops it unannounced.
+        let head = read_request(&mut io, None).await.unwrap();
+        assert!(head.starts_with("GET /api/v1/patterns/one "), "{head}");
+        io.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\none").await.unwrap();
+        drop(io);
+        // A new connection for what follows.
+        let (mut io, _) = listener.accept().await.unwrap();
+        let head = read_request(&mut io, None).await.unwrap();
+        assert!(head.starts_with("GET /api/v1/patterns/two "), "{head}");
+        io.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\ntwo").await.unwrap();
+        // A streamed upload arrives chunked, with the client's framing headers replaced.
+        let request = read_request(&mut io, Some("0\r\n\r\n")).await.unwrap();
+        assert!(request.starts_with("POST /api/v1/patterns/upload "), "{request}");
+        assert!(request.contains("transfer-encoding: chunked\r\n") && !request.contains("content-length"), "{request}");
+        assert!(request.ends_with("5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"), "{request}");
+        io.write_all(b"HTTP/1.1 201 Created\r\ncontent-length: 2\r\n\r\nok").await.unwrap();
+        // Nothing else connects: every request above after the first reused a connection or
+        // replaced the closed one.
+        tokio::time::timeout(Duration::from_millis(300), listener.accept()).await.is_err()
+    });
+    let (gw, _dir) = remote_gateway(&format!("http://{addr}")).await;
+    let call = |request: Request<Body>| {
+        let gw = gw.clone();
+        async move { gw.oneshot(request).await.unwrap() }
+    };
+    let get = |path: &str| Request::get(path).header("x-internal-key", KEY).body(Body::empty()).unwrap();
+
+    let response = call(get("/api/v1/patterns/stream")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let mut body = response.into_body().into_data_stream();
+    assert_eq!(body.next().await.unwrap().unwrap(), "first ");
+    first_seen_tx.send(()).unwrap();
+    let mut rest = Vec::new();
+    while let Some(part) = body.next().await {
+        rest.extend_from_slice(&part.unwrap());
+    }
+    assert_eq!(rest, b"second");
+
+    for (path, expected) in [("/api/v1/patterns/one", "one"), ("/api/v1/patterns/two", "two")] {
+        let response = call(get(path)).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert_eq!(axum::body::to_bytes(response.into_body(), 64).await.unwrap(), expected);
+    }
+
+    let parts = futures_util::stream::iter(["hello", " world"].map(|p| Ok::<_, std::io::Error>(p.to_owned())));
+    let upload = Request::post("/api/v1/patterns/upload")
+        .header("x-internal-key", KEY)
+        .header("content-type", "text/plain")
+        .body(Body::from_stream(parts))
+        .unwrap();
+    let response = call(upload).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(axum::body::to_bytes(response.into_body(), 64).await.unwrap(), "ok");
+    assert!(service.await.unwrap(), "the gateway opened a connection it did not need");
+}

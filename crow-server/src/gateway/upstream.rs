@@ -1,0 +1,747 @@
+//! Service processes reached over HTTP/1.1: a connection pool per service and a client that
+//! runs in the task serving the gateway's request.
+//!
+//! Why not hyper's pooled client: it drives each connection from a task of its own, so every
+//! proxied request crossed a channel and a task wake-up on the way up and another on the way
+//! back. On loopback that hand-off cost more CPU than the gateway's whole pipeline. Here the task
+//! that serves the client writes the upstream request and reads the answer itself; an answer
+//! whose body is not yet complete keeps the connection and gives it back to the pool once the
+//! body has been read to the end. Parsing is httparse's (the parser hyper uses); message framing
+//! follows RFC 9112 §6 and lives in [`Decoder`], a state machine without I/O.
+
+use std::collections::VecDeque;
+use std::io;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker, ready};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, Version, header};
+use axum::response::Response;
+use bytes::{Buf, Bytes, BytesMut};
+use http_body::{Body as _, Frame, SizeHint};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
+
+/// Idle connections kept per service.
+const MAX_IDLE: usize = 256;
+/// An idle connection older than this is closed rather than reused: services close idle
+/// connections too, and a connection is best retired before the other side does it.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Largest response head (status line and headers) accepted from a service.
+const MAX_HEAD: usize = 64 * 1024;
+const MAX_HEADERS: usize = 100;
+/// Request bodies are sent in writes of about this size.
+const WRITE_CHUNK: usize = 64 * 1024;
+const READ_CHUNK: usize = 16 * 1024;
+
+/// Why a service could not be asked.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("connecting failed: {0}")]
+    Connect(#[source] io::Error),
+    #[error("the connection failed: {0}")]
+    Io(#[from] io::Error),
+    #[error("the service sent a malformed answer: {0}")]
+    Malformed(&'static str),
+    #[error("the client's request body failed: {0}")]
+    RequestBody(#[source] axum::Error),
+}
+
+/// Where a service hosted by another process listens, with its idle connections.
+#[derive(Debug)]
+pub struct Upstream {
+    /// `host:port`, connected to and sent as `Host`.
+    authority: String,
+    host: HeaderValue,
+    /// A path the service is mounted under (usually empty), without a trailing `/`.
+    prefix: String,
+    pool: Arc<Pool>,
+}
+
+impl Upstream {
+    /// `http://host[:port][/prefix]`; configuration has refused anything else.
+    pub fn parse(base: &str) -> Option<Self> {
+        let uri: Uri = base.parse().ok()?;
+        if uri.scheme_str() != Some("http") {
+            return None;
+        }
+        let authority = uri.authority()?;
+        let authority = match authority.port_u16() {
+            Some(_) => authority.as_str().to_owned(),
+            None => format!("{}:80", authority.host()),
+        };
+        Some(Self {
+            host: HeaderValue::from_str(&authority).ok()?,
+            authority,
+            prefix: uri.path().trim_end_matches('/').to_owned(),
+            pool: Arc::default(),
+        })
+    }
+
+    /// Sends `request` and returns the answer once its head has arrived; the body streams
+    /// behind it. A reused connection that turns out to be closed before anything came back is
+    /// replaced once, for idempotent requests without a body (RFC 9110 §9.2.2).
+    pub async fn send(&self, request: Request) -> Result<Response, UpstreamError> {
+        let (parts, body) = request.into_parts();
+        let length = body.size_hint().exact();
+        let head = self.head(&parts.method, &parts.uri, &parts.headers, length);
+        let mut body = (length != Some(0)).then_some(body);
+        let retry = body.is_none() && is_idempotent(&parts.method);
+        let head_only = parts.method == Method::HEAD;
+        if let Some(conn) = self.pool.checkout() {
+            match exchange(conn, &head, body.take(), head_only).await {
+                Ok(answer) => return Ok(self.answer(answer)),
+                // `retry` implies there was no body to lose.
+                Err(Failure::Stale(_)) if retry => {}
+                Err(failure) => return Err(failure.into()),
+            }
+        }
+        let conn = self.connect().await?;
+        let answer = exchange(conn, &head, body, head_only).await?;
+        Ok(self.answer(answer))
+    }
+
+    async fn connect(&self) -> Result<Conn, UpstreamError> {
+        let io = match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(&self.authority)).await {
+            Ok(io) => io.map_err(UpstreamError::Connect)?,
+            Err(_) => return Err(UpstreamError::Connect(io::ErrorKind::TimedOut.into())),
+        };
+        io.set_nodelay(true).map_err(UpstreamError::Connect)?;
+        Ok(Conn { io, buf: BytesMut::with_capacity(READ_CHUNK) })
+    }
+
+    /// The request head: the target under the service's prefix, `Host`, the headers as the
+    /// gateway left them, and framing of our own (the client's framing belongs to its hop).
+    fn head(&self, method: &Method, uri: &Uri, headers: &HeaderMap, length: Option<u64>) -> Vec<u8> {
+        let mut head = Vec::with_capacity(512);
+        head.extend_from_slice(method.as_str().as_bytes());
+        head.push(b' ');
+        head.extend_from_slice(self.prefix.as_bytes());
+        head.extend_from_slice(uri.path_and_query().map_or("/", |p| p.as_str()).as_bytes());
+        head.extend_from_slice(b" HTTP/1.1\r\nhost: ");
+        head.extend_from_slice(self.host.as_bytes());
+        head.extend_from_slice(b"\r\n");
+        for (name, value) in headers {
+            if [header::HOST, header::CONTENT_LENGTH, header::TRANSFER_ENCODING, header::EXPECT].contains(name) {
+                continue;
+            }
+            head.extend_from_slice(name.as_str().as_bytes());
+            head.extend_from_slice(b": ");
+            head.extend_from_slice(value.as_bytes());
+            head.extend_from_slice(b"\r\n");
+        }
+        match length {
+            Some(0) if !matches!(*method, Method::POST | Method::PUT | Method::PATCH) => {}
+            Some(n) => head.extend_from_slice(format!("content-length: {n}\r\n").as_bytes()),
+            None => head.extend_from_slice(b"transfer-encoding: chunked\r\n"),
+        }
+        head.extend_from_slice(b"\r\n");
+        head
+    }
+
+    /// The response as the gateway passes it on; the connection goes back to the pool as soon
+    /// as nothing more is to be read from it.
+    fn answer(&self, answer: Answer) -> Response {
+        let Answer { mut response, mut conn, mut decoder, reusable } = answer;
+        let body = match decoder.take_buffered(&mut conn.buf) {
+            // The whole body came with the head (the usual case for API answers).
+            Some(bytes) => {
+                if reusable && conn.buf.is_empty() {
+                    self.pool.checkin(conn);
+                }
+                Body::from(bytes)
+            }
+            None => Body::new(Streaming { conn: Some(conn), decoder, reusable, pool: Arc::clone(&self.pool) }),
+        };
+        *response.body_mut() = body;
+        response
+    }
+}
+
+fn is_idempotent(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE | Method::TRACE)
+}
+
+/// One connection to a service and what has been read from it but not yet used.
+#[derive(Debug)]
+struct Conn {
+    io: TcpStream,
+    buf: BytesMut,
+}
+
+impl Conn {
+    /// Whether an idle connection is still usable: nothing may arrive on an idle HTTP/1.1
+    /// connection, so readable means the service closed it (or broke the protocol). The check
+    /// costs no system call unless the reactor saw the socket become readable.
+    fn is_usable(&self) -> bool {
+        let mut cx = Context::from_waker(Waker::noop());
+        match self.io.poll_read_ready(&mut cx) {
+            Poll::Pending => true,
+            Poll::Ready(Err(_)) => false,
+            Poll::Ready(Ok(())) => {
+                matches!(self.io.try_read(&mut [0; 1]), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+            }
+        }
+    }
+}
+
+/// Idle connections, most recently used last.
+#[derive(Debug, Default)]
+struct Pool {
+    idle: Mutex<VecDeque<(Conn, Instant)>>,
+}
+
+impl Pool {
+    fn checkout(&self) -> Option<Conn> {
+        let mut idle = self.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        while let Some((conn, since)) = idle.pop_back() {
+            if since.elapsed() < IDLE_TIMEOUT && conn.is_usable() {
+                return Some(conn);
+            }
+        }
+        None
+    }
+
+    fn checkin(&self, conn: Conn) {
+        let mut idle = self.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = Instant::now();
+        while idle.front().is_some_and(|(_, since)| now.duration_since(*since) >= IDLE_TIMEOUT) {
+            idle.pop_front();
+        }
+        if idle.len() < MAX_IDLE {
+            idle.push_back((conn, now));
+        }
+    }
+}
+
+/// How one exchange failed: `Stale` when the connection broke before any of the answer arrived
+/// (the request may be sent again on another connection if it is safe to), `Other` otherwise.
+enum Failure {
+    Stale(io::Error),
+    Other(UpstreamError),
+}
+
+impl From<Failure> for UpstreamError {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::Stale(e) => Self::Io(e),
+            Failure::Other(e) => e,
+        }
+    }
+}
+
+/// An answer whose head has been read.
+struct Answer {
+    response: Response,
+    conn: Conn,
+    decoder: Decoder,
+    reusable: bool,
+}
+
+/// Writes the request, then reads the answer's head (skipping interim 1xx answers).
+async fn exchange(mut conn: Conn, head: &[u8], body: Option<Body>, head_only: bool) -> Result<Answer, Failure> {
+    let mut write_error = match body {
+        None => conn.io.write_all(head).await.map_err(Failure::Stale),
+        Some(body) => write_streamed(&mut conn.io, head, body).await,
+    }
+    .err();
+    let wrote_all = write_error.is_none();
+    let parsed = loop {
+        if !conn.buf.is_empty() {
+            match parse_head(&mut conn.buf, head_only) {
+                Ok(Some(Parsed::Interim)) => continue,
+                Ok(Some(Parsed::Final(response, decoder, reusable))) => break (response, decoder, reusable),
+                Ok(None) if conn.buf.len() > MAX_HEAD => {
+                    return Err(Failure::Other(UpstreamError::Malformed("response head too large")));
+                }
+                Ok(None) => {}
+                Err(e) => return Err(Failure::Other(e)),
+            }
+        }
+        conn.buf.reserve(READ_CHUNK);
+        let nothing_yet = conn.buf.is_empty();
+        let read = conn.io.read_buf(&mut conn.buf).await;
+        // A service may answer (413, say) and close before reading the whole request: an answer
+        // that arrives counts; without one, the write's error is the one to report.
+        if matches!(read, Ok(0) | Err(_))
+            && let Some(failure) = write_error.take()
+        {
+            return Err(failure);
+        }
+        match read {
+            Ok(0) if nothing_yet => return Err(Failure::Stale(io::ErrorKind::UnexpectedEof.into())),
+            Ok(0) => return Err(Failure::Other(UpstreamError::Malformed("connection closed inside the head"))),
+            Ok(_) => {}
+            Err(e) if nothing_yet => return Err(Failure::Stale(e)),
+            Err(e) => return Err(Failure::Other(e.into())),
+        }
+    };
+    let (response, decoder, reusable) = parsed;
+    Ok(Answer { response, conn, decoder, reusable: reusable && wrote_all })
+}
+
+/// Writes the head and a body of unknown or non-zero length: with `Content-Length` as declared
+/// when the size is known, chunked otherwise. Small bodies leave in the head's write.
+async fn write_streamed(io: &mut TcpStream, head: &[u8], mut body: Body) -> Result<(), Failure> {
+    let chunked = body.size_hint().exact().is_none();
+    let mut out = Vec::with_capacity(head.len() + 1024);
+    out.extend_from_slice(head);
+    while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+        let frame = frame.map_err(|e| Failure::Other(UpstreamError::RequestBody(e)))?;
+        let Ok(data) = frame.into_data() else { continue }; // trailers are not forwarded
+        if data.is_empty() {
+            continue;
+        }
+        if chunked {
+            out.extend_from_slice(format!("{:x}\r\n", data.len()).as_bytes());
+        }
+        out.extend_from_slice(&data);
+        if chunked {
+            out.extend_from_slice(b"\r\n");
+        }
+        if out.len() >= WRITE_CHUNK {
+            io.write_all(&out).await.map_err(|e| Failure::Other(e.into()))?;
+            out.clear();
+        }
+    }
+    if chunked {
+        out.extend_from_slice(b"0\r\n\r\n");
+    }
+    io.write_all(&out).await.map_err(|e| Failure::Other(e.into()))
+}
+
+enum Parsed {
+    /// A 1xx answer other than 101, consumed; the final answer follows.
+    Interim,
+    Final(Response, Decoder, bool),
+}
+
+/// Parses one answer head off the front of `buf`; `None` until it is complete.
+fn parse_head(buf: &mut BytesMut, head_only: bool) -> Result<Option<Parsed>, UpstreamError> {
+    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut parsed = httparse::Response::new(&mut slots);
+    let len = match parsed.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(httparse::Error::TooManyHeaders) => return Err(UpstreamError::Malformed("too many headers")),
+        Err(_) => return Err(UpstreamError::Malformed("unparsable head")),
+    };
+    let status =
+        parsed.code.and_then(|c| StatusCode::from_u16(c).ok()).ok_or(UpstreamError::Malformed("bad status code"))?;
+    if status == StatusCode::SWITCHING_PROTOCOLS {
+        return Err(UpstreamError::Malformed("protocol upgrades are not proxied"));
+    }
+    if status.is_informational() {
+        buf.advance(len);
+        return Ok(Some(Parsed::Interim));
+    }
+    let http11 = parsed.version == Some(1);
+    // Where each header sits in the head, so the values can share its bytes.
+    let base = buf.as_ptr() as usize;
+    let spans = parsed
+        .headers
+        .iter()
+        .map(|h| {
+            let name =
+                HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| UpstreamError::Malformed("bad header name"))?;
+            Ok((name, h.value.as_ptr() as usize - base, h.value.len()))
+        })
+        .collect::<Result<Vec<_>, UpstreamError>>()?;
+    let mut headers = HeaderMap::with_capacity(spans.len());
+    let head = buf.split_to(len).freeze();
+    let (mut chunked, mut te, mut close) = (false, false, !http11);
+    let mut length: Option<u64> = None;
+    for (name, start, len) in spans {
+        let value = HeaderValue::from_maybe_shared(head.slice(start..start + len))
+            .map_err(|_| UpstreamError::Malformed("bad header value"))?;
+        let text = value.to_str().unwrap_or_default();
+        if name == header::TRANSFER_ENCODING {
+            te = true;
+            // Only the final coding decides how the message ends.
+            chunked = text.rsplit(',').next().is_some_and(|c| c.trim().eq_ignore_ascii_case("chunked"));
+        } else if name == header::CONTENT_LENGTH {
+            for n in text.split(',') {
+                let n: u64 = n.trim().parse().map_err(|_| UpstreamError::Malformed("bad content-length"))?;
+                if length.is_some_and(|l| l != n) {
+                    return Err(UpstreamError::Malformed("conflicting content-lengths"));
+                }
+                length = Some(n);
+            }
+        } else if name == header::CONNECTION {
+            close |= text.split(',').any(|t| t.trim().eq_ignore_ascii_case("close"));
+        }
+        headers.append(name, value);
+    }
+    let decoder = if head_only || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED {
+        Decoder::Length(0)
+    } else if te {
+        // RFC 9112 §6.3: Transfer-Encoding overrides Content-Length, which is dropped.
+        headers.remove(header::CONTENT_LENGTH);
+        if chunked { Decoder::Chunked(Chunk::Size) } else { Decoder::UntilClose }
+    } else {
+        length.map_or(Decoder::UntilClose, Decoder::Length)
+    };
+    let reusable = !close && !matches!(decoder, Decoder::UntilClose);
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = status;
+    *response.version_mut() = Version::HTTP_11;
+    *response.headers_mut() = headers;
+    Ok(Some(Parsed::Final(response, decoder, reusable)))
+}
+
+/// What a [`Decoder`] made of the bytes it was given.
+#[derive(Debug, PartialEq, Eq)]
+enum Decoded {
+    Data(Bytes),
+    /// Nothing usable yet; read more.
+    More,
+    /// The body is complete.
+    End,
+}
+
+/// Where a body ends (RFC 9112 §6.3) and, for chunked bodies, where in a chunk we are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Decoder {
+    /// This many bytes remain.
+    Length(u64),
+    Chunked(Chunk),
+    /// The body ends when the service closes the connection.
+    UntilClose,
+    Done,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Chunk {
+    /// Expecting a chunk-size line.
+    Size,
+    /// Inside a chunk's data: this many bytes remain.
+    Data(u64),
+    /// Expecting the CRLF after a chunk's data.
+    DataEnd,
+    /// After the last chunk: trailer lines until an empty one.
+    Trailers,
+}
+
+/// Longest chunk-size or trailer line accepted.
+const MAX_LINE: usize = 4096;
+
+impl Decoder {
+    /// The whole body, when it is already in `buf` (or empty); `None` when more is to be read.
+    fn take_buffered(&mut self, buf: &mut BytesMut) -> Option<Bytes> {
+        match *self {
+            Self::Length(n) if (buf.len() as u64) >= n => {
+                *self = Self::Done;
+                Some(buf.split_to(usize::try_from(n).ok()?).freeze())
+            }
+            _ => None,
+        }
+    }
+
+    /// Takes what it can from the front of `buf`; `eof` says the connection has ended.
+    fn decode(&mut self, buf: &mut BytesMut, eof: bool) -> io::Result<Decoded> {
+        loop {
+            match *self {
+                Self::Done => return Ok(Decoded::End),
+                Self::Length(0) => {
+                    *self = Self::Done;
+                }
+                Self::Length(n) => {
+                    if buf.is_empty() {
+                        return if eof { Err(cut_short()) } else { Ok(Decoded::More) };
+                    }
+                    let take = buf.len().min(usize::try_from(n).unwrap_or(usize::MAX));
+                    *self = Self::Length(n - take as u64);
+                    return Ok(Decoded::Data(buf.split_to(take).freeze()));
+                }
+                Self::UntilClose => {
+                    if !buf.is_empty() {
+                        return Ok(Decoded::Data(buf.split().freeze()));
+                    }
+                    if eof {
+                        *self = Self::Done;
+                    } else {
+                        return Ok(Decoded::More);
+                    }
+                }
+                Self::Chunked(Chunk::Data(n)) => {
+                    if buf.is_empty() {
+                        return if eof { Err(cut_short()) } else { Ok(Decoded::More) };
+                    }
+                    let take = buf.len().min(usize::try_from(n).unwrap_or(usize::MAX));
+                    let left = n - take as u64;
+                    *self = Self::Chunked(if left == 0 { Chunk::DataEnd } else { Chunk::Data(left) });
+                    return Ok(Decoded::Data(buf.split_to(take).freeze()));
+                }
+                Self::Chunked(Chunk::DataEnd) => {
+                    if buf.len() < 2 {
+                        return if eof { Err(cut_short()) } else { Ok(Decoded::More) };
+                    }
+                    if &buf[..2] != b"\r\n" {
+                        return Err(bad_chunk("chunk data not followed by CRLF"));
+                    }
+                    buf.advance(2);
+                    *self = Self::Chunked(Chunk::Size);
+                }
+                Self::Chunked(state @ (Chunk::Size | Chunk::Trailers)) => {
+                    let Some(line) = take_line(buf)? else {
+                        return if eof { Err(cut_short()) } else { Ok(Decoded::More) };
+                    };
+                    *self = match state {
+                        Chunk::Size => match chunk_size(&line)? {
+                            0 => Self::Chunked(Chunk::Trailers),
+                            n => Self::Chunked(Chunk::Data(n)),
+                        },
+                        // Trailers are read and dropped; an empty line ends the message.
+                        _ if line.is_empty() => Self::Done,
+                        _ => Self::Chunked(Chunk::Trailers),
+                    };
+                }
+            }
+        }
+    }
+
+    fn remaining(&self) -> Option<u64> {
+        match *self {
+            Self::Length(n) => Some(n),
+            Self::Done => Some(0),
+            _ => None,
+        }
+    }
+}
+
+/// One CRLF-terminated line off the front of `buf`, without its CRLF.
+fn take_line(buf: &mut BytesMut) -> io::Result<Option<BytesMut>> {
+    match buf.windows(2).position(|w| w == b"\r\n") {
+        Some(end) if end <= MAX_LINE => {
+            let line = buf.split_to(end);
+            buf.advance(2);
+            Ok(Some(line))
+        }
+        Some(_) => Err(bad_chunk("line too long")),
+        None if buf.len() > MAX_LINE => Err(bad_chunk("line too long")),
+        None => Ok(None),
+    }
+}
+
+/// A chunk-size line: hex digits, then optional extensions after `;` (ignored).
+fn chunk_size(line: &[u8]) -> io::Result<u64> {
+    let digits = line.split(|b| *b == b';').next().unwrap_or_default();
+    let digits = digits.trim_ascii_end();
+    if digits.is_empty() || digits.len() > 15 {
+        return Err(bad_chunk("bad chunk size"));
+    }
+    digits.iter().try_fold(0u64, |n, b| {
+        let digit = char::from(*b).to_digit(16).ok_or_else(|| bad_chunk("bad chunk size"))?;
+        Ok(n * 16 + u64::from(digit))
+    })
+}
+
+fn bad_chunk(what: &'static str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, what)
+}
+
+fn cut_short() -> io::Error {
+    io::Error::new(io::ErrorKind::UnexpectedEof, "the service closed the connection inside the body")
+}
+
+/// A body still arriving from a service. Holds the connection until the body is complete, then
+/// returns it to the pool; dropped early (the client went away), it closes the connection.
+struct Streaming {
+    conn: Option<Conn>,
+    decoder: Decoder,
+    reusable: bool,
+    pool: Arc<Pool>,
+}
+
+impl http_body::Body for Streaming {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<io::Result<Frame<Bytes>>>> {
+        let this = &mut *self;
+        let mut eof = false;
+        loop {
+            let Some(conn) = this.conn.as_mut() else { return Poll::Ready(None) };
+            match this.decoder.decode(&mut conn.buf, eof) {
+                Ok(Decoded::Data(data)) => return Poll::Ready(Some(Ok(Frame::data(data)))),
+                Ok(Decoded::End) => {
+                    if let Some(conn) = this.conn.take()
+                        && this.reusable
+                        && !eof
+                        && conn.buf.is_empty()
+                    {
+                        this.pool.checkin(conn);
+                    }
+                    return Poll::Ready(None);
+                }
+                Ok(Decoded::More) => {}
+                Err(e) => {
+                    this.conn = None;
+                    return Poll::Ready(Some(Err(e)));
+                }
+            }
+            conn.buf.reserve(READ_CHUNK);
+            let read = ready!(tokio_util::io::poll_read_buf(Pin::new(&mut conn.io), cx, &mut conn.buf));
+            match read {
+                Ok(0) => eof = true,
+                Ok(_) => {}
+                Err(e) => {
+                    this.conn = None;
+                    return Poll::Ready(Some(Err(e)));
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.decoder == Decoder::Done
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self.decoder.remaining() {
+            Some(n) => SizeHint::with_exact(n),
+            None => SizeHint::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode_all(decoder: &mut Decoder, input: &[u8], eof: bool) -> io::Result<(Vec<u8>, bool)> {
+        let mut buf = BytesMut::from(input);
+        let mut out = Vec::new();
+        loop {
+            match decoder.decode(&mut buf, eof)? {
+                Decoded::Data(d) => out.extend_from_slice(&d),
+                Decoded::More => return Ok((out, false)),
+                Decoded::End => return Ok((out, true)),
+            }
+        }
+    }
+
+    #[test]
+    fn chunked_bodies_decode_across_any_split_and_drop_extensions_and_trailers() {
+        let wire = b"5;ext=1\r\nhello\r\n7\r\n, world\r\n0\r\ntrailer: x\r\n\r\n";
+        for split in 0..wire.len() {
+            let mut decoder = Decoder::Chunked(Chunk::Size);
+            let mut buf = BytesMut::new();
+            let mut out = Vec::new();
+            let mut ended = false;
+            for part in [&wire[..split], &wire[split..]] {
+                buf.extend_from_slice(part);
+                loop {
+                    match decoder.decode(&mut buf, false).unwrap() {
+                        Decoded::Data(d) => out.extend_from_slice(&d),
+                        Decoded::More => break,
+                        Decoded::End => {
+                            ended = true;
+                            break;
+                        }
+                    }
+                }
+            }
+            assert_eq!(out, b"hello, world", "split at {split}");
+            assert!(ended && buf.is_empty(), "split at {split}");
+        }
+    }
+
+    #[test]
+    fn malformed_or_truncated_chunked_bodies_are_errors() {
+        for bad in [&b"zz\r\n"[..], b"5\r\nhelloXX", b"1234567890abcdef0\r\n", b"\r\n"] {
+            let mut decoder = Decoder::Chunked(Chunk::Size);
+            assert!(decode_all(&mut decoder, bad, false).is_err(), "{:?}", String::from_utf8_lossy(bad));
+        }
+        let mut decoder = Decoder::Chunked(Chunk::Size);
+        let err = decode_all(&mut decoder, b"5\r\nhel", true).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+        let mut long = vec![b'1'; MAX_LINE + 10];
+        long.extend_from_slice(b"\r\n");
+        assert!(decode_all(&mut Decoder::Chunked(Chunk::Size), &long, false).is_err());
+    }
+
+    #[test]
+    fn length_and_close_delimited_bodies() {
+        let mut decoder = Decoder::Length(5);
+        assert_eq!(decode_all(&mut decoder, b"hel", false).unwrap(), (b"hel".to_vec(), false));
+        assert_eq!(decode_all(&mut decoder, b"lo", false).unwrap(), (b"lo".to_vec(), true));
+        assert_eq!(decoder.remaining(), Some(0));
+        assert!(decode_all(&mut Decoder::Length(5), b"hel", true).is_err(), "closed early");
+        let mut decoder = Decoder::UntilClose;
+        assert_eq!(decode_all(&mut decoder, b"abc", false).unwrap(), (b"abc".to_vec(), false));
+        assert_eq!(decode_all(&mut decoder, b"", true).unwrap(), (vec![], true));
+    }
+
+    fn head(wire: &[u8], head_only: bool) -> Result<Option<Parsed>, UpstreamError> {
+        parse_head(&mut BytesMut::from(wire), head_only)
+    }
+
+    fn final_head(wire: &[u8]) -> (Response, Decoder, bool) {
+        match head(wire, false) {
+            Ok(Some(Parsed::Final(r, d, reusable))) => (r, d, reusable),
+            other => panic!("not a final head: {:?}", other.err()),
+        }
+    }
+
+    #[test]
+    fn framing_follows_rfc_9112() {
+        let (r, d, reusable) = final_head(b"HTTP/1.1 200 OK\r\nContent-Length: 12\r\nX-A: b\r\n\r\n");
+        assert_eq!((r.status(), d, reusable), (StatusCode::OK, Decoder::Length(12), true));
+        assert_eq!(r.headers()["x-a"], "b");
+        // Transfer-Encoding wins over Content-Length, which is dropped.
+        let (r, d, _) = final_head(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n");
+        assert_eq!(d, Decoder::Chunked(Chunk::Size));
+        assert!(!r.headers().contains_key(header::CONTENT_LENGTH));
+        // No length: the body runs to the close, and the connection cannot be reused.
+        let (_, d, reusable) = final_head(b"HTTP/1.1 200 OK\r\n\r\n");
+        assert_eq!((d, reusable), (Decoder::UntilClose, false));
+        let (_, d, reusable) = final_head(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n");
+        assert_eq!((d, reusable), (Decoder::UntilClose, false));
+        let (_, _, reusable) = final_head(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+        assert!(!reusable);
+        let (_, _, reusable) = final_head(b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n");
+        assert!(!reusable, "HTTP/1.0 closes by default");
+        // No body whatever the headers say.
+        let (_, d, _) = final_head(b"HTTP/1.1 204 No Content\r\nContent-Length: 9\r\n\r\n");
+        assert_eq!(d, Decoder::Length(0));
+        match head(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n", true) {
+            Ok(Some(Parsed::Final(_, d, _))) => assert_eq!(d, Decoder::Length(0), "answer to HEAD"),
+            _ => panic!("HEAD answer"),
+        }
+        assert!(matches!(head(b"HTTP/1.1 100 Continue\r\n\r\n", false), Ok(Some(Parsed::Interim))));
+        assert!(matches!(head(b"HTTP/1.1 200 OK\r\nContent-Le", false), Ok(None)));
+        for bad in [
+            &b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n"[..],
+            b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n",
+            b"NOT HTTP\r\n\r\n",
+        ] {
+            assert!(head(bad, false).is_err(), "{}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn request_heads_carry_our_framing_and_host_not_the_clients() {
+        let upstream = Upstream::parse("http://svc.internal:9000/base").unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(header::HOST, HeaderValue::from_static("evil.example"));
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("999"));
+        headers.insert(header::TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
+        headers.insert("x-a", HeaderValue::from_static("b"));
+        let uri: Uri = "/api/v1/x?q=1".parse().unwrap();
+        let text = |h: Vec<u8>| String::from_utf8(h).unwrap();
+        let get = text(upstream.head(&Method::GET, &uri, &headers, Some(0)));
+        assert_eq!(get, "GET /base/api/v1/x?q=1 HTTP/1.1\r\nhost: svc.internal:9000\r\nx-a: b\r\n\r\n");
+        let post = text(upstream.head(&Method::POST, &uri, &headers, Some(3)));
+        assert!(post.ends_with("x-a: b\r\ncontent-length: 3\r\n\r\n"), "{post}");
+        let stream = text(upstream.head(&Method::POST, &uri, &headers, None));
+        assert!(stream.ends_with("transfer-encoding: chunked\r\n\r\n"), "{stream}");
+        assert_eq!(Upstream::parse("http://svc").unwrap().authority, "svc:80");
+        assert!(Upstream::parse("https://svc").is_none());
+    }
+}
