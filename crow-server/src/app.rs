@@ -394,14 +394,7 @@ async fn serve(
     consumers: Consumers,
     backends: Backends,
 ) {
-    let signal = shutdown.clone();
-    let server =
-        axum::serve(listener, app.make_service()).with_graceful_shutdown(async move { signal.cancelled().await });
-    let drained = async {
-        if let Err(e) = server.await {
-            tracing::error!(error = %e, "HTTP server failed");
-        }
-    };
+    let drained = crate::http::serve::serve(listener, app, shutdown.clone());
     tokio::pin!(drained);
     // Serve until shutdown begins; then give in-flight requests the grace period.
     tokio::select! {

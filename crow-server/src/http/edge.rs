@@ -10,22 +10,19 @@
 
 use std::cell::Cell;
 use std::convert::Infallible;
-use std::future::{Ready, ready};
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, Request};
+use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use axum::serve::IncomingStream;
 use futures_util::FutureExt as _;
-use tokio::net::TcpListener;
-use tower::{Service, ServiceExt as _};
+use hyper::body::Incoming;
+use tower::ServiceExt as _;
 use tracing::Instrument as _;
 
 use crate::gateway::Gateway;
@@ -69,18 +66,9 @@ impl App {
         Self { router, gateway }
     }
 
-    /// The per-connection service `axum::serve` asks for.
-    pub fn make_service(
-        self,
-    ) -> impl for<'a> Service<
-        IncomingStream<'a, TcpListener>,
-        Response = Edge,
-        Error = Infallible,
-        Future = Ready<Result<Edge, Infallible>>,
-    > + Clone {
-        tower::service_fn(move |stream: IncomingStream<'_, TcpListener>| {
-            ready(Ok(Edge { app: self.clone(), peer: *stream.remote_addr() }))
-        })
+    /// The service for one connection, from the client at `peer`.
+    pub fn edge(&self, peer: SocketAddr) -> Edge {
+        Edge { app: self.clone(), peer }
     }
 }
 
@@ -91,16 +79,21 @@ pub struct Edge {
     peer: SocketAddr,
 }
 
-impl Service<Request> for Edge {
+impl hyper::service::Service<hyper::Request<Incoming>> for Edge {
     type Response = Response;
     type Error = Infallible;
     type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
 
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
+    fn call(&self, request: hyper::Request<Incoming>) -> Self::Future {
+        self.answer(request.map(axum::body::Body::new))
     }
+}
 
-    fn call(&mut self, mut request: Request) -> Self::Future {
+impl Edge {
+    fn answer(
+        &self,
+        mut request: axum::extract::Request,
+    ) -> Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>> {
         let started = Instant::now();
         // A caller's own id is kept (it ties our log lines to theirs) when it is a sane token.
         let id = match request.headers().get(&REQUEST_ID) {
@@ -208,8 +201,8 @@ mod tests {
             }),
         );
         let edge = Edge { app: App::new(router, None), peer: SocketAddr::from(([127, 0, 0, 1], 1)) };
-        let request = Request::get("/boom").body(axum::body::Body::empty()).unwrap();
-        let response = edge.oneshot(request).await.unwrap();
+        let request = axum::extract::Request::get("/boom").body(axum::body::Body::empty()).unwrap();
+        let response = edge.answer(request).await.unwrap();
         assert_eq!(response.status(), axum::http::StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(response.headers()["x-content-type-options"], "nosniff");
         assert!(response.headers().contains_key("x-request-id"));

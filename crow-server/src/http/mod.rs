@@ -10,5 +10,6 @@ pub mod origins;
 pub mod probes;
 pub mod rate_limit;
 pub mod sdk;
+pub mod serve;
 
 pub use error::ApiError;
