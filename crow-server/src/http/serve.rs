@@ -24,6 +24,11 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 /// Serves `app` on `listener` until `shutdown` is cancelled, then lets every open connection
 /// finish the request in flight and returns once all are closed.
 pub async fn serve(listener: TcpListener, app: App, shutdown: CancellationToken) {
+    serve_with(listener, app, shutdown, HEADER_READ_TIMEOUT).await;
+}
+
+/// [`serve`] with another request-head timeout (tests use a short one).
+pub async fn serve_with(listener: TcpListener, app: App, shutdown: CancellationToken, head_timeout: Duration) {
     let connections = TaskTracker::new();
     loop {
         let (stream, peer) = tokio::select! {
@@ -44,7 +49,7 @@ pub async fn serve(listener: TcpListener, app: App, shutdown: CancellationToken)
         let shutdown = shutdown.clone();
         connections.spawn(async move {
             let mut builder = http1::Builder::new();
-            builder.timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
+            builder.timer(TokioTimer::new()).header_read_timeout(head_timeout);
             let connection = builder.serve_connection(TokioIo::new(stream), edge);
             tokio::pin!(connection);
             let result = tokio::select! {

@@ -10,5 +10,6 @@ mod gateway;
 mod guard;
 mod ingest;
 mod runtime;
+mod serve;
 mod sessions;
 mod sqlite;
