@@ -584,7 +584,7 @@ fn decode_cached(entry: &[u8]) -> Option<Response> {
 impl Gateway {
     /// Proxies to a service process: the request body streams up, the answer streams back.
     async fn call_remote(&self, upstream: &Upstream, request: Request, service: &str) -> Result<Response, ApiError> {
-        let answer = match tokio::time::timeout(self.config.upstream_timeout, upstream.send(request)).await {
+        let mut response = match tokio::time::timeout(self.config.upstream_timeout, upstream.send(request)).await {
             Err(_) => {
                 tracing::warn!(service, "upstream timed out");
                 return Err(ApiError::new(
@@ -599,10 +599,9 @@ impl Gateway {
                 tracing::warn!(service, error = %crate::http::error::chain(&e), "upstream unreachable");
                 return Err(ApiError::new(ErrorCode::BadGateway, format!("the {service} service is unreachable")));
             }
-            Ok(Ok(answer)) => answer,
+            Ok(Ok(response)) => response,
         };
         // The answer's body streams back as it arrives (chat answers are long-lived streams).
-        let mut response = answer;
         strip_hop_by_hop(response.headers_mut());
         Ok(response)
     }

@@ -150,9 +150,7 @@ impl Upstream {
         let body = match decoder.take_buffered(&mut conn.buf) {
             // The whole body came with the head (the usual case for API answers).
             Some(bytes) => {
-                if reusable && conn.buf.is_empty() {
-                    self.pool.checkin(conn);
-                }
+                self.pool.release(conn, reusable);
                 Body::from(bytes)
             }
             None => Body::new(Streaming { conn: Some(conn), decoder, reusable, pool: Arc::clone(&self.pool) }),
@@ -206,7 +204,12 @@ impl Pool {
         None
     }
 
-    fn checkin(&self, conn: Conn) {
+    /// Takes a connection back after an exchange: kept when the answer allowed reuse and
+    /// nothing beyond it was received, closed otherwise.
+    fn release(&self, conn: Conn, reusable: bool) {
+        if !reusable || !conn.buf.is_empty() {
+            return;
+        }
         let mut idle = self.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let now = Instant::now();
         while idle.front().is_some_and(|(_, since)| now.duration_since(*since) >= IDLE_TIMEOUT) {
@@ -450,12 +453,9 @@ impl Decoder {
                     *self = Self::Done;
                 }
                 Self::Length(n) => {
-                    if buf.is_empty() {
-                        return if eof { Err(cut_short()) } else { Ok(Decoded::More) };
-                    }
-                    let take = buf.len().min(usize::try_from(n).unwrap_or(usize::MAX));
-                    *self = Self::Length(n - take as u64);
-                    return Ok(Decoded::Data(buf.split_to(take).freeze()));
+                    let (data, left) = take_data(buf, n, eof)?;
+                    *self = Self::Length(left);
+                    return Ok(data);
                 }
                 Self::UntilClose => {
                     if !buf.is_empty() {
@@ -468,17 +468,13 @@ impl Decoder {
                     }
                 }
                 Self::Chunked(Chunk::Data(n)) => {
-                    if buf.is_empty() {
-                        return if eof { Err(cut_short()) } else { Ok(Decoded::More) };
-                    }
-                    let take = buf.len().min(usize::try_from(n).unwrap_or(usize::MAX));
-                    let left = n - take as u64;
+                    let (data, left) = take_data(buf, n, eof)?;
                     *self = Self::Chunked(if left == 0 { Chunk::DataEnd } else { Chunk::Data(left) });
-                    return Ok(Decoded::Data(buf.split_to(take).freeze()));
+                    return Ok(data);
                 }
                 Self::Chunked(Chunk::DataEnd) => {
                     if buf.len() < 2 {
-                        return if eof { Err(cut_short()) } else { Ok(Decoded::More) };
+                        return need_more(eof);
                     }
                     if &buf[..2] != b"\r\n" {
                         return Err(bad_chunk("chunk data not followed by CRLF"));
@@ -488,7 +484,7 @@ impl Decoder {
                 }
                 Self::Chunked(state @ (Chunk::Size | Chunk::Trailers)) => {
                     let Some(line) = take_line(buf)? else {
-                        return if eof { Err(cut_short()) } else { Ok(Decoded::More) };
+                        return need_more(eof);
                     };
                     *self = match state {
                         Chunk::Size => match chunk_size(&line)? {
@@ -511,6 +507,21 @@ impl Decoder {
             _ => None,
         }
     }
+}
+
+/// Up to `n` body bytes off the front of `buf`, and how many of the `n` remain after them.
+fn take_data(buf: &mut BytesMut, n: u64, eof: bool) -> io::Result<(Decoded, u64)> {
+    if buf.is_empty() {
+        return need_more(eof).map(|more| (more, n));
+    }
+    let take = buf.len().min(usize::try_from(n).unwrap_or(usize::MAX));
+    Ok((Decoded::Data(buf.split_to(take).freeze()), n - take as u64))
+}
+
+/// Waiting for bytes that are still to come is fine; once the connection has ended, the
+/// message was cut short.
+fn need_more(eof: bool) -> io::Result<Decoded> {
+    if eof { Err(cut_short()) } else { Ok(Decoded::More) }
 }
 
 /// One CRLF-terminated line off the front of `buf`, without its CRLF.
@@ -569,12 +580,8 @@ impl http_body::Body for Streaming {
             match this.decoder.decode(&mut conn.buf, eof) {
                 Ok(Decoded::Data(data)) => return Poll::Ready(Some(Ok(Frame::data(data)))),
                 Ok(Decoded::End) => {
-                    if let Some(conn) = this.conn.take()
-                        && this.reusable
-                        && !eof
-                        && conn.buf.is_empty()
-                    {
-                        this.pool.checkin(conn);
+                    if let Some(conn) = this.conn.take() {
+                        this.pool.release(conn, this.reusable && !eof);
                     }
                     return Poll::Ready(None);
                 }

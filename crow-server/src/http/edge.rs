@@ -72,6 +72,9 @@ impl App {
     }
 }
 
+/// The answer to one request, on its way.
+type Answer = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
 /// One connection's service.
 #[derive(Clone, Debug)]
 pub struct Edge {
@@ -82,7 +85,7 @@ pub struct Edge {
 impl hyper::service::Service<hyper::Request<Incoming>> for Edge {
     type Response = Response;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+    type Future = Answer;
 
     fn call(&self, request: hyper::Request<Incoming>) -> Self::Future {
         self.answer(request.map(axum::body::Body::new))
@@ -90,10 +93,7 @@ impl hyper::service::Service<hyper::Request<Incoming>> for Edge {
 }
 
 impl Edge {
-    fn answer(
-        &self,
-        mut request: axum::extract::Request,
-    ) -> Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>> {
+    fn answer(&self, mut request: axum::extract::Request) -> Answer {
         let started = Instant::now();
         // A caller's own id is kept (it ties our log lines to theirs) when it is a sane token.
         let id = match request.headers().get(&REQUEST_ID) {
