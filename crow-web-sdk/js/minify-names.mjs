@@ -1,31 +1,68 @@
-// Renames wasm-bindgen's import and export names in the JS glue to the short names
-// `wasm-opt --minify-imports-and-exports-and-modules` gave them in the wasm (it prints the
-// mapping as JSON). The long names carry 16-hex-digit hashes, stored twice (wasm and glue) and
-// incompressible: about 2 KB of the gzipped tracker.
+// Finishes wasm-bindgen's JS glue for serving as one file:
+//
+// 1. Inlines the JS snippets the wasm imports (src/browser/host.js), which wasm-bindgen leaves
+//    as separate module files: one request instead of two.
+// 2. Renames wasm-bindgen's import and export names to the short names
+//    `wasm-opt --minify-imports-and-exports-and-modules` gave them in the wasm (it prints the
+//    mapping as JSON). The long names carry 16-hex-digit hashes, stored twice (wasm and glue)
+//    and incompressible: about 2 KB of the gzipped tracker.
+// 3. Hands the wasm one import module, "a", as binaryen renamed every module to that.
+//
+// Every step checks that the glue has the shape it expects and fails loudly otherwise, so a new
+// wasm-bindgen version cannot produce a silently broken tracker.
 // Usage: node minify-names.mjs <mapping.json> <glue-in.js> <glue-out.js>
 import { readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 
 const [mappingFile, input, output] = process.argv.slice(2);
 const mapping = JSON.parse(readFileSync(mappingFile, "utf8"));
 let glue = readFileSync(input, "utf8");
+const fail = (message) => {
+  throw new Error(message);
+};
 
-const modules = new Set(mapping.imports.map(([module]) => module));
-if (modules.size !== 1) throw new Error(`expected one import module, found ${[...modules]}`);
-const [module] = modules;
-const moduleKey = JSON.stringify(module);
-if (!glue.includes(moduleKey)) throw new Error(`glue does not name the import module ${module}`);
-glue = glue.split(moduleKey).join('"a"'); // binaryen names the single module "a"
+// 1. Snippets: `import { f } from './snippets/…'` and `import * as importN from "./snippets/…"`.
+const snippetImport = /^import (\{[^}]*\}|\* as \w+) from ['"](\.\/snippets\/[^'"]+)['"];?$/gm;
+const snippets = new Map(); // path → the variable holding its exports
+let prelude = "";
+glue = glue.replace(snippetImport, (_, what, path) => {
+  if (!snippets.has(path)) {
+    const source = readFileSync(join(dirname(input), path), "utf8");
+    const exported = [...source.matchAll(/^export (?:function|const) (\w+)/gm)].map((m) => m[1]);
+    if (exported.length === 0) fail(`snippet ${path} exports nothing`);
+    const variable = `__snippet${snippets.size}`;
+    snippets.set(path, variable);
+    const body = source.replace(/^export (function|const) /gm, "$1 ");
+    prelude += `const ${variable} = (() => {\n${body}\nreturn { ${exported.join(", ")} };\n})();\n`;
+  }
+  const variable = snippets.get(path);
+  return what.startsWith("{") ? `const ${what} = ${variable};` : `const ${what.slice(5)} = ${variable};`;
+});
+glue = prelude + glue;
 
+// 2. Names. Imports the glue defines (shims) are renamed where it defines them; imports taken
+// straight from a snippet keep their names in the glue and are mapped in step 3.
+const bgModule = mapping.imports.map(([m]) => m).find((m) => !snippets.has(m)) ?? fail("no glue import module");
 const renameAll = (pairs, pattern, mustAppear) => {
   // Longest first, whole identifiers only, so no name is rewritten inside a longer one.
   for (const [from, to] of [...pairs].sort((a, b) => b[0].length - a[0].length)) {
     const re = new RegExp(pattern(from.replace(/[$]/g, "\\$")), "g");
     const before = glue;
     glue = glue.replace(re, (_, prefix) => prefix + to);
-    if (mustAppear && before === glue) throw new Error(`glue never mentions ${from}`);
+    if (mustAppear && before === glue) fail(`glue never mentions ${from}`);
   }
 };
-// Every import is defined by the glue; some exports (wasm-bindgen internals) are never called.
-renameAll(mapping.imports.map(([, from, to]) => [from, to]), (name) => `(^|[^\\w$])${name}(?![\\w$])`, true);
+const fromGlue = mapping.imports.filter(([m]) => m === bgModule).map(([, from, to]) => [from, to]);
+renameAll(fromGlue, (name) => `(^|[^\\w$])${name}(?![\\w$])`, true);
 renameAll(mapping.exports, (name) => `(wasm\\.)${name}(?![\\w$])`, false);
+
+// 3. One import module: the glue's own imports plus the snippets' functions under their new names.
+const direct = mapping.imports
+  .filter(([m]) => m !== bgModule)
+  .map(([m, from, to]) => `${JSON.stringify(to)}: ${snippets.get(m) ?? fail(`unknown module ${m}`)}.${from}`);
+const modules = /return \{\s*__proto__: null,\s*("[^"]+": import\d+,\s*)+\};/;
+if (!modules.test(glue) || !glue.includes(`${JSON.stringify(bgModule)}: import0,`)) {
+  fail("glue's import object has an unexpected shape");
+}
+glue = glue.replace(modules, `return { __proto__: null, "a": Object.assign(import0, { ${direct.join(", ")} }) };`);
 writeFileSync(output, glue);

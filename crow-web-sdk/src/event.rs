@@ -49,6 +49,13 @@ impl Product {
         self.external_id.is_none() && self.sku.is_none() && self.url.is_none() && self.name.is_none()
     }
 
+    /// A product from a host.js record `id␟sku␟url␟name`; empty fields are absent.
+    pub fn from_record(record: &str) -> Self {
+        let mut f = record.split(crate::path::FIELD).map(|v| Some(v).filter(|v| !v.is_empty()).map(String::from));
+        let mut next = || f.next().flatten();
+        Self { external_id: next(), sku: next(), url: next(), name: next() }
+    }
+
     fn json(&self) -> String {
         Obj::new()
             .opt_str("externalId", self.external_id.as_deref().map(clip))
@@ -358,6 +365,15 @@ mod tests {
         let json = write(&ctx, &Data::Click { path: long.clone(), text: Some(long.clone()), product: None });
         let raw: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert!(parse_event(raw, &Limits::default()).is_ok());
+    }
+
+    #[test]
+    fn products_are_read_from_host_records() {
+        let p = Product::from_record("mug-1\u{1f}SKU-1\u{1f}\u{1f}Blue \"mug\"");
+        assert_eq!(p, product());
+        assert!(Product::from_record("").is_empty());
+        assert!(Product::from_record("\u{1f}\u{1f}\u{1f}").is_empty());
+        assert_eq!(Product::from_record("\u{1f}\u{1f}/p/1").url.as_deref(), Some("/p/1"));
     }
 
     #[test]

@@ -36,6 +36,29 @@ pub fn join(upward: Vec<String>) -> String {
     out
 }
 
+/// Separates the fields of a record from host.js.
+pub const FIELD: char = '\u{1f}';
+/// Separates records.
+pub const RECORD: char = '\u{1e}';
+
+/// The path of an element described by host.js: its levels, nearest first, each
+/// `TAG␟id␟classes` (classes separated by whitespace). The path stops at the first level with
+/// an id, and after [`DEPTH`] levels above the element.
+pub fn of(levels: &str) -> String {
+    let mut segments = Vec::with_capacity(DEPTH + 1);
+    for level in levels.split(RECORD).take(DEPTH + 1) {
+        let mut fields = level.split(FIELD);
+        let (tag, id) = (fields.next().unwrap_or(""), fields.next().unwrap_or(""));
+        let classes: Vec<String> =
+            fields.next().unwrap_or("").split_whitespace().take(3).map(ToOwned::to_owned).collect();
+        segments.push(segment(tag, id, &classes));
+        if !id.is_empty() {
+            break;
+        }
+    }
+    join(segments)
+}
+
 /// Visible text, whitespace collapsed, cut to 64 characters.
 pub fn text(raw: &str) -> Option<String> {
     let mut out = String::new();
@@ -64,6 +87,12 @@ mod tests {
             segment("MAIN", "", &[]),
         ]);
         assert_eq!(p, "main>div#card-7>button.btn.primary");
+        let levels = "BUTTON\u{1f}\u{1f}btn  primary large\u{1e}DIV\u{1f}card-7\u{1f}card\u{1e}MAIN\u{1f}\u{1f}";
+        assert_eq!(of(levels), "div#card-7>button.btn.primary", "stops at the first id");
+        let deep =
+            "A\u{1f}\u{1f}\u{1e}LI\u{1f}\u{1f}\u{1e}UL\u{1f}\u{1f}x\u{1e}NAV\u{1f}\u{1f}\u{1e}HEADER\u{1f}\u{1f}";
+        assert_eq!(of(deep), "nav>ul.x>li>a", "at most four segments");
+        assert_eq!(of("svg\u{1f}\u{1f}"), "svg");
         assert_eq!(text("  Add\n  to   cart "), Some("Add to cart".into()));
         assert_eq!(text(" \n "), None);
         assert_eq!(text(&"x".repeat(500)).map(|t| t.len()), Some(64));

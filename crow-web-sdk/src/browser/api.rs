@@ -1,46 +1,47 @@
 //! What the page calls: `crow.track`, `crow.identify`, the e-commerce helpers, privacy controls
-//! and `flush`, as methods of the `Crow` handle that `start` returns. The loader forwards calls
-//! made before the module loaded.
+//! and `flush`. host.js builds the page's API object (`start` returns it to the loader, which
+//! forwards calls made before the module loaded); it reads the arguments the page passes into
+//! records and calls these methods of the `Crow` handle.
 
 use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
-use js_sys::{Object, Reflect};
+use wasm_bindgen::JsValue;
 use wasm_bindgen::prelude::wasm_bindgen;
-use wasm_bindgen::{JsCast, JsValue};
 
-use super::{CONSENT, OPT_OUT, Tracker, USER, dom, listen};
-use crate::event::{Data, LineItem};
-use crate::json::{self, Obj};
+use super::{CONSENT, OPT_OUT, Tracker, USER, dom, host};
+use crate::event::{Data, LineItem, Product};
+use crate::path::RECORD;
 
-/// The running tracker, as the page holds it. Listeners and timers hold weak references; this
-/// handle (kept by the loader for the page's lifetime) keeps it alive.
+/// The running tracker. host.js keeps this handle for the page's lifetime.
 #[wasm_bindgen]
 #[allow(missing_debug_implementations)]
 pub struct Crow {
     tracker: Rc<RefCell<Tracker>>,
 }
 
-/// Starts the tracker: `key` is the shop's publishable key, `endpoint` the ingest URL.
+/// Starts the tracker: `key` is the shop's publishable key, `endpoint` the ingest URL. Returns
+/// the page's API object, or `undefined` outside a page.
 #[wasm_bindgen]
-pub fn start(key: String, endpoint: String) -> Option<Crow> {
-    let window = web_sys::window()?;
-    let document = window.document()?;
-    let tracker = Rc::new_cyclic(|me| RefCell::new(Tracker::new(me.clone(), window, document, key, endpoint)));
-    let crow = Crow { tracker };
-    crow.with(|t| {
-        listen::install(t);
+pub fn start(key: String, endpoint: String) -> JsValue {
+    let Some(window) = web_sys::window() else { return JsValue::UNDEFINED };
+    let Some(document) = window.document() else { return JsValue::UNDEFINED };
+    let tracker = Rc::new(RefCell::new(Tracker::new(window, document, key, endpoint)));
+    let api = host::install(Crow { tracker: tracker.clone() });
+    if let Ok(mut t) = tracker.try_borrow_mut() {
         t.page_view();
         // Leftovers from an earlier page or an outage go out with the first batch.
         t.schedule(1_000);
-    });
-    Some(crow)
+    }
+    api
 }
 
 impl Crow {
-    fn with(&self, f: impl FnOnce(&mut Tracker)) {
+    /// Runs `f` on the tracker. A call made while the tracker is busy (re-entered from a
+    /// listener) is skipped rather than panicking.
+    pub(super) fn with(&self, f: impl FnOnce(&mut Tracker)) {
         if let Ok(mut t) = self.tracker.try_borrow_mut() {
             f(&mut t);
         }
@@ -49,9 +50,9 @@ impl Crow {
 
 #[wasm_bindgen]
 impl Crow {
-    /// `crow.track(name, props)`: a custom event with flat properties.
-    pub fn track(&self, name: String, props: JsValue) {
-        let props = flat_props(&props);
+    /// `crow.track(name, props)`: a custom event; `props` is the flat JSON object host.js made
+    /// of the page's properties.
+    pub fn track(&self, name: String, props: String) {
         self.with(|t| t.emit(Data::Custom { name, props }));
     }
 
@@ -66,38 +67,33 @@ impl Crow {
         });
     }
 
-    /// `crow.addToCart({ id, sku, name, price, quantity })`.
-    #[wasm_bindgen(js_name = addToCart)]
-    pub fn add_to_cart(&self, item: JsValue) {
-        let item = line(&item);
-        self.with(|t| t.emit(Data::AddToCart(item)));
-    }
-
-    /// `crow.removeFromCart({ id, sku, name, price, quantity })`.
-    #[wasm_bindgen(js_name = removeFromCart)]
-    pub fn remove_from_cart(&self, item: JsValue) {
-        let item = line(&item);
-        self.with(|t| t.emit(Data::RemoveFromCart(item)));
-    }
-
-    /// `crow.checkoutStarted({ items, value, currency })`.
-    #[wasm_bindgen(js_name = checkoutStarted)]
-    pub fn checkout_started(&self, cart: JsValue) {
-        let data = Data::CheckoutStarted {
-            items: lines(&cart),
-            value: dom::number(&cart, "value"),
-            currency: dom::string(&cart, "currency"),
-        };
-        self.with(|t| t.emit(data));
-    }
-
-    /// `crow.purchase({ orderId, items, value, currency })`.
-    pub fn purchase(&self, order: JsValue) {
-        let data = Data::Purchase {
-            order_id: dom::string(&order, "orderId").unwrap_or_default(),
-            items: lines(&order),
-            value: dom::number(&order, "value").unwrap_or(0.0),
-            currency: dom::string(&order, "currency").unwrap_or_default(),
+    /// The e-commerce helpers. `kind`: 0 `addToCart(item)`, 1 `removeFromCart(item)`,
+    /// 2 `checkoutStarted(cart)`, 3 `purchase(order)`. `products` holds one product record per
+    /// line; `numbers` each line's quantity and unit price, then the order's value (NaN where the
+    /// page gave none).
+    pub fn commerce(&self, kind: u8, products: String, numbers: Vec<f64>, order_id: String, currency: String) {
+        let number = |i: usize| numbers.get(i).copied().filter(|v| v.is_finite());
+        let mut items: Vec<LineItem> = products
+            .split(RECORD)
+            .enumerate()
+            .map(|(i, p)| LineItem {
+                product: Product::from_record(p),
+                quantity: number(2 * i).map_or(1, |q| q.clamp(1.0, 1e6) as u32),
+                price: number(2 * i + 1),
+            })
+            .collect();
+        let value = number(2 * items.len());
+        let currency = Some(currency).filter(|c| !c.is_empty());
+        let data = match kind {
+            0 | 1 if items.len() == 1 => {
+                let item = items.remove(0);
+                if kind == 0 { Data::AddToCart(item) } else { Data::RemoveFromCart(item) }
+            }
+            2 => Data::CheckoutStarted { items, value, currency },
+            3 => {
+                Data::Purchase { order_id, items, value: value.unwrap_or(0.0), currency: currency.unwrap_or_default() }
+            }
+            _ => return,
         };
         self.with(|t| t.emit(data));
     }
@@ -137,45 +133,4 @@ impl Crow {
     pub fn flush(&self) {
         self.with(|t| t.flush(false));
     }
-}
-
-fn line(obj: &JsValue) -> LineItem {
-    LineItem {
-        product: dom::product_arg(obj),
-        quantity: dom::number(obj, "quantity").map_or(1, |q| q.clamp(1.0, 1e6) as u32),
-        price: dom::number(obj, "price"),
-    }
-}
-
-fn lines(obj: &JsValue) -> Vec<LineItem> {
-    dom::array(obj, "items").iter().map(line).collect()
-}
-
-/// `props` as a flat JSON object: strings, finite numbers, booleans and null are kept; nested
-/// values are sent as their JSON text (ingest accepts flat properties only). At most 64 entries.
-fn flat_props(props: &JsValue) -> String {
-    let mut o = Obj::new();
-    if !props.is_object() {
-        return o.end();
-    }
-    for entry in Object::entries(props.unchecked_ref()).iter().take(64) {
-        let key = Reflect::get_u32(&entry, 0).ok().and_then(|k| k.as_string()).unwrap_or_default();
-        let v = Reflect::get_u32(&entry, 1).unwrap_or(JsValue::NULL);
-        let key = crate::event::cut(&key, 128);
-        o = if let Some(s) = v.as_string() {
-            o.str(key, crate::event::clip(&s))
-        } else if let Some(n) = v.as_f64() {
-            if n.is_finite() { o.num(key, n) } else { o.raw(key, "null") }
-        } else if let Some(b) = v.as_bool() {
-            o.bool(key, b)
-        } else if v.is_null() || v.is_undefined() {
-            o.raw(key, "null")
-        } else {
-            let text: String = js_sys::JSON::stringify(&v).map(String::from).unwrap_or_default();
-            let mut quoted = String::new();
-            json::string(&mut quoted, crate::event::clip(&text));
-            o.raw(key, &quoted)
-        };
-    }
-    o.end()
 }

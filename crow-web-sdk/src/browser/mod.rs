@@ -1,19 +1,20 @@
-//! The tracker in the page. One `Tracker` per page, shared by its listeners, timers and the
-//! `Crow` handle the loader holds. Nothing here may throw into the page: every browser call that
-//! can fail is checked, and a failure only means an event is not captured.
+//! The tracker in the page. One `Tracker` per page, held by the `Crow` handle that the loader
+//! (for the page's API) and `host.js` (for listeners, timers and answers) call. Nothing here may
+//! throw into the page: every browser call that can fail is checked, and a failure only means
+//! an event is not captured.
+//!
+//! Dependency direction: `api` and `hooks` (what JavaScript calls) → `Tracker` → `dom` (web-sys
+//! reads: storage, time, location) and `host` (host.js: DOM facts, listeners, timers, fetch) →
+//! the pure modules.
 
 mod api;
 mod dom;
-mod listen;
-mod net;
+mod hooks;
+mod host;
 
-use alloc::rc::Weak;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::cell::RefCell;
 
-use wasm_bindgen::JsCast;
-use wasm_bindgen::prelude::Closure;
 use web_sys::{Document, Storage, Window};
 
 use crate::event::{self, Context, Data, Product};
@@ -30,16 +31,6 @@ const QUEUE_PREFIX: &str = "crow_q_";
 /// Longest time a captured event lives only in memory.
 const PERSIST_MS: i32 = 200;
 
-/// How callbacks reach the tracker. Re-entrant calls (a listener firing while the tracker is
-/// busy) are skipped rather than panicking.
-type Me = Weak<RefCell<Tracker>>;
-
-fn with<R>(me: &Me, f: impl FnOnce(&mut Tracker) -> R) -> Option<R> {
-    let rc = me.upgrade()?;
-    let mut t = rc.try_borrow_mut().ok()?;
-    Some(f(&mut t))
-}
-
 /// The current page (a new one on every SPA route change).
 #[derive(Debug, Default)]
 struct Page {
@@ -53,12 +44,14 @@ struct Page {
     errors: u8,
 }
 
-/// Work scheduled with `setTimeout`.
+/// Timer ids (`host::later` → `Crow::run`): two fixed ones, then one per [`Job`].
+const FLUSH_TIMER: u32 = 0;
+const PERSIST_TIMER: u32 = 1;
+
+/// Work scheduled for later that carries data.
 enum Job {
-    Flush,
     DeadClick { path: String, mutations: u32, url: String },
     Rescan(String),
-    Persist,
 }
 
 #[derive(Debug, Default)]
@@ -70,7 +63,6 @@ struct Vitals {
 }
 
 struct Tracker {
-    me: Me,
     window: Window,
     document: Document,
     local: Option<Storage>,
@@ -83,18 +75,21 @@ struct Tracker {
     page: Page,
     vitals: Vitals,
     rage: crate::clicks::RageDetector,
-    mutations: u32,
     /// `"id|last_activity_ms"`, as kept in sessionStorage.
     session: String,
     dirty: bool,
-    in_flight: bool,
+    /// Ids of the batch being sent.
+    in_flight: Option<Vec<String>>,
     failures: u32,
     not_before: f64,
+    /// The flush timer: handle and due time.
     timer: Option<(i32, f64)>,
+    jobs: Vec<(u32, Job)>,
+    next_job: u32,
 }
 
 impl Tracker {
-    fn new(me: Me, window: Window, document: Document, key: String, endpoint: String) -> Self {
+    fn new(window: Window, document: Document, key: String, endpoint: String) -> Self {
         let local = dom::local(&window);
         let tab = dom::session(&window).as_ref().and_then(|s| {
             let existing = dom::get(Some(s), TAB);
@@ -109,7 +104,6 @@ impl Tracker {
         let user_id = dom::get(local.as_ref(), USER);
         let session = dom::get(dom::session(&window).as_ref(), SESSION).unwrap_or_default();
         let mut t = Self {
-            me,
             window,
             document,
             local,
@@ -122,13 +116,14 @@ impl Tracker {
             page: Page::default(),
             vitals: Vitals::default(),
             rage: Default::default(),
-            mutations: 0,
             session,
             dirty: false,
-            in_flight: false,
+            in_flight: None,
             failures: 0,
             not_before: 0.0,
             timer: None,
+            jobs: Vec::new(),
+            next_job: PERSIST_TIMER + 1,
         };
         t.adopt_saved_queues();
         t
@@ -187,7 +182,7 @@ impl Tracker {
     fn persist_soon(&mut self) {
         if !self.dirty {
             self.dirty = true;
-            self.later(PERSIST_MS, Job::Persist);
+            host::later(PERSIST_MS, PERSIST_TIMER);
         }
     }
 
@@ -234,36 +229,42 @@ impl Tracker {
             if at <= due {
                 return;
             }
-            self.window.clear_timeout_with_handle(handle);
+            host::cancel(handle);
         }
-        self.timer = self.later(ms, Job::Flush).map(|h| (h, due));
+        self.timer = Some((host::later(ms, FLUSH_TIMER), due));
     }
 
-    /// Runs `job` on the tracker after `ms`. All timers share one closure type.
-    fn later(&self, ms: i32, job: Job) -> Option<i32> {
-        let me = self.me.clone();
-        let cb = Closure::once_into_js(move || {
-            with(&me, |t| match job {
-                Job::Flush => {
-                    t.timer = None;
-                    t.flush(false);
+    /// Runs `job` after `ms`.
+    fn later(&mut self, ms: i32, job: Job) {
+        let id = self.next_job;
+        self.next_job = self.next_job.wrapping_add(1).max(PERSIST_TIMER + 1);
+        self.jobs.push((id, job));
+        host::later(ms, id);
+    }
+
+    /// A timer fired.
+    fn run(&mut self, id: u32) {
+        match id {
+            FLUSH_TIMER => {
+                self.timer = None;
+                self.flush(false);
+            }
+            PERSIST_TIMER if self.dirty => self.persist(),
+            PERSIST_TIMER => {}
+            _ => {
+                let Some(at) = self.jobs.iter().position(|(j, _)| *j == id) else { return };
+                match self.jobs.swap_remove(at).1 {
+                    Job::DeadClick { path, mutations, url } => self.dead_click_check(path, mutations, url),
+                    Job::Rescan(url) => self.rescan(url),
                 }
-                Job::DeadClick { path, mutations, url } => t.dead_click_check(path, mutations, url),
-                Job::Rescan(url) => t.rescan(url),
-                Job::Persist => {
-                    if t.dirty {
-                        t.persist();
-                    }
-                }
-            });
-        });
-        self.window.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), ms).ok()
+            }
+        }
     }
 
     /// Sends the next batch. `leaving`: the page is being hidden or unloaded, so the request
     /// must outlive it (`keepalive`) and backoff is ignored — it is the last chance.
     fn flush(&mut self, leaving: bool) {
-        if !self.allowed || self.in_flight || self.outbox.waiting() == 0 {
+        if !self.allowed || self.in_flight.is_some() || self.outbox.waiting() == 0 {
             return;
         }
         let now = self.now();
@@ -273,18 +274,15 @@ impl Tracker {
         }
         let batch = self.outbox.take(BATCH);
         let body = event::envelope(dom::now_ms(), batch.events.iter().map(String::as_str));
-        self.in_flight = true;
-        let (ids, me) = (batch.ids, self.me.clone());
-        net::post(&self.window, &self.endpoint, &self.key, &body, leaving, move |status, retry_after| {
-            with(&me, |t| t.answered(&ids, status, retry_after));
-        });
+        self.in_flight = Some(batch.ids);
+        host::post(&self.endpoint, &self.key, &body, leaving);
     }
 
-    fn answered(&mut self, ids: &[String], status: u16, retry_after: Option<&str>) {
-        self.in_flight = false;
+    fn answered(&mut self, status: u16, retry_after: Option<&str>) {
+        let Some(ids) = self.in_flight.take() else { return };
         match retry::outcome(status) {
             Outcome::Done | Outcome::Drop => {
-                self.outbox.remove(ids);
+                self.outbox.remove(&ids);
                 self.failures = 0;
                 self.persist_soon();
                 if self.outbox.waiting() > 0 {
@@ -292,7 +290,7 @@ impl Tracker {
                 }
             }
             Outcome::Retry => {
-                self.outbox.release(ids);
+                self.outbox.release(&ids);
                 let delay = retry::delay_ms(self.failures, retry::retry_after_ms(retry_after), js_sys::Math::random());
                 self.failures = self.failures.saturating_add(1);
                 self.not_before = self.now() + delay as f64;
@@ -319,7 +317,9 @@ impl Tracker {
     }
 
     fn detect_products(&mut self) {
-        let products = dom::page_products(&self.document);
+        let records = host::products();
+        let products: Vec<Product> =
+            records.split('\u{1e}').map(Product::from_record).filter(|p| !p.is_empty()).collect();
         self.page.found_products = !products.is_empty();
         self.page.product = if products.len() == 1 { products.first().cloned() } else { None };
         for p in products {

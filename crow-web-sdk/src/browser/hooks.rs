@@ -1,0 +1,154 @@
+//! What `host.js` calls: the facts its listeners and observers gathered, timers that fired and
+//! answers to sends. Methods of the `Crow` handle, like the page's API, but reachable only from
+//! host.js (the loader does not expose them).
+
+use alloc::string::String;
+
+use wasm_bindgen::prelude::wasm_bindgen;
+
+use super::api::Crow;
+use super::{Job, Tracker, dom, host};
+use crate::event::{Data, Product};
+use crate::path;
+
+/// Time after a click within which the page must react, or the click was dead.
+const DEAD_CLICK_MS: i32 = 2_500;
+/// Errors reported per page, so a failing loop cannot flood the queue.
+const MAX_ERRORS: u8 = 10;
+
+#[wasm_bindgen]
+impl Crow {
+    /// A click at (`x`, `y`) on the element described by `target` (`path::of` levels); `el` is
+    /// its nearest interactive ancestor, if any, with that element's raw `text` (never an
+    /// input's), the product record of its `data-crow-product` owner, and whether it is an
+    /// action (a link or button, which should change something).
+    #[allow(clippy::too_many_arguments)]
+    pub fn click(
+        &self,
+        x: f64,
+        y: f64,
+        target: String,
+        el: Option<String>,
+        text: Option<String>,
+        product: Option<String>,
+        action: bool,
+    ) {
+        self.with(|t| t.click(x, y, &target, el, text, product, action));
+    }
+
+    /// A form was submitted: its id, its levels, and how many controls it has (never values).
+    pub fn submit(&self, id: String, levels: String, fields: u32) {
+        let form = if id.is_empty() { path::of(&levels) } else { super::format_key("#", &id) };
+        self.with(|t| t.emit(Data::FormSubmit { form, field_count: fields }));
+    }
+
+    /// The page was hidden or shown; `leaving`: by `pagehide`.
+    pub fn visibility(&self, hidden: bool, leaving: bool) {
+        self.with(|t| match (hidden, leaving) {
+            (false, _) => t.visible(),
+            (true, true) if t.page.visible_since.is_none() => {}
+            (true, _) => t.hidden(),
+        });
+    }
+
+    /// The percentage of the page seen so far (bottom of the viewport over the page height).
+    pub fn scroll(&self, pct: f64) {
+        self.with(|t| t.scrolled(pct));
+    }
+
+    /// An SPA route change (history API or popstate).
+    pub fn navigated(&self) {
+        self.with(Tracker::navigated);
+    }
+
+    /// An uncaught error or unhandled rejection.
+    pub fn error(&self, message: String, source: Option<String>, line: Option<u32>) {
+        self.with(|t| {
+            if t.page.errors < MAX_ERRORS {
+                t.page.errors += 1;
+                t.emit(Data::JsError { message, source: source.filter(|s| !s.is_empty()), line });
+            }
+        });
+    }
+
+    /// A performance entry: 0 = LCP candidate (start time), 1 = layout shift without recent
+    /// input (its value), 2 = an interaction (its duration).
+    pub fn vital(&self, kind: u8, value: f64) {
+        self.with(|t| {
+            let v = &mut t.vitals;
+            match kind {
+                0 => v.lcp = Some(value),
+                1 => v.cls += value,
+                _ => v.inp = Some(v.inp.map_or(value, |m| m.max(value))),
+            }
+        });
+    }
+
+    /// Timer `id` fired.
+    pub fn run(&self, id: u32) {
+        self.with(|t| t.run(id));
+    }
+
+    /// The answer to the last send: its status (0: network error) and `Retry-After`.
+    pub fn answered(&self, status: u16, retry_after: Option<String>) {
+        self.with(|t| t.answered(status, retry_after.as_deref()));
+    }
+}
+
+impl Tracker {
+    #[allow(clippy::too_many_arguments)]
+    fn click(
+        &mut self,
+        x: f64,
+        y: f64,
+        target: &str,
+        el: Option<String>,
+        text: Option<String>,
+        product: Option<String>,
+        action: bool,
+    ) {
+        let now = self.now();
+        if let Some(count) = self.rage.click(now, x, y) {
+            self.emit(Data::RageClick { path: path::of(target), count });
+        }
+        let Some(el) = el else { return };
+        let path = path::of(&el);
+        let text = text.and_then(|t| path::text(&t));
+        let product =
+            product.map(|p| Product::from_record(&p)).filter(|p| !p.is_empty()).or_else(|| self.page.product.clone());
+        self.emit(Data::Click { path: path.clone(), text, product });
+        if action {
+            let job = Job::DeadClick { path, mutations: host::mutation_count(), url: dom::url(&self.window) };
+            self.later(DEAD_CLICK_MS, job);
+        }
+    }
+
+    pub(super) fn dead_click_check(&mut self, path: String, mutations: u32, url: String) {
+        if host::mutation_count() == mutations && dom::url(&self.window) == url {
+            self.emit(Data::DeadClick { path });
+        }
+    }
+
+    fn scrolled(&mut self, pct: f64) {
+        let pct = pct.clamp(0.0, 100.0);
+        let reached = [100u8, 75, 50, 25].into_iter().find(|m| pct + 0.5 >= f64::from(*m)).unwrap_or(0);
+        if reached > self.page.scroll_pct {
+            self.page.scroll_pct = reached;
+            self.emit(Data::Scroll { depth_pct: reached });
+        }
+    }
+
+    fn navigated(&mut self) {
+        self.page_view();
+        if !self.page.found_products {
+            // An SPA often renders the new route's JSON-LD after changing the URL.
+            self.later(500, Job::Rescan(self.page.url.clone()));
+        }
+    }
+
+    pub(super) fn rescan(&mut self, url: String) {
+        if self.page.url == url && !self.page.found_products {
+            self.detect_products();
+        }
+    }
+}
