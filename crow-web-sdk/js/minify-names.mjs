@@ -24,6 +24,7 @@ const fail = (message) => {
 // 1. Snippets: `import { f } from './snippets/…'` and `import * as importN from "./snippets/…"`.
 const snippetImport = /^import (\{[^}]*\}|\* as \w+) from ['"](\.\/snippets\/[^'"]+)['"];?$/gm;
 const snippets = new Map(); // path → the variable holding its exports
+const exports = new Map(); // path → the names it exports
 let prelude = "";
 glue = glue.replace(snippetImport, (_, what, path) => {
   if (!snippets.has(path)) {
@@ -32,10 +33,14 @@ glue = glue.replace(snippetImport, (_, what, path) => {
     if (exported.length === 0) fail(`snippet ${path} exports nothing`);
     const variable = `__snippet${snippets.size}`;
     snippets.set(path, variable);
+    exports.set(path, exported);
     const body = source.replace(/^export (function|const) /gm, "$1 ");
     prelude += `const ${variable} = (() => {\n${body}\nreturn { ${exported.join(", ")} };\n})();\n`;
   }
   const variable = snippets.get(path);
+  for (const name of what.startsWith("{") ? what.slice(1, -1).split(",").map((n) => n.trim()) : []) {
+    if (!exports.get(path).includes(name)) fail(`snippet ${path} does not export ${name}`);
+  }
   return what.startsWith("{") ? `const ${what} = ${variable};` : `const ${what.slice(5)} = ${variable};`;
 });
 glue = prelude + glue;
@@ -59,7 +64,10 @@ renameAll(mapping.exports, (name) => `(wasm\\.)${name}(?![\\w$])`, false);
 // 3. One import module: the glue's own imports plus the snippets' functions under their new names.
 const direct = mapping.imports
   .filter(([m]) => m !== bgModule)
-  .map(([m, from, to]) => `${JSON.stringify(to)}: ${snippets.get(m) ?? fail(`unknown module ${m}`)}.${from}`);
+  .map(([m, from, to]) => {
+    if (!exports.get(m)?.includes(from)) fail(`the wasm imports ${from}, which ${m} does not export`);
+    return `${JSON.stringify(to)}: ${snippets.get(m)}.${from}`;
+  });
 const modules = /return \{\s*__proto__: null,\s*("[^"]+": import\d+,\s*)+\};/;
 if (!modules.test(glue) || !glue.includes(`${JSON.stringify(bgModule)}: import0,`)) {
   fail("glue's import object has an unexpected shape");

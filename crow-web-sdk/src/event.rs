@@ -79,12 +79,12 @@ pub struct LineItem {
 
 impl LineItem {
     fn json(&self) -> String {
-        let o = Obj::new().raw("product", &self.product.json()).int("quantity", i64::from(self.quantity));
-        match self.price {
-            Some(p) if p >= 0.0 => o.num("price", p),
-            _ => o,
+        let mut o = Obj::new();
+        o.raw("product", &self.product.json()).int("quantity", i64::from(self.quantity));
+        if let Some(p) = self.price.filter(|p| *p >= 0.0) {
+            o.num("price", p);
         }
-        .end()
+        o.end()
     }
 }
 
@@ -207,67 +207,89 @@ pub fn cut(s: &str, n: usize) -> &str {
 
 /// Writes one event.
 pub fn write(ctx: &Context<'_>, data: &Data) -> String {
-    let o = Obj::new()
-        .str("id", ctx.id)
+    let mut o = Obj::new();
+    o.str("id", ctx.id)
         .int("ts", ctx.ts)
         .str("sessionId", clip(ctx.session_id))
         .opt_str("userId", ctx.user_id.map(clip))
         .str("url", clip(ctx.url))
         .opt_str("referrer", ctx.referrer.filter(|r| !r.is_empty()).map(clip))
         .opt_str("title", ctx.title.filter(|t| !t.is_empty()).map(clip));
-    let o = match data {
-        Data::PageView => o.str("type", "page_view"),
-        Data::ProductView(p) => o.str("type", "product_view").raw("product", &p.json()),
+    let kind = match data {
+        Data::PageView => "page_view",
+        Data::ProductView(p) => {
+            o.raw("product", &p.json());
+            "product_view"
+        }
         Data::Click { path, text, product } => {
-            let o = o.str("type", "click").str("path", clip(path)).opt_str("text", text.as_deref().map(clip));
-            match product {
-                Some(p) if !p.is_empty() => o.raw("product", &p.json()),
-                _ => o,
+            o.str("path", clip(path)).opt_str("text", text.as_deref().map(clip));
+            if let Some(p) = product.as_ref().filter(|p| !p.is_empty()) {
+                o.raw("product", &p.json());
             }
+            "click"
         }
         Data::RageClick { path, count } => {
-            o.str("type", "rage_click").str("path", clip(path)).int("count", i64::from(*count))
+            o.str("path", clip(path)).int("count", i64::from(*count));
+            "rage_click"
         }
-        Data::DeadClick { path } => o.str("type", "dead_click").str("path", clip(path)),
-        Data::Scroll { depth_pct } => o.str("type", "scroll").int("depthPct", i64::from((*depth_pct).min(100))),
-        Data::Engagement { active_ms, total_ms } => o
-            .str("type", "engagement")
-            .int("activeMs", i64::try_from(*active_ms).unwrap_or(i64::MAX))
-            .int("totalMs", i64::try_from(*total_ms).unwrap_or(i64::MAX)),
+        Data::DeadClick { path } => {
+            o.str("path", clip(path));
+            "dead_click"
+        }
+        Data::Scroll { depth_pct } => {
+            o.int("depthPct", i64::from((*depth_pct).min(100)));
+            "scroll"
+        }
+        Data::Engagement { active_ms, total_ms } => {
+            o.int("activeMs", i64::try_from(*active_ms).unwrap_or(i64::MAX))
+                .int("totalMs", i64::try_from(*total_ms).unwrap_or(i64::MAX));
+            "engagement"
+        }
         Data::FormSubmit { form, field_count } => {
-            o.str("type", "form_submit").str("form", clip(form)).int("fieldCount", i64::from(*field_count))
+            o.str("form", clip(form)).int("fieldCount", i64::from(*field_count));
+            "form_submit"
         }
-        Data::AddToCart(item) => o.str("type", "add_to_cart").raw("item", &item.json()),
-        Data::RemoveFromCart(item) => o.str("type", "remove_from_cart").raw("item", &item.json()),
+        Data::AddToCart(item) => {
+            o.raw("item", &item.json());
+            "add_to_cart"
+        }
+        Data::RemoveFromCart(item) => {
+            o.raw("item", &item.json());
+            "remove_from_cart"
+        }
         Data::CheckoutStarted { items, value, currency } => {
-            let o = o.str("type", "checkout_started").raw("items", &items_json(items));
-            let o = match value {
-                Some(v) if *v >= 0.0 => o.num("value", *v),
-                _ => o,
-            };
-            o.opt_str("currency", currency.as_deref().map(clip))
-        }
-        Data::Purchase { order_id, items, value, currency } => o
-            .str("type", "purchase")
-            .str("orderId", clip(order_id))
-            .raw("items", &items_json(items))
-            .num("value", value.max(0.0))
-            .str("currency", clip(currency)),
-        Data::WebVital { name, value } => o.str("type", "web_vital").str("name", name).num("value", value.max(0.0)),
-        Data::JsError { message, source, line } => {
-            let o = o
-                .str("type", "js_error")
-                .str("message", cut(message, 500))
-                .opt_str("source", source.as_deref().map(clip));
-            match line {
-                Some(l) => o.int("line", i64::from(*l)),
-                None => o,
+            o.raw("items", &items_json(items));
+            if let Some(v) = value.filter(|v| *v >= 0.0) {
+                o.num("value", v);
             }
+            o.opt_str("currency", currency.as_deref().map(clip));
+            "checkout_started"
         }
-        Data::Identify => o.str("type", "identify"),
-        Data::Custom { name, props } => o.str("type", "custom").str("name", clip(name)).raw("props", props),
+        Data::Purchase { order_id, items, value, currency } => {
+            o.str("orderId", clip(order_id))
+                .raw("items", &items_json(items))
+                .num("value", value.max(0.0))
+                .str("currency", clip(currency));
+            "purchase"
+        }
+        Data::WebVital { name, value } => {
+            o.str("name", name).num("value", value.max(0.0));
+            "web_vital"
+        }
+        Data::JsError { message, source, line } => {
+            o.str("message", cut(message, 500)).opt_str("source", source.as_deref().map(clip));
+            if let Some(l) = line {
+                o.int("line", i64::from(*l));
+            }
+            "js_error"
+        }
+        Data::Identify => "identify",
+        Data::Custom { name, props } => {
+            o.str("name", clip(name)).raw("props", props);
+            "custom"
+        }
     };
-    o.end()
+    o.str("type", kind).end()
 }
 
 /// `{"v":1,"sentAt":…,"events":[…]}` around already-written events.

@@ -6,7 +6,8 @@
 
 use alloc::string::String;
 
-/// Builds one JSON object, field by field.
+/// Builds one JSON object, field by field. Methods take `&mut self`: a builder moved by value
+/// costs a copy of itself per call in the wasm.
 #[derive(Debug)]
 pub struct Obj {
     buf: String,
@@ -35,29 +36,29 @@ impl Obj {
     }
 
     /// A string field.
-    pub fn str(mut self, key: &str, value: &str) -> Self {
+    pub fn str(&mut self, key: &str, value: &str) -> &mut Self {
         self.key(key);
         string(&mut self.buf, value);
         self
     }
 
     /// A string field when present.
-    pub fn opt_str(self, key: &str, value: Option<&str>) -> Self {
-        match value {
-            Some(v) => self.str(key, v),
-            None => self,
+    pub fn opt_str(&mut self, key: &str, value: Option<&str>) -> &mut Self {
+        if let Some(v) = value {
+            self.str(key, v);
         }
+        self
     }
 
     /// An integer field.
-    pub fn int(mut self, key: &str, value: i64) -> Self {
+    pub fn int(&mut self, key: &str, value: i64) -> &mut Self {
         self.key(key);
         int(&mut self.buf, value);
         self
     }
 
     /// A number field; non-finite numbers are left out (JSON has no NaN).
-    pub fn num(mut self, key: &str, value: f64) -> Self {
+    pub fn num(&mut self, key: &str, value: f64) -> &mut Self {
         if value.is_finite() {
             self.key(key);
             self.buf.push_str(&crate::num::fmt_f64(value));
@@ -66,23 +67,23 @@ impl Obj {
     }
 
     /// A boolean field.
-    pub fn bool(mut self, key: &str, value: bool) -> Self {
+    pub fn bool(&mut self, key: &str, value: bool) -> &mut Self {
         self.key(key);
         self.buf.push_str(if value { "true" } else { "false" });
         self
     }
 
     /// A field whose value is already JSON.
-    pub fn raw(mut self, key: &str, json: &str) -> Self {
+    pub fn raw(&mut self, key: &str, json: &str) -> &mut Self {
         self.key(key);
         self.buf.push_str(json);
         self
     }
 
     /// `}`
-    pub fn end(mut self) -> String {
+    pub fn end(&mut self) -> String {
         self.buf.push('}');
-        self.buf
+        core::mem::take(&mut self.buf)
     }
 }
 

@@ -100,6 +100,11 @@ export function products() {
   return out.join(RS);
 }
 
+/** The browser's privacy signals: 1 = Do Not Track, 2 = Global Privacy Control (either may be
+ * missing or null). */
+export const privacySignals = () =>
+  (navigator.doNotTrack == "1" ? 1 : 0) | (navigator.globalPrivacyControl === true ? 2 : 0);
+
 /** DOM changes so far (a click that changes nothing is dead). */
 export const mutationCount = () => mutations;
 

@@ -16,6 +16,9 @@ extern "C" {
     pub fn install(tracker: Crow) -> JsValue;
     /// The page's schema.org Products as records (`event::Product::from_record`).
     pub fn products() -> String;
+    /// The browser's privacy signals: 1 = Do Not Track, 2 = Global Privacy Control.
+    #[wasm_bindgen(js_name = privacySignals)]
+    pub fn privacy_signals() -> u8;
     /// DOM mutations seen so far.
     #[wasm_bindgen(js_name = mutationCount)]
     pub fn mutation_count() -> u32;
@@ -25,4 +28,12 @@ extern "C" {
     pub fn cancel(handle: i32);
     /// POSTs `body`; the answer goes to `Crow::answered`.
     pub fn post(url: &str, key: &str, body: &str, keepalive: bool);
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// The page's `window` (the loader runs only in pages). Read directly: `web_sys::window()`
+    /// probes four globals to find it, each an import.
+    #[wasm_bindgen(thread_local_v2, js_name = window)]
+    pub static WINDOW: web_sys::Window;
 }

@@ -100,7 +100,7 @@ impl Tracker {
             })
         });
         let queue_key = format_key(QUEUE_PREFIX, tab.as_deref().unwrap_or("tab"));
-        let allowed = privacy_allows(&window, local.as_ref());
+        let allowed = privacy_allows(local.as_ref());
         let user_id = dom::get(local.as_ref(), USER);
         let session = dom::get(dom::session(&window).as_ref(), SESSION).unwrap_or_default();
         let mut t = Self {
@@ -160,7 +160,7 @@ impl Tracker {
     /// discarded; when it newly is, the page view it missed is recorded.
     fn reconsider_privacy(&mut self) {
         let was = self.allowed;
-        self.allowed = privacy_allows(&self.window, self.local.as_ref());
+        self.allowed = privacy_allows(self.local.as_ref());
         if !self.allowed {
             self.outbox.clear();
             self.persist();
@@ -361,18 +361,14 @@ impl Tracker {
 
 /// The privacy rule (`privacy::allowed`) applied to what the visitor and site said (stored) and
 /// what the browser signals.
-fn privacy_allows(window: &Window, local: Option<&Storage>) -> bool {
+fn privacy_allows(local: Option<&Storage>) -> bool {
+    let signals = host::privacy_signals();
     privacy::allowed(
         dom::get(local, OPT_OUT).is_some(),
         dom::get(local, CONSENT).map(|c| c == "1"),
-        // Read through Reflect: either may be missing or null, which typed bindings reject.
-        navigator_flag(window, "doNotTrack").as_string().is_some_and(|v| v == "1"),
-        navigator_flag(window, "globalPrivacyControl").as_bool().unwrap_or(false),
+        signals & 1 != 0,
+        signals & 2 != 0,
     )
-}
-
-fn navigator_flag(window: &Window, name: &str) -> wasm_bindgen::JsValue {
-    js_sys::Reflect::get(&window.navigator(), &name.into()).unwrap_or(wasm_bindgen::JsValue::UNDEFINED)
 }
 
 fn format_key(prefix: &str, id: &str) -> String {
