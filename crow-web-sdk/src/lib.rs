@@ -4,7 +4,9 @@
 //! loader (`loader/crow.js`, plain JavaScript, under 1 KB) queues calls until this module has
 //! loaded, then replays them. Everything that can be decided without a browser — event JSON,
 //! the durable outbox, retry policy, rage clicks, sessions, privacy — lives in plain modules
-//! with native tests; `browser` (wasm32 only) wires them to the DOM.
+//! with native tests; `browser` (wasm32 only) wires them to the page, through web-sys and a
+//! small JavaScript host (`browser/host.js`) that reads DOM facts and runs listeners, timers and
+//! fetch for it.
 //!
 //! Dependency direction: `browser` → the pure modules → `alloc`. On wasm32 the crate is `no_std`
 //! with a panic handler that traps without formatting and a small free-list allocator: std's
