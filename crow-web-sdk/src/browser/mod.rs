@@ -1,5 +1,5 @@
-//! The tracker in the page. One `Tracker` per page, held by the `Crow` handle that the loader
-//! (for the page's API) and `host.js` (for listeners, timers and answers) call. Nothing here may
+//! The tracker in the page. One `Tracker` per page, held by the `Crow` handle that `host.js`
+//! calls (for the page's API object it builds, and for listeners, timers and answers). Nothing here may
 //! throw into the page: every browser call that can fail is checked, and a failure only means
 //! an event is not captured.
 //!
@@ -319,7 +319,7 @@ impl Tracker {
     fn detect_products(&mut self) {
         let records = host::products();
         let products: Vec<Product> =
-            records.split('\u{1e}').map(Product::from_record).filter(|p| !p.is_empty()).collect();
+            records.split(crate::path::RECORD).map(Product::from_record).filter(|p| !p.is_empty()).collect();
         self.page.found_products = !products.is_empty();
         self.page.product = if products.len() == 1 { products.first().cloned() } else { None };
         for p in products {
