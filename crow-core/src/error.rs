@@ -64,6 +64,8 @@ error_codes! {
     Conflict = ("CONFLICT", 409),
     /// The body exceeds the route's size limit.
     PayloadTooLarge = ("PAYLOAD_TOO_LARGE", 413),
+    /// The request head (request line and headers) exceeds the server's limit.
+    HeadersTooLarge = ("REQUEST_HEADERS_TOO_LARGE", 431),
     /// The body's `Content-Type` is not one the route reads.
     UnsupportedMediaType = ("UNSUPPORTED_MEDIA_TYPE", 415),
     /// Well-formed, but the values break a rule.

@@ -131,7 +131,7 @@ pub struct Gateway {
     local: Vec<ServiceName>,
     /// Services hosted elsewhere.
     remote: HashMap<ServiceName, Upstream>,
-    /// `X-Internal-Key` as sent to services (marked sensitive: never logged by hyper).
+    /// `X-Internal-Key` as sent to services (marked sensitive: its `Debug` form hides it).
     internal_key_header: Option<HeaderValue>,
     /// Digest of `internal_key`, for the constant-time check of a presented key.
     internal_key_check: crate::http::internal_key::InternalKey,
@@ -264,11 +264,20 @@ impl Gateway {
         }
     }
 
+    // The identity lookups below answer from the cache on the hot path; what runs on a miss
+    // (store queries, token signing) is boxed, because an async function's state is as large as
+    // its largest path and every request's future would otherwise carry — and copy — the
+    // verification's state.
+
     async fn session_identity(&self, token: &str) -> Result<Arc<Identity>, ApiError> {
         let key = tokens::digest(token);
-        if let Some(id) = self.cached(&key) {
-            return Ok(id);
+        match self.cached(&key) {
+            Some(id) => Ok(id),
+            None => Box::pin(self.verify_session(token, key)).await,
         }
+    }
+
+    async fn verify_session(&self, token: &str, key: TokenHash) -> Result<Arc<Identity>, ApiError> {
         let auth = self.state.auth();
         let session = auth.authenticate(token).await?.ok_or_else(|| unauthorized("session expired or invalid"))?;
         let jwt = auth.token(&session).await?;
@@ -280,9 +289,13 @@ impl Gateway {
 
     async fn key_identity(&self, key: &str) -> Result<Arc<Identity>, ApiError> {
         let digest = tokens::digest(key);
-        if let Some(id) = self.cached(&digest) {
-            return Ok(id);
+        match self.cached(&digest) {
+            Some(id) => Ok(id),
+            None => Box::pin(self.verify_key(key, digest)).await,
         }
+    }
+
+    async fn verify_key(&self, key: &str, digest: TokenHash) -> Result<Arc<Identity>, ApiError> {
         let auth = self.state.auth();
         let v: Verification = auth.verify_api_key(key).await?;
         if !v.valid {
@@ -323,7 +336,7 @@ impl Gateway {
         if let Some(identity) = self.anonymous.get(&key) {
             return Ok(identity);
         }
-        let jwt = self.state.auth().anonymous_token().await?;
+        let jwt = Box::pin(self.state.auth().anonymous_token()).await?;
         let identity = Arc::new(Identity::new(None, None, Some(&jwt), false)?);
         self.anonymous.insert(key, Arc::clone(&identity));
         Ok(identity)
@@ -341,7 +354,8 @@ impl Gateway {
             return self.session_identity(&token).await.map(Some);
         }
         if let Some(jwt) = bearer_jwt(headers) {
-            return self.jwt_identity(jwt).await.map(Some);
+            // Verified on every request (no cache), and boxed like the cache misses above.
+            return Box::pin(self.jwt_identity(jwt)).await.map(Some);
         }
         Ok(None)
     }
@@ -478,7 +492,7 @@ impl Gateway {
                 self.state.backends().cache.delete_prefix(&format!("cache:{org}:{}:", route.service.as_str())).await;
         }
         match cache_key {
-            Some(key) if cacheable(&response) => self.store_cached(key, ttl, response).await,
+            Some(key) if cacheable(&response) => Box::pin(self.store_cached(key, ttl, response)).await,
             _ => Ok(response),
         }
     }

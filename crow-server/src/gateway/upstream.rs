@@ -6,8 +6,8 @@
 //! back. On loopback that hand-off cost more CPU than the gateway's whole pipeline. Here the task
 //! that serves the client writes the upstream request and reads the answer itself; an answer
 //! whose body is not yet complete keeps the connection and gives it back to the pool once the
-//! body has been read to the end. Parsing is httparse's (the parser hyper uses); message framing
-//! follows RFC 9112 §6 and lives in [`Decoder`], a state machine without I/O.
+//! body has been read to the end. Parsing is httparse's; message framing
+//! follows RFC 9112 §6 and lives in [`crate::http::framing`], shared with the server.
 
 use std::collections::VecDeque;
 use std::io;
@@ -24,6 +24,8 @@ use bytes::{Buf, Bytes, BytesMut};
 use http_body::{Body as _, Frame, SizeHint};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
+
+use crate::http::framing::{self, Chunk, Decoded, Decoder};
 
 /// Idle connections kept per service.
 const MAX_IDLE: usize = 256;
@@ -367,13 +369,10 @@ fn parse_head(buf: &mut BytesMut, head_only: bool) -> Result<Option<Parsed>, Ups
             // Only the final coding decides how the message ends.
             chunked = text.rsplit(',').next().is_some_and(|c| c.trim().eq_ignore_ascii_case("chunked"));
         } else if name == header::CONTENT_LENGTH {
-            for n in text.split(',') {
-                let n: u64 = n.trim().parse().map_err(|_| UpstreamError::Malformed("bad content-length"))?;
-                if length.is_some_and(|l| l != n) {
-                    return Err(UpstreamError::Malformed("conflicting content-lengths"));
-                }
-                length = Some(n);
-            }
+            let n = framing::content_length([value.as_bytes()])
+                .filter(|n| length.is_none_or(|l| l == *n))
+                .ok_or(UpstreamError::Malformed("bad or conflicting content-length"))?;
+            length = Some(n);
         } else if name == header::CONNECTION {
             close |= text.split(',').any(|t| t.trim().eq_ignore_ascii_case("close"));
         }
@@ -394,169 +393,6 @@ fn parse_head(buf: &mut BytesMut, head_only: bool) -> Result<Option<Parsed>, Ups
     *response.version_mut() = Version::HTTP_11;
     *response.headers_mut() = headers;
     Ok(Some(Parsed::Final(response, decoder, reusable)))
-}
-
-/// What a [`Decoder`] made of the bytes it was given.
-#[derive(Debug, PartialEq, Eq)]
-enum Decoded {
-    Data(Bytes),
-    /// Nothing usable yet; read more.
-    More,
-    /// The body is complete.
-    End,
-}
-
-/// Where a body ends (RFC 9112 §6.3) and, for chunked bodies, where in a chunk we are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Decoder {
-    /// This many bytes remain.
-    Length(u64),
-    Chunked(Chunk),
-    /// The body ends when the service closes the connection.
-    UntilClose,
-    Done,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Chunk {
-    /// Expecting a chunk-size line.
-    Size,
-    /// Inside a chunk's data: this many bytes remain.
-    Data(u64),
-    /// Expecting the CRLF after a chunk's data.
-    DataEnd,
-    /// After the last chunk: trailer lines until an empty one.
-    Trailers,
-}
-
-/// Longest chunk-size or trailer line accepted.
-const MAX_LINE: usize = 4096;
-
-impl Decoder {
-    /// The whole body, when it is already in `buf` (or empty); `None` when more is to be read.
-    fn take_buffered(&mut self, buf: &mut BytesMut) -> Option<Bytes> {
-        match *self {
-            Self::Length(n) if (buf.len() as u64) >= n => {
-                *self = Self::Done;
-                Some(buf.split_to(usize::try_from(n).ok()?).freeze())
-            }
-            _ => None,
-        }
-    }
-
-    /// Takes what it can from the front of `buf`; `eof` says the connection has ended.
-    fn decode(&mut self, buf: &mut BytesMut, eof: bool) -> io::Result<Decoded> {
-        loop {
-            match *self {
-                Self::Done => return Ok(Decoded::End),
-                Self::Length(0) => {
-                    *self = Self::Done;
-                }
-                Self::Length(n) => {
-                    let (data, left) = take_data(buf, n, eof)?;
-                    *self = Self::Length(left);
-                    return Ok(data);
-                }
-                Self::UntilClose => {
-                    if !buf.is_empty() {
-                        return Ok(Decoded::Data(buf.split().freeze()));
-                    }
-                    if eof {
-                        *self = Self::Done;
-                    } else {
-                        return Ok(Decoded::More);
-                    }
-                }
-                Self::Chunked(Chunk::Data(n)) => {
-                    let (data, left) = take_data(buf, n, eof)?;
-                    *self = Self::Chunked(if left == 0 { Chunk::DataEnd } else { Chunk::Data(left) });
-                    return Ok(data);
-                }
-                Self::Chunked(Chunk::DataEnd) => {
-                    if buf.len() < 2 {
-                        return need_more(eof);
-                    }
-                    if &buf[..2] != b"\r\n" {
-                        return Err(bad_chunk("chunk data not followed by CRLF"));
-                    }
-                    buf.advance(2);
-                    *self = Self::Chunked(Chunk::Size);
-                }
-                Self::Chunked(state @ (Chunk::Size | Chunk::Trailers)) => {
-                    let Some(line) = take_line(buf)? else {
-                        return need_more(eof);
-                    };
-                    *self = match state {
-                        Chunk::Size => match chunk_size(&line)? {
-                            0 => Self::Chunked(Chunk::Trailers),
-                            n => Self::Chunked(Chunk::Data(n)),
-                        },
-                        // Trailers are read and dropped; an empty line ends the message.
-                        _ if line.is_empty() => Self::Done,
-                        _ => Self::Chunked(Chunk::Trailers),
-                    };
-                }
-            }
-        }
-    }
-
-    fn remaining(&self) -> Option<u64> {
-        match *self {
-            Self::Length(n) => Some(n),
-            Self::Done => Some(0),
-            _ => None,
-        }
-    }
-}
-
-/// Up to `n` body bytes off the front of `buf`, and how many of the `n` remain after them.
-fn take_data(buf: &mut BytesMut, n: u64, eof: bool) -> io::Result<(Decoded, u64)> {
-    if buf.is_empty() {
-        return need_more(eof).map(|more| (more, n));
-    }
-    let take = buf.len().min(usize::try_from(n).unwrap_or(usize::MAX));
-    Ok((Decoded::Data(buf.split_to(take).freeze()), n - take as u64))
-}
-
-/// Waiting for bytes that are still to come is fine; once the connection has ended, the
-/// message was cut short.
-fn need_more(eof: bool) -> io::Result<Decoded> {
-    if eof { Err(cut_short()) } else { Ok(Decoded::More) }
-}
-
-/// One CRLF-terminated line off the front of `buf`, without its CRLF.
-fn take_line(buf: &mut BytesMut) -> io::Result<Option<BytesMut>> {
-    match buf.windows(2).position(|w| w == b"\r\n") {
-        Some(end) if end <= MAX_LINE => {
-            let line = buf.split_to(end);
-            buf.advance(2);
-            Ok(Some(line))
-        }
-        Some(_) => Err(bad_chunk("line too long")),
-        None if buf.len() > MAX_LINE => Err(bad_chunk("line too long")),
-        None => Ok(None),
-    }
-}
-
-/// A chunk-size line: hex digits, then optional extensions after `;` (ignored).
-fn chunk_size(line: &[u8]) -> io::Result<u64> {
-    let digits = line.split(|b| *b == b';').next().unwrap_or_default();
-    let digits = digits.trim_ascii_end();
-    if digits.is_empty() || digits.len() > 15 {
-        return Err(bad_chunk("bad chunk size"));
-    }
-    digits.iter().try_fold(0u64, |n, b| {
-        let digit = char::from(*b).to_digit(16).ok_or_else(|| bad_chunk("bad chunk size"))?;
-        Ok(n * 16 + u64::from(digit))
-    })
-}
-
-fn bad_chunk(what: &'static str) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, what)
-}
-
-fn cut_short() -> io::Error {
-    io::Error::new(io::ErrorKind::UnexpectedEof, "the service closed the connection inside the body")
 }
 
 /// A body still arriving from a service. Holds the connection until the body is complete, then
@@ -619,70 +455,6 @@ impl http_body::Body for Streaming {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn decode_all(decoder: &mut Decoder, input: &[u8], eof: bool) -> io::Result<(Vec<u8>, bool)> {
-        let mut buf = BytesMut::from(input);
-        let mut out = Vec::new();
-        loop {
-            match decoder.decode(&mut buf, eof)? {
-                Decoded::Data(d) => out.extend_from_slice(&d),
-                Decoded::More => return Ok((out, false)),
-                Decoded::End => return Ok((out, true)),
-            }
-        }
-    }
-
-    #[test]
-    fn chunked_bodies_decode_across_any_split_and_drop_extensions_and_trailers() {
-        let wire = b"5;ext=1\r\nhello\r\n7\r\n, world\r\n0\r\ntrailer: x\r\n\r\n";
-        for split in 0..wire.len() {
-            let mut decoder = Decoder::Chunked(Chunk::Size);
-            let mut buf = BytesMut::new();
-            let mut out = Vec::new();
-            let mut ended = false;
-            for part in [&wire[..split], &wire[split..]] {
-                buf.extend_from_slice(part);
-                loop {
-                    match decoder.decode(&mut buf, false).unwrap() {
-                        Decoded::Data(d) => out.extend_from_slice(&d),
-                        Decoded::More => break,
-                        Decoded::End => {
-                            ended = true;
-                            break;
-                        }
-                    }
-                }
-            }
-            assert_eq!(out, b"hello, world", "split at {split}");
-            assert!(ended && buf.is_empty(), "split at {split}");
-        }
-    }
-
-    #[test]
-    fn malformed_or_truncated_chunked_bodies_are_errors() {
-        for bad in [&b"zz\r\n"[..], b"5\r\nhelloXX", b"1234567890abcdef0\r\n", b"\r\n"] {
-            let mut decoder = Decoder::Chunked(Chunk::Size);
-            assert!(decode_all(&mut decoder, bad, false).is_err(), "{:?}", String::from_utf8_lossy(bad));
-        }
-        let mut decoder = Decoder::Chunked(Chunk::Size);
-        let err = decode_all(&mut decoder, b"5\r\nhel", true).unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
-        let mut long = vec![b'1'; MAX_LINE + 10];
-        long.extend_from_slice(b"\r\n");
-        assert!(decode_all(&mut Decoder::Chunked(Chunk::Size), &long, false).is_err());
-    }
-
-    #[test]
-    fn length_and_close_delimited_bodies() {
-        let mut decoder = Decoder::Length(5);
-        assert_eq!(decode_all(&mut decoder, b"hel", false).unwrap(), (b"hel".to_vec(), false));
-        assert_eq!(decode_all(&mut decoder, b"lo", false).unwrap(), (b"lo".to_vec(), true));
-        assert_eq!(decoder.remaining(), Some(0));
-        assert!(decode_all(&mut Decoder::Length(5), b"hel", true).is_err(), "closed early");
-        let mut decoder = Decoder::UntilClose;
-        assert_eq!(decode_all(&mut decoder, b"abc", false).unwrap(), (b"abc".to_vec(), false));
-        assert_eq!(decode_all(&mut decoder, b"", true).unwrap(), (vec![], true));
-    }
 
     fn head(wire: &[u8], head_only: bool) -> Result<Option<Parsed>, UpstreamError> {
         parse_head(&mut BytesMut::from(wire), head_only)

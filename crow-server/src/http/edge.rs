@@ -9,10 +9,8 @@
 //! not secrets).
 
 use std::cell::Cell;
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -21,7 +19,6 @@ use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use futures_util::FutureExt as _;
-use hyper::body::Incoming;
 use tower::ServiceExt as _;
 use tracing::Instrument as _;
 
@@ -46,7 +43,7 @@ const SECURITY_HEADERS: [(HeaderName, HeaderValue); 5] = [
 ];
 
 /// Sets the security headers on an answer.
-fn security_headers(headers: &mut HeaderMap) {
+pub(crate) fn security_headers(headers: &mut HeaderMap) {
     for (name, value) in SECURITY_HEADERS {
         headers.insert(name, value);
     }
@@ -72,9 +69,6 @@ impl App {
     }
 }
 
-/// The answer to one request, on its way.
-type Answer = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
-
 /// One connection's service.
 #[derive(Clone, Debug)]
 pub struct Edge {
@@ -82,18 +76,9 @@ pub struct Edge {
     peer: SocketAddr,
 }
 
-impl hyper::service::Service<hyper::Request<Incoming>> for Edge {
-    type Response = Response;
-    type Error = Infallible;
-    type Future = Answer;
-
-    fn call(&self, request: hyper::Request<Incoming>) -> Self::Future {
-        self.answer(request.map(axum::body::Body::new))
-    }
-}
-
 impl Edge {
-    fn answer(&self, mut request: axum::extract::Request) -> Answer {
+    /// The answer to `request`, with the edge's headers; a panicking handler becomes a 500.
+    pub async fn answer(&self, mut request: axum::extract::Request) -> Response {
         let started = Instant::now();
         // A caller's own id is kept (it ties our log lines to theirs) when it is a sane token.
         let id = match request.headers().get(&REQUEST_ID) {
@@ -111,41 +96,40 @@ impl Edge {
             path = %request.uri().path(),
             request_id = id.to_str().unwrap_or("-"),
         );
-        let App { router, gateway } = self.app.clone();
+        let App { router, gateway } = &self.app;
         let peer = self.peer;
         let answer = async move {
-            match gateway.filter(|_| request.uri().path().starts_with("/api/")) {
+            match gateway.as_ref().filter(|_| request.uri().path().starts_with("/api/")) {
                 Some(gateway) => gateway.handle(peer, request).await,
                 None => {
                     request.extensions_mut().insert(ConnectInfo(peer));
-                    match router.oneshot(request).await {
+                    match router.clone().oneshot(request).await {
                         Ok(response) => response,
                         Err(never) => match never {},
                     }
                 }
             }
         };
-        Box::pin(
-            async move {
-                // A panic in a handler becomes a JSON 500 for this request; its message may hold
-                // request data, so it is logged by the panic hook, not sent.
-                let mut response = AssertUnwindSafe(answer).catch_unwind().await.unwrap_or_else(|_| {
-                    ApiError::new(crow_core::ErrorCode::InternalError, "internal error").into_response()
-                });
-                let headers = response.headers_mut();
-                security_headers(headers);
-                headers.insert(REQUEST_ID, id);
-                let status = response.status().as_u16();
-                let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-                if status >= 500 {
-                    tracing::error!(status, latency_us, "answered");
-                } else {
-                    tracing::info!(status, latency_us, "answered");
-                }
-                Ok(response)
+        async move {
+            // A panic in a handler becomes a JSON 500 for this request; its message may hold
+            // request data, so it is logged by the panic hook, not sent.
+            let mut response = AssertUnwindSafe(answer).catch_unwind().await.unwrap_or_else(|_| {
+                ApiError::new(crow_core::ErrorCode::InternalError, "internal error").into_response()
+            });
+            let headers = response.headers_mut();
+            security_headers(headers);
+            headers.insert(REQUEST_ID, id);
+            let status = response.status().as_u16();
+            let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+            if status >= 500 {
+                tracing::error!(status, latency_us, "answered");
+            } else {
+                tracing::info!(status, latency_us, "answered");
             }
-            .instrument(span),
-        )
+            response
+        }
+        .instrument(span)
+        .await
     }
 }
 
@@ -202,7 +186,7 @@ mod tests {
         );
         let edge = Edge { app: App::new(router, None), peer: SocketAddr::from(([127, 0, 0, 1], 1)) };
         let request = axum::extract::Request::get("/boom").body(axum::body::Body::empty()).unwrap();
-        let response = edge.answer(request).await.unwrap();
+        let response = edge.answer(request).await;
         assert_eq!(response.status(), axum::http::StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(response.headers()["x-content-type-options"], "nosniff");
         assert!(response.headers().contains_key("x-request-id"));

@@ -5,6 +5,8 @@ pub mod caller;
 pub mod credentials;
 pub mod edge;
 pub mod error;
+pub(crate) mod framing;
+mod h1;
 pub mod internal_key;
 pub mod origins;
 pub mod probes;

@@ -1,22 +1,18 @@
-//! Accepting connections and serving HTTP/1.1 on them, with hyper's HTTP/1 server used directly.
+//! Accepting connections and serving HTTP/1.1 on them ([`crate::http::h1`] serves each one).
 //!
-//! Why not `axum::serve`: it configures no timer, so hyper's header read timeout is off and a
-//! client may hold a connection open forever by sending a request head a byte at a time
-//! (slow-loris); here it is disconnected after [`HEADER_READ_TIMEOUT`]. It also serves through
-//! hyper-util's version-detecting connection, whose buffered peek buys nothing with HTTP/2 off,
-//! and leaves Nagle's algorithm on for client sockets.
+//! Why not `axum::serve`: it configures no timer, so a client may hold a connection open
+//! forever by sending a request head a byte at a time (slow-loris); here it is disconnected
+//! after [`HEADER_READ_TIMEOUT`]. It also leaves Nagle's algorithm on for client sockets.
 
 use std::time::Duration;
 
-use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::http::edge::App;
 
-/// Longest a client may take to send a request head.
+/// Longest a client may take to send a request head, and longest a connection may idle.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Pause after an accept error (out of file descriptors, say) before accepting again.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
@@ -47,23 +43,7 @@ pub async fn serve_with(listener: TcpListener, app: App, shutdown: CancellationT
         }
         let edge = app.edge(peer);
         let shutdown = shutdown.clone();
-        connections.spawn(async move {
-            let mut builder = http1::Builder::new();
-            builder.timer(TokioTimer::new()).header_read_timeout(head_timeout);
-            let connection = builder.serve_connection(TokioIo::new(stream), edge);
-            tokio::pin!(connection);
-            let result = tokio::select! {
-                result = connection.as_mut() => result,
-                () = shutdown.cancelled() => {
-                    // Finish the request in flight, then close.
-                    connection.as_mut().graceful_shutdown();
-                    connection.await
-                }
-            };
-            if let Err(e) = result {
-                tracing::debug!(error = %e, "connection ended with an error");
-            }
-        });
+        connections.spawn(crate::http::h1::serve_connection(stream, edge, shutdown, head_timeout));
     }
     drop(listener);
     connections.close();

@@ -1,0 +1,253 @@
+//! Request heads: httparse reads the syntax; this module makes the decisions RFC 9112 leaves to
+//! a server, and is strict wherever two parties could read one message differently — the root
+//! of request smuggling. A head that could be framed two ways is refused, never guessed at:
+//!
+//! - `Transfer-Encoding` is accepted only as exactly `chunked`, only from HTTP/1.1 clients and
+//!   never together with `Content-Length` (RFC 9112 §6.1 lets a server refuse that pair);
+//! - `Content-Length` must be digits, and every copy must agree;
+//! - HTTP/1.1 requests must carry exactly one `Host` (§3.2);
+//! - httparse already refuses obsolete line folding and whitespace before a header's colon.
+//!
+//! Pure: bytes in, an [`http::Request`] head and its framing out, so every rule is unit-tested.
+
+use std::mem::MaybeUninit;
+
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri, Version, header};
+use bytes::BytesMut;
+
+use crate::http::framing;
+
+/// Largest request head (request line and headers) read.
+pub const MAX_HEAD: usize = 64 * 1024;
+/// Most header lines in one request.
+const MAX_HEADERS: usize = 100;
+/// Room left in each request's header map for what the gateway adds, so it never regrows.
+const SPARE_HEADERS: usize = 8;
+
+/// How a request's body is delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// No body.
+    Empty,
+    Length(u64),
+    Chunked,
+}
+
+/// A parsed request head.
+#[derive(Debug)]
+pub struct Head {
+    pub request: Request<()>,
+    pub framing: Framing,
+    /// Whether the client lets the connection carry another request after this one.
+    pub keep_alive: bool,
+    /// The client waits for `100 Continue` before sending the body.
+    pub expect_continue: bool,
+}
+
+/// Why a head was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum HeadError {
+    /// Longer than [`MAX_HEAD`] or more than the header limit: 431.
+    #[error("the request head is too large")]
+    TooLarge,
+    /// Malformed or ambiguous: 400.
+    #[error("{0}")]
+    Bad(&'static str),
+}
+
+/// Parses one request head off the front of `buf`; `None` while it is incomplete. The head's
+/// bytes are shared by the request's URI and header values, not copied.
+pub fn parse(buf: &mut BytesMut) -> Result<Option<Head>, HeadError> {
+    let mut slots = [const { MaybeUninit::uninit() }; MAX_HEADERS];
+    let mut parsed = httparse::Request::new(&mut []);
+    let len = match parsed.parse_with_uninit_headers(buf, &mut slots) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) if buf.len() > MAX_HEAD => return Err(HeadError::TooLarge),
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(httparse::Error::TooManyHeaders) => return Err(HeadError::TooLarge),
+        Err(httparse::Error::Version) => return Err(HeadError::Bad("unsupported HTTP version")),
+        Err(_) => return Err(HeadError::Bad("malformed request head")),
+    };
+    if len > MAX_HEAD {
+        return Err(HeadError::TooLarge);
+    }
+    let version = match parsed.version {
+        Some(1) => Version::HTTP_11,
+        _ => Version::HTTP_10,
+    };
+    let method = Method::from_bytes(parsed.method.unwrap_or_default().as_bytes())
+        .map_err(|_| HeadError::Bad("malformed method"))?;
+    // Offsets into the head, so the URI and values can share its bytes once it is frozen.
+    let base = buf.as_ptr() as usize;
+    let offset = |s: &str| s.as_ptr() as usize - base;
+    let path = parsed.path.unwrap_or_default();
+    let path_at = (offset(path), path.len());
+    let mut names = Vec::with_capacity(parsed.headers.len());
+    for h in parsed.headers.iter() {
+        let name = HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| HeadError::Bad("malformed header name"))?;
+        let at = h.value.as_ptr() as usize - base;
+        names.push((name, at, h.value.len()));
+    }
+    let head = buf.split_to(len).freeze();
+    let slice = |(at, len): (usize, usize)| head.slice(at..at + len);
+
+    let uri = Uri::from_maybe_shared(slice(path_at)).map_err(|_| HeadError::Bad("malformed request target"))?;
+    let mut headers = HeaderMap::with_capacity(names.len() + SPARE_HEADERS);
+    for (name, at, len) in names {
+        let value =
+            HeaderValue::from_maybe_shared(slice((at, len))).map_err(|_| HeadError::Bad("malformed header value"))?;
+        headers.append(name, value);
+    }
+
+    let framing = framing_of(&headers, version)?;
+    if version == Version::HTTP_11 {
+        let mut hosts = headers.get_all(header::HOST).iter();
+        if hosts.next().is_none() || hosts.next().is_some() {
+            return Err(HeadError::Bad("HTTP/1.1 requests need exactly one Host header"));
+        }
+    }
+    let keep_alive = keep_alive(&headers, version);
+    let expect_continue = version == Version::HTTP_11
+        && framing != Framing::Empty
+        && headers.get(header::EXPECT).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+
+    let mut request = Request::new(());
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    *request.version_mut() = version;
+    *request.headers_mut() = headers;
+    Ok(Some(Head { request, framing, keep_alive, expect_continue }))
+}
+
+/// Where the body ends (RFC 9112 §6.3), refusing every ambiguous combination.
+fn framing_of(headers: &HeaderMap, version: Version) -> Result<Framing, HeadError> {
+    let mut codings = headers.get_all(header::TRANSFER_ENCODING).iter();
+    if let Some(coding) = codings.next() {
+        if version != Version::HTTP_11 {
+            return Err(HeadError::Bad("Transfer-Encoding needs HTTP/1.1"));
+        }
+        if headers.contains_key(header::CONTENT_LENGTH) {
+            return Err(HeadError::Bad("Transfer-Encoding and Content-Length together"));
+        }
+        if codings.next().is_some() || !coding.as_bytes().trim_ascii().eq_ignore_ascii_case(b"chunked") {
+            return Err(HeadError::Bad("the only transfer coding accepted is chunked"));
+        }
+        return Ok(Framing::Chunked);
+    }
+    let lengths = headers.get_all(header::CONTENT_LENGTH);
+    if lengths.iter().next().is_none() {
+        return Ok(Framing::Empty);
+    }
+    match framing::content_length(lengths.iter().map(HeaderValue::as_bytes)) {
+        Some(0) => Ok(Framing::Empty),
+        Some(n) => Ok(Framing::Length(n)),
+        None => Err(HeadError::Bad("invalid or conflicting Content-Length")),
+    }
+}
+
+/// HTTP/1.1 connections persist unless either side says `close`; HTTP/1.0 ones are closed
+/// after each answer (its keep-alive extension is not offered).
+fn keep_alive(headers: &HeaderMap, version: Version) -> bool {
+    version == Version::HTTP_11 && !has_token(headers, header::CONNECTION, "close")
+}
+
+/// Whether a comma-separated header lists `token` (any case).
+pub fn has_token(headers: &HeaderMap, name: HeaderName, token: &str) -> bool {
+    headers
+        .get_all(name)
+        .iter()
+        .any(|v| v.as_bytes().split(|b| *b == b',').any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_all(wire: &[u8]) -> Result<Option<Head>, HeadError> {
+        parse(&mut BytesMut::from(wire))
+    }
+
+    fn ok(wire: &str) -> Head {
+        parse_all(wire.as_bytes()).unwrap().unwrap()
+    }
+
+    fn refused(wire: &str) -> HeadError {
+        parse_all(wire.as_bytes()).unwrap_err()
+    }
+
+    #[test]
+    fn a_head_becomes_a_request_sharing_its_bytes_and_leaves_the_body_in_the_buffer() {
+        let mut buf =
+            BytesMut::from(&b"POST /api/v1/x?q=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nX-A: b\r\n\r\nhello"[..]);
+        let head = parse(&mut buf).unwrap().unwrap();
+        assert_eq!(head.request.method(), Method::POST);
+        assert_eq!(head.request.uri().path(), "/api/v1/x");
+        assert_eq!(head.request.uri().query(), Some("q=1"));
+        assert_eq!(head.request.headers()["x-a"], "b");
+        assert_eq!((head.framing, head.keep_alive, head.expect_continue), (Framing::Length(5), true, false));
+        assert_eq!(&buf[..], b"hello");
+    }
+
+    #[test]
+    fn incomplete_heads_wait_and_oversized_ones_are_refused() {
+        assert!(parse_all(b"GET / HTTP/1.1\r\nHost: a\r\n").unwrap().is_none());
+        let mut huge = b"GET / HTTP/1.1\r\nHost: a\r\nX-Big: ".to_vec();
+        huge.resize(MAX_HEAD + 10, b'a');
+        assert_eq!(parse_all(&huge).unwrap_err(), HeadError::TooLarge);
+        let many: String = (0..=MAX_HEADERS).map(|i| format!("X-{i}: 1\r\n")).collect();
+        assert_eq!(refused(&format!("GET / HTTP/1.1\r\nHost: a\r\n{many}\r\n")), HeadError::TooLarge);
+    }
+
+    #[test]
+    fn framing_is_refused_whenever_it_could_be_read_two_ways() {
+        for wire in [
+            // The classic CL.TE / TE.CL smuggling pair.
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n",
+            // Codings we cannot decode, obfuscated chunked, chunked twice.
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
+            // Lengths that disagree or are not plain digits.
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +4\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4, 5\r\n\r\n",
+            // Syntax httparse refuses: whitespace before the colon, line folding, bare LF in a value.
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length : 4\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\r\n c\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\rc\r\n\r\n",
+            // Host missing or doubled.
+            "GET / HTTP/1.1\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+            "GET / HTTP/2.0\r\nHost: a\r\n\r\n",
+            "G@T / HTTP/1.1\r\nHost: a\r\n\r\n",
+        ] {
+            assert!(matches!(refused(wire), HeadError::Bad(_)), "{wire:?}");
+        }
+    }
+
+    #[test]
+    fn accepted_framings() {
+        let head = ok("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked\r\n\r\n");
+        assert_eq!(head.framing, Framing::Chunked);
+        assert_eq!(ok("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n").framing, Framing::Empty);
+        assert_eq!(
+            ok("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n").framing,
+            Framing::Length(3)
+        );
+        assert_eq!(ok("GET / HTTP/1.1\r\nHost: a\r\n\r\n").framing, Framing::Empty);
+        let head = ok("PUT / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n");
+        assert!(head.expect_continue);
+        assert!(!ok("GET / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n\r\n").expect_continue, "no body");
+    }
+
+    #[test]
+    fn connections_persist_for_http_11_unless_closed() {
+        assert!(ok("GET / HTTP/1.1\r\nHost: a\r\n\r\n").keep_alive);
+        assert!(!ok("GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, Close\r\n\r\n").keep_alive);
+        assert!(!ok("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").keep_alive);
+        assert_eq!(ok("GET / HTTP/1.0\r\n\r\n").request.version(), Version::HTTP_10);
+        assert_eq!(ok("GET http://a/x HTTP/1.1\r\nHost: a\r\n\r\n").request.uri().path(), "/x");
+    }
+}

@@ -1,0 +1,289 @@
+//! One HTTP/1.1 connection from a client: read a head, hand the request to the edge, write the
+//! answer, and again while the connection persists.
+//!
+//! Why not hyper's server: on the gateway's hot path (a proxied request on a kept-alive
+//! connection) hyper's dispatcher cost about 3 µs of CPU per request more than a loop over
+//! httparse doing the same work, which was most of the gap to nginx (README, Performance).
+//! What hyper did for us is here, kept to the subset a JSON API needs and strict where
+//! leniency is dangerous:
+//!
+//! - heads are parsed by httparse (hyper's parser) and framed by [`head`], which refuses every
+//!   ambiguous framing rather than choosing one;
+//! - bodies stream both ways: request bodies through a bounded channel ([`body`]), answers
+//!   written as their frames arrive, with `Content-Length` when known and chunked otherwise;
+//! - a client gets [`Limits::head_timeout`] to send each head (slow-loris clients and idle
+//!   connections are closed), pipelined requests are answered in order;
+//! - HTTP/1.0 clients are served one request per connection; upgrades are not offered;
+//! - when the connection is closed with unread input, it is half-closed and drained first
+//!   (lingering close), so the client reads the answer instead of a reset.
+
+mod body;
+mod head;
+mod response;
+
+use std::pin::Pin;
+use std::task::Poll;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Method, Version, header};
+use axum::response::{IntoResponse as _, Response};
+use bytes::BytesMut;
+use http_body::Body as _;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
+use tokio::time::{Instant, Sleep};
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
+
+use crate::http::ApiError;
+use crate::http::edge::Edge;
+use crate::http::framing::{Chunk, Decoder, content_length};
+use body::READ_CHUNK;
+use head::{Framing, Head, HeadError};
+use response::Write;
+
+/// Answer bytes gathered before a write.
+const WRITE_CHUNK: usize = 64 * 1024;
+/// Longest a closing connection keeps reading what the client still sends.
+const LINGER: Duration = Duration::from_secs(2);
+/// Most bytes read and dropped while lingering.
+const LINGER_BYTES: usize = 1024 * 1024;
+
+/// Serves the connection `io` until the client closes it, it idles past the head timeout, an
+/// answer requires closing, or `shutdown` is cancelled (the request in flight is answered first).
+pub async fn serve_connection(io: TcpStream, edge: Edge, shutdown: CancellationToken, head_timeout: Duration) {
+    let mut conn = Conn { io, buf: BytesMut::with_capacity(READ_CHUNK), out: Vec::with_capacity(1024) };
+    // One timer and one cancellation wait for the connection's life, not one per request: the
+    // timer fires at most once per `head_timeout` and is then moved to the current deadline.
+    let timer = tokio::time::sleep(head_timeout);
+    let cancelled = shutdown.clone().cancelled_owned();
+    tokio::pin!(timer, cancelled);
+    loop {
+        let deadline = Instant::now() + head_timeout;
+        let head = match conn.read_head(deadline, timer.as_mut(), cancelled.as_mut()).await {
+            Ok(Some(head)) => head,
+            Ok(None) => return,
+            Err(refused) => {
+                let _ = conn.write(refusal(refused), false, true, true).await;
+                return conn.linger().await;
+            }
+        };
+        let Head { request, framing, keep_alive, expect_continue } = head;
+        let head_request = request.method() == Method::HEAD;
+        let http11 = request.version() == Version::HTTP_11;
+        let (response, body_read) = match framing {
+            Framing::Empty => (edge.answer(request.map(|()| Body::empty())).await, true),
+            // The usual case for API requests: the body came with the head.
+            Framing::Length(n) if conn.buf.len() as u64 >= n => {
+                let body = conn.buf.split_to(usize::try_from(n).unwrap_or(usize::MAX)).freeze();
+                (edge.answer(request.map(|()| Body::from(body))).await, true)
+            }
+            Framing::Length(n) => {
+                conn.answer_streaming(&edge, request, Decoder::Length(n), Some(n), expect_continue).await
+            }
+            Framing::Chunked => {
+                conn.answer_streaming(&edge, request, Decoder::Chunked(Chunk::Size), None, expect_continue).await
+            }
+        };
+        let close = !keep_alive
+            || !body_read
+            || shutdown.is_cancelled()
+            || head::has_token(response.headers(), header::CONNECTION, "close");
+        match conn.write(response, head_request, http11, close).await {
+            Ok(true) if !close => {}
+            Ok(_) => return conn.linger().await,
+            Err(e) => {
+                tracing::debug!(error = %e, "writing an answer failed");
+                return;
+            }
+        }
+    }
+}
+
+/// The JSON error for a head that was refused.
+fn refusal(refused: HeadError) -> Response {
+    let code = match refused {
+        HeadError::TooLarge => crow_core::ErrorCode::HeadersTooLarge,
+        HeadError::Bad(_) => crow_core::ErrorCode::BadRequest,
+    };
+    let mut response = ApiError::new(code, refused.to_string()).into_response();
+    crate::http::edge::security_headers(response.headers_mut());
+    response
+}
+
+/// A client connection and its buffers.
+struct Conn {
+    io: TcpStream,
+    /// Read but not yet used: the rest of a head, a body, pipelined requests.
+    buf: BytesMut,
+    /// An answer being gathered for writing.
+    out: Vec<u8>,
+}
+
+/// What polling an answer's body gave.
+enum Step {
+    Frame(Option<Result<http_body::Frame<bytes::Bytes>, axum::Error>>),
+    /// The body has nothing yet; write out what is gathered while it waits.
+    Flush,
+}
+
+impl Conn {
+    /// The next request head. `None` when the client closed the connection, took longer than
+    /// `deadline` or the server is shutting down.
+    async fn read_head(
+        &mut self,
+        deadline: Instant,
+        mut timer: Pin<&mut Sleep>,
+        mut cancelled: Pin<&mut WaitForCancellationFutureOwned>,
+    ) -> Result<Option<Head>, HeadError> {
+        loop {
+            if !self.buf.is_empty()
+                && let Some(head) = head::parse(&mut self.buf)?
+            {
+                return Ok(Some(head));
+            }
+            self.buf.reserve(READ_CHUNK);
+            tokio::select! {
+                biased;
+                read = self.io.read_buf(&mut self.buf) => match read {
+                    Ok(0) | Err(_) => return Ok(None),
+                    Ok(_) => {}
+                },
+                () = timer.as_mut() => {
+                    if Instant::now() >= deadline {
+                        return Ok(None);
+                    }
+                    timer.as_mut().reset(deadline);
+                }
+                () = cancelled.as_mut() => return Ok(None),
+            }
+        }
+    }
+
+    /// Answers a request whose body is still arriving, reading the body while the handler
+    /// runs. Also says whether the body was read to its end.
+    async fn answer_streaming(
+        &mut self,
+        edge: &Edge,
+        request: axum::http::Request<()>,
+        decoder: Decoder,
+        length: Option<u64>,
+        expect_continue: bool,
+    ) -> (Response, bool) {
+        let (feed, incoming) = body::channel(length);
+        let answer = edge.answer(request.map(|()| Body::new(incoming)));
+        let pump = body::pump(&mut self.io, &mut self.buf, decoder, feed, expect_continue);
+        tokio::pin!(answer, pump);
+        let mut read_to_end = None;
+        loop {
+            tokio::select! {
+                biased;
+                response = answer.as_mut() => return (response, read_to_end == Some(true)),
+                done = pump.as_mut(), if read_to_end.is_none() => read_to_end = Some(done),
+            }
+        }
+    }
+
+    /// Writes `response`. `Ok(true)` when it went out whole and framed, so the connection can
+    /// carry another request (if `close` does not say otherwise).
+    async fn write(
+        &mut self,
+        response: Response,
+        head_request: bool,
+        http11: bool,
+        close: bool,
+    ) -> std::io::Result<bool> {
+        let (parts, mut body) = response.into_parts();
+        let mut plan = response::plan(parts.status, head_request, body.size_hint().exact(), http11);
+        if head_request
+            && plan.declare != response::Declare::Nothing
+            && let Some(n) = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| content_length([v.as_bytes()]))
+        {
+            // The router answers HEAD with an empty body and the length a GET would have.
+            plan.declare = response::Declare::Length(n);
+        }
+        let close = close || plan.write == Write::UntilClose;
+        let Self { io, out, .. } = self;
+        out.clear();
+        response::encode_head(out, &parts, plan.declare, close);
+        if plan.write == Write::Nothing {
+            io.write_all(out).await?;
+            return Ok(true);
+        }
+        let mut written: u64 = 0;
+        let complete = loop {
+            let step = std::future::poll_fn(|cx| match Pin::new(&mut body).poll_frame(cx) {
+                Poll::Pending if out.is_empty() => Poll::Pending,
+                Poll::Pending => Poll::Ready(Step::Flush),
+                Poll::Ready(frame) => Poll::Ready(Step::Frame(frame)),
+            })
+            .await;
+            let data = match step {
+                Step::Flush => {
+                    io.write_all(out).await?;
+                    out.clear();
+                    continue;
+                }
+                Step::Frame(None) => break true,
+                Step::Frame(Some(Err(e))) => {
+                    tracing::debug!(error = %e, "an answer's body failed; closing the connection");
+                    break false;
+                }
+                Step::Frame(Some(Ok(frame))) => match frame.into_data() {
+                    Ok(data) => data,
+                    Err(_) => continue, // trailers are not sent
+                },
+            };
+            if data.is_empty() {
+                continue;
+            }
+            written += data.len() as u64;
+            match plan.write {
+                Write::Length(n) if written > n => {
+                    tracing::debug!(declared = n, "an answer's body is longer than its length; closing");
+                    break false;
+                }
+                Write::Chunked => {
+                    response::chunk_size_line(out, data.len());
+                    out.extend_from_slice(&data);
+                    out.extend_from_slice(b"\r\n");
+                }
+                _ => out.extend_from_slice(&data),
+            }
+            if out.len() >= WRITE_CHUNK {
+                io.write_all(out).await?;
+                out.clear();
+            }
+        };
+        let complete = complete && !matches!(plan.write, Write::Length(n) if written != n);
+        if complete && plan.write == Write::Chunked {
+            out.extend_from_slice(b"0\r\n\r\n");
+        }
+        io.write_all(out).await?;
+        if out.capacity() > WRITE_CHUNK * 2 {
+            *out = Vec::with_capacity(1024);
+        }
+        Ok(complete && plan.write != Write::UntilClose)
+    }
+
+    /// Closes the connection without losing the answer just written: the write side is shut
+    /// (the client sees the end), then whatever the client still sends is read and dropped for a
+    /// while, since closing a socket with unread input makes the kernel send a reset, which can
+    /// destroy the answer before the client has read it.
+    async fn linger(mut self) {
+        if self.io.shutdown().await.is_err() {
+            return;
+        }
+        let drain = async {
+            let mut dropped = 0;
+            let mut scratch = [0u8; 8192];
+            while dropped < LINGER_BYTES {
+                match self.io.read(&mut scratch).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => dropped += n,
+                }
+            }
+        };
+        let _ = tokio::time::timeout(LINGER, drain).await;
+    }
+}
