@@ -64,9 +64,35 @@ fn parse_args() -> Result<Option<Args>, String> {
     Ok(Some(args))
 }
 
-#[tokio::main]
+fn main() -> ExitCode {
+    match runtime() {
+        Ok(runtime) => runtime.block_on(run()),
+        Err(e) => {
+            eprintln!("crow-server: cannot start the async runtime: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// The async runtime, with as many worker threads as tokio's `TOKIO_WORKER_THREADS` says (one
+/// per core by default). With one thread it is a current-thread runtime: a work-stealing
+/// scheduler with a single worker pays for cross-thread coordination it never uses — about
+/// 2 µs of CPU per proxied request on the gateway benchmark (README, Performance).
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    let threads = std::env::var("TOKIO_WORKER_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get));
+    let mut builder = if threads <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
+    builder.enable_all().build()
+}
+
 #[allow(clippy::print_stdout, reason = "the CLI prints --help and --version")]
-async fn main() -> ExitCode {
+async fn run() -> ExitCode {
     let args = match parse_args() {
         Ok(Some(args)) => args,
         Ok(None) => {

@@ -47,7 +47,8 @@ use tower::ServiceExt as _;
 use crate::app::AppState;
 use crate::config::GatewayConfig;
 use crate::http::ApiError;
-use crate::http::credentials::api_key;
+use crate::http::credentials::{X_API_KEY, api_key, key_in_authorization};
+use crate::http::hop::{HopByHop, remove_where};
 use crate::http::rate_limit::{ClientKey, RateLimiter};
 use crate::memo::Memo;
 use crate::services::ServiceName;
@@ -69,19 +70,6 @@ const X_ORGANIZATION_ID: HeaderName = HeaderName::from_static("x-organization-id
 const X_USER_ID: HeaderName = HeaderName::from_static("x-user-id");
 const X_INTERNAL_KEY: HeaderName = HeaderName::from_static("x-internal-key");
 const X_SERVICE_API_KEY: HeaderName = HeaderName::from_static("x-service-api-key");
-const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
-
-/// Headers that belong to one connection, never passed on in either direction.
-const HOP_BY_HOP: [HeaderName; 8] = [
-    header::CONNECTION,
-    HeaderName::from_static("keep-alive"),
-    header::PROXY_AUTHENTICATE,
-    header::PROXY_AUTHORIZATION,
-    header::TE,
-    header::TRAILER,
-    header::TRANSFER_ENCODING,
-    header::UPGRADE,
-];
 /// Response headers never passed back to clients.
 const STRIP_RESPONSE: [HeaderName; 4] =
     [header::SERVER, HeaderName::from_static("x-powered-by"), X_INTERNAL_KEY, X_SERVICE_API_KEY];
@@ -346,7 +334,7 @@ impl Gateway {
     /// the request carries no credentials at all.
     async fn authenticate(&self, headers: &HeaderMap) -> Result<Option<Arc<Identity>>, ApiError> {
         if let Some(key) = api_key(headers) {
-            return self.key_identity(&key).await.map(Some);
+            return self.key_identity(key).await.map(Some);
         }
         if let Some(token) =
             tokens::session_from_cookies(headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()))
@@ -425,7 +413,7 @@ impl Gateway {
         ]
         .contains(&route.rest);
         let (mut parts, body) = request.into_parts();
-        strip_request(&mut parts.headers, true);
+        strip_request(&mut parts.headers, true, |_| false);
         let response = self.call(Request::from_parts(parts, body), route).await?;
         if changes_session && let Some(token) = session {
             self.forget(&tokens::digest(&token));
@@ -442,19 +430,15 @@ impl Gateway {
     ) -> Result<Response, ApiError> {
         let (mut parts, body) = request.into_parts();
         let headers = &mut parts.headers;
-        if !trusted {
+        let to_ingest = route.service == ServiceName::Ingest;
+        // A `crow_` key is not a JWT; only ingest takes one as a bearer credential.
+        let key_as_bearer = !to_ingest && key_in_authorization(headers).is_some();
+        strip_request(headers, false, |name| {
             // Whatever the client sent as tenant or user — any casing, any number of copies.
-            headers.remove(X_ORGANIZATION_ID);
-            headers.remove(X_USER_ID);
-        }
-        strip_request(headers, false);
-        if route.service != ServiceName::Ingest {
-            headers.remove(X_API_KEY);
-            // A `crow_` key is not a JWT; only ingest takes one as a bearer credential.
-            if api_key(headers).is_some() {
-                headers.remove(header::AUTHORIZATION);
-            }
-        }
+            (!trusted && (name == X_ORGANIZATION_ID || name == X_USER_ID))
+                || (!to_ingest && name == X_API_KEY)
+                || (key_as_bearer && name == header::AUTHORIZATION)
+        });
         if let Some(key) = &self.internal_key_header {
             headers.insert(X_INTERNAL_KEY, key.clone());
         }
@@ -471,9 +455,7 @@ impl Gateway {
         }
         let Some(ttl) = route.service.gateway_cache_ttl() else {
             // A service without cached answers: nothing to look up, store or invalidate.
-            let mut response = self.call(Request::from_parts(parts, body), route).await?;
-            response.headers_mut().remove(header::SET_COOKIE);
-            return Ok(response);
+            return self.call(Request::from_parts(parts, body), route).await;
         };
         let org = org_of(&parts.headers);
         let cache_key = cache_key(&parts.method, &parts.uri, route, org.as_deref());
@@ -484,8 +466,7 @@ impl Gateway {
             return Ok(response);
         }
         let write = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-        let mut response = self.call(Request::from_parts(parts, body), route).await?;
-        response.headers_mut().remove(header::SET_COOKIE);
+        let response = self.call(Request::from_parts(parts, body), route).await?;
         if write && let Some(org) = org {
             // Writes invalidate the organization's cached answers of this service.
             let _ =
@@ -516,7 +497,9 @@ impl Gateway {
     }
 
     /// Calls the service — its router in-process, or its process over HTTP — bounded by the
-    /// upstream timeout; what comes back loses the headers clients never see.
+    /// upstream timeout; what comes back loses the headers clients never see: internal ones,
+    /// `Server`, CORS headers (the gateway sets its own), hop-by-hop ones and, from every
+    /// service but auth, `Set-Cookie`.
     async fn call(&self, request: Request, route: &Route<'_>) -> Result<Response, ApiError> {
         let service = route.service.as_str();
         let mut response = if self.local.contains(&route.service) {
@@ -532,9 +515,7 @@ impl Gateway {
                 }
             }
         };
-        for name in STRIP_RESPONSE {
-            response.headers_mut().remove(name);
-        }
+        clean_response(response.headers_mut(), route.service == ServiceName::Auth);
         Ok(response)
     }
 
@@ -598,7 +579,7 @@ fn decode_cached(entry: &[u8]) -> Option<Response> {
 impl Gateway {
     /// Proxies to a service process: the request body streams up, the answer streams back.
     async fn call_remote(&self, upstream: &Upstream, request: Request, service: &str) -> Result<Response, ApiError> {
-        let mut response = match tokio::time::timeout(self.config.upstream_timeout, upstream.send(request)).await {
+        let response = match tokio::time::timeout(self.config.upstream_timeout, upstream.send(request)).await {
             Err(_) => {
                 tracing::warn!(service, "upstream timed out");
                 return Err(ApiError::new(
@@ -616,7 +597,6 @@ impl Gateway {
             Ok(Ok(response)) => response,
         };
         // The answer's body streams back as it arrives (chat answers are long-lived streams).
-        strip_hop_by_hop(response.headers_mut());
         Ok(response)
     }
 }
@@ -625,45 +605,33 @@ fn header_value(v: &str) -> Result<HeaderValue, ApiError> {
     HeaderValue::from_str(v).map_err(|e| ApiError::internal("unrepresentable header", &e))
 }
 
-/// Removes the hop-by-hop headers: the fixed list and whatever `Connection` names as
-/// connection-specific (RFC 9110 §7.6.1), so neither side can push a header through the
-/// gateway by declaring it hop-by-hop, nor keep one the other side declared so.
-fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    if headers.contains_key(header::CONNECTION) {
-        let named: Vec<HeaderName> = headers
-            .get_all(header::CONNECTION)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|token| HeaderName::from_bytes(token.trim().as_bytes()).ok())
-            .collect();
-        for name in named {
-            headers.remove(name);
-        }
-    }
-    for name in HOP_BY_HOP {
-        headers.remove(name);
-    }
+/// Removes hop-by-hop headers, credentials meant for the gateway alone, and whatever `also`
+/// selects, in one pass.
+fn strip_request(headers: &mut HeaderMap, to_auth: bool, also: impl Fn(&HeaderName) -> bool) {
+    let hop = HopByHop::of(headers);
+    remove_where(headers, |name| {
+        hop.contains(name)
+            || name == X_INTERNAL_KEY
+            // Services never see the browser's session cookie; they get the JWT.
+            || (!to_auth && (name == X_SERVICE_API_KEY || name == header::COOKIE))
+            || also(name)
+    });
 }
 
-/// Removes hop-by-hop headers and credentials meant for the gateway alone.
-fn strip_request(headers: &mut HeaderMap, to_auth: bool) {
-    strip_hop_by_hop(headers);
-    headers.remove(X_INTERNAL_KEY);
-    if !to_auth {
-        headers.remove(X_SERVICE_API_KEY);
-        // Services never see the browser's session cookie; they get the JWT.
-        headers.remove(header::COOKIE);
-    }
+/// Removes from a service's answer what clients never see, in one pass.
+fn clean_response(headers: &mut HeaderMap, keep_cookies: bool) {
+    let hop = HopByHop::of(headers);
+    remove_where(headers, |name| {
+        STRIP_RESPONSE.contains(name)
+            || hop.contains(name)
+            || (!keep_cookies && name == header::SET_COOKIE)
+            || name.as_str().starts_with("access-control-")
+    });
 }
 
-/// CORS on the way out: upstream CORS headers removed, the trusted origin reflected.
+/// CORS on the way out (services' own CORS headers were removed by [`Gateway::call`]): the
+/// trusted origin reflected.
 fn cors_headers(headers: &mut HeaderMap, allowed: Option<&HeaderValue>, credentials: bool) {
-    let upstream: Vec<HeaderName> =
-        headers.keys().filter(|k| k.as_str().starts_with("access-control-")).cloned().collect();
-    for k in upstream {
-        headers.remove(k);
-    }
     headers.append(header::VARY, HeaderValue::from_static("Origin"));
     if let Some(origin) = allowed {
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
@@ -731,29 +699,50 @@ mod tests {
         {
             let mut h = HeaderMap::new();
             h.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
-            assert_eq!(api_key(&h).as_deref(), Some("crow_sk_a"));
+            assert_eq!(api_key(&h), Some("crow_sk_a"));
             assert!(bearer_jwt(&h).is_none());
         }
     }
 
     #[test]
-    fn headers_named_by_connection_are_dropped_with_the_hop_by_hop_list() {
+    fn requests_lose_hop_by_hop_headers_gateway_credentials_and_what_the_caller_adds() {
         let mut h = HeaderMap::new();
         h.append(header::CONNECTION, HeaderValue::from_static("keep-alive, X-Debug-Token"));
-        h.append(header::CONNECTION, HeaderValue::from_static("x-trace"));
-        for name in ["x-debug-token", "x-trace", "keep-alive", "te", "upgrade"] {
+        for name in ["x-debug-token", "keep-alive", "te", "x-internal-key", "x-service-api-key", "cookie", "x-extra"] {
             h.insert(HeaderName::from_static(name), HeaderValue::from_static("1"));
         }
         h.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
-        strip_request(&mut h, false);
-        assert_eq!(h.len(), 1, "{h:?}");
-        assert!(h.contains_key(header::ACCEPT));
+        let mut to_auth = h.clone();
+        strip_request(&mut h, false, |name| name == "x-extra");
+        assert_eq!(h.keys().collect::<Vec<_>>(), [header::ACCEPT], "{h:?}");
+        // Auth reads its own cookies and service keys.
+        strip_request(&mut to_auth, true, |_| false);
+        for kept in ["cookie", "x-service-api-key", "x-extra", "accept"] {
+            assert!(to_auth.contains_key(kept), "{kept} dropped for auth: {to_auth:?}");
+        }
+        assert!(!to_auth.contains_key("x-internal-key"));
     }
 
     #[test]
-    fn cors_never_reflects_untrusted_origins_and_strips_upstream() {
+    fn answers_lose_internal_cors_server_and_hop_headers_and_cookies_except_from_auth() {
         let mut h = HeaderMap::new();
-        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+        for name in ["access-control-allow-origin", "access-control-allow-credentials", "server", "x-powered-by"] {
+            h.insert(HeaderName::from_static(name), HeaderValue::from_static("*"));
+        }
+        h.insert(header::CONNECTION, HeaderValue::from_static("keep-alive"));
+        h.insert(header::SET_COOKIE, HeaderValue::from_static("a=b"));
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let mut from_auth = h.clone();
+        clean_response(&mut h, false);
+        assert_eq!(h.keys().collect::<Vec<_>>(), [header::CONTENT_TYPE], "{h:?}");
+        clean_response(&mut from_auth, true);
+        assert_eq!(from_auth.len(), 2, "{from_auth:?}");
+        assert!(from_auth.contains_key(header::SET_COOKIE));
+    }
+
+    #[test]
+    fn cors_never_reflects_untrusted_origins() {
+        let mut h = HeaderMap::new();
         cors_headers(&mut h, None, true);
         assert!(h.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
         assert_eq!(h[header::VARY], "Origin");

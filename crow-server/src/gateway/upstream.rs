@@ -25,7 +25,7 @@ use http_body::{Body as _, Frame, SizeHint};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
-use crate::http::framing::{self, Chunk, Decoded, Decoder};
+use crate::http::framing::{self, Chunk, Decoded, Decoder, READ_CHUNK};
 
 /// Idle connections kept per service.
 const MAX_IDLE: usize = 256;
@@ -38,7 +38,6 @@ const MAX_HEAD: usize = 64 * 1024;
 const MAX_HEADERS: usize = 100;
 /// Request bodies are sent in writes of about this size.
 const WRITE_CHUNK: usize = 64 * 1024;
-const READ_CHUNK: usize = 16 * 1024;
 
 /// Why a service could not be asked.
 #[derive(Debug, thiserror::Error)]
@@ -267,7 +266,7 @@ async fn exchange(mut conn: Conn, head: &[u8], body: Option<Body>, head_only: bo
                 Err(e) => return Err(Failure::Other(e)),
             }
         }
-        conn.buf.reserve(READ_CHUNK);
+        framing::make_room(&mut conn.buf);
         let nothing_yet = conn.buf.is_empty();
         let read = conn.io.read_buf(&mut conn.buf).await;
         // A service may answer (413, say) and close before reading the whole request: an answer
@@ -427,7 +426,7 @@ impl http_body::Body for Streaming {
                     return Poll::Ready(Some(Err(e)));
                 }
             }
-            conn.buf.reserve(READ_CHUNK);
+            framing::make_room(&mut conn.buf);
             let read = ready!(tokio_util::io::poll_read_buf(Pin::new(&mut conn.io), cx, &mut conn.buf));
             match read {
                 Ok(0) => eof = true,

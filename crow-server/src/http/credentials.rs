@@ -3,14 +3,21 @@
 //! publishable key from a secret one) read it through this one function, so they can never
 //! disagree about whether a request carries a key.
 
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, HeaderName, header};
+
+pub const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 
 /// The API key the request presents, if any.
-pub fn api_key(headers: &HeaderMap) -> Option<String> {
-    if let Some(k) = headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
-        return Some(k.trim().to_owned());
+pub fn api_key(headers: &HeaderMap) -> Option<&str> {
+    match headers.get(X_API_KEY).and_then(|v| v.to_str().ok()) {
+        Some(key) => Some(key.trim()),
+        None => key_in_authorization(headers),
     }
+}
+
+/// An API key presented in `Authorization` (as `ApiKey crow_…` or `Bearer crow_…`).
+pub fn key_in_authorization(headers: &HeaderMap) -> Option<&str> {
     let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())?;
     let key = auth.strip_prefix("ApiKey ").or_else(|| auth.strip_prefix("Bearer "))?.trim();
-    key.starts_with("crow_").then(|| key.to_owned())
+    key.starts_with("crow_").then_some(key)
 }

@@ -63,6 +63,21 @@ pub fn content_length<'a>(values: impl IntoIterator<Item = &'a [u8]>) -> Option<
     length
 }
 
+/// Bytes asked of a socket per read.
+pub const READ_CHUNK: usize = 16 * 1024;
+/// Below this much free room a read buffer is grown before reading.
+const MIN_ROOM: usize = 2 * 1024;
+
+/// Makes room to read into `buf`. Only when little is left: a head parsed off the front is
+/// shared with the request or answer built from it, so reserving a full chunk before every
+/// read would allocate a fresh buffer per message; this way one allocation serves many
+/// messages and is reclaimed once they are dropped.
+pub fn make_room(buf: &mut BytesMut) {
+    if buf.capacity() - buf.len() < MIN_ROOM {
+        buf.reserve(READ_CHUNK);
+    }
+}
+
 /// Longest chunk-size or trailer line accepted.
 const MAX_LINE: usize = 4096;
 

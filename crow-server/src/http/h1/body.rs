@@ -12,12 +12,10 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
-use crate::http::framing::{Decoded, Decoder};
+use crate::http::framing::{self, Decoded, Decoder};
 
 /// Body chunks in flight between the connection and the handler.
 const IN_FLIGHT: usize = 2;
-/// Bytes asked of the socket per read.
-pub const READ_CHUNK: usize = 16 * 1024;
 
 /// The handler's end of a body being read.
 #[derive(Debug)]
@@ -90,7 +88,7 @@ pub async fn pump(
                 {
                     return false;
                 }
-                buf.reserve(READ_CHUNK);
+                framing::make_room(buf);
                 match io.read_buf(buf).await {
                     Ok(0) => io::Error::new(io::ErrorKind::UnexpectedEof, "the client closed inside the body"),
                     Ok(_) => continue,

@@ -37,8 +37,7 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use crate::http::ApiError;
 use crate::http::edge::Edge;
-use crate::http::framing::{Chunk, Decoder, content_length};
-use body::READ_CHUNK;
+use crate::http::framing::{self, Chunk, Decoder, READ_CHUNK, content_length};
 use head::{Framing, Head, HeadError};
 use response::Write;
 
@@ -142,7 +141,7 @@ impl Conn {
             {
                 return Ok(Some(head));
             }
-            self.buf.reserve(READ_CHUNK);
+            framing::make_room(&mut self.buf);
             tokio::select! {
                 biased;
                 read = self.io.read_buf(&mut self.buf) => match read {

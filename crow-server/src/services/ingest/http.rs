@@ -19,7 +19,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn key_kind(headers: &HeaderMap) -> KeyKind {
-    match api_key(headers).as_deref() {
+    match api_key(headers) {
         Some(k) if k.starts_with("crow_pk_") => KeyKind::Publishable,
         Some(k) if k.starts_with("crow_") => KeyKind::Secret,
         _ => KeyKind::None,
