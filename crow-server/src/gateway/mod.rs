@@ -412,9 +412,9 @@ impl Gateway {
             "/organization/remove-member",
         ]
         .contains(&route.rest);
-        let (mut parts, body) = request.into_parts();
-        strip_request(&mut parts.headers, true, |_| false);
-        let response = self.call(Request::from_parts(parts, body), route).await?;
+        let mut request = request;
+        strip_request(request.headers_mut(), true, |_| false);
+        let response = self.call(request, route).await?;
         if changes_session && let Some(token) = session {
             self.forget(&tokens::digest(&token));
         }
@@ -423,13 +423,14 @@ impl Gateway {
 
     async fn forward(
         &self,
-        request: Request,
+        mut request: Request,
         route: &Route<'_>,
         identity: Option<&Identity>,
         trusted: bool,
     ) -> Result<Response, ApiError> {
-        let (mut parts, body) = request.into_parts();
-        let headers = &mut parts.headers;
+        // The request is changed in place: taking it apart and rebuilding it would give this
+        // function's future (moved at every await above it) room for both forms.
+        let headers = request.headers_mut();
         let to_ingest = route.service == ServiceName::Ingest;
         // A `crow_` key is not a JWT; only ingest takes one as a bearer credential.
         let key_as_bearer = !to_ingest && key_in_authorization(headers).is_some();
@@ -455,18 +456,18 @@ impl Gateway {
         }
         let Some(ttl) = route.service.gateway_cache_ttl() else {
             // A service without cached answers: nothing to look up, store or invalidate.
-            return self.call(Request::from_parts(parts, body), route).await;
+            return self.call(request, route).await;
         };
-        let org = org_of(&parts.headers);
-        let cache_key = cache_key(&parts.method, &parts.uri, route, org.as_deref());
+        let org = org_of(request.headers());
+        let cache_key = cache_key(request.method(), request.uri(), route, org.as_deref());
         if let Some(key) = &cache_key
             && let Ok(Some(hit)) = self.state.backends().cache.get(key).await
             && let Some(response) = decode_cached(&hit)
         {
             return Ok(response);
         }
-        let write = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-        let response = self.call(Request::from_parts(parts, body), route).await?;
+        let write = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+        let response = self.call(request, route).await?;
         if write && let Some(org) = org {
             // Writes invalidate the organization's cached answers of this service.
             let _ =
@@ -526,7 +527,9 @@ impl Gateway {
             let target = request.uri().path_and_query().cloned().unwrap_or_else(|| PathAndQuery::from_static("/"));
             *request.uri_mut() = Uri::from(target);
         }
-        match tokio::time::timeout(self.config.upstream_timeout, self.internal.clone().oneshot(request)).await {
+        // Boxed for the reason given in `call_remote`.
+        let routed = Box::pin(self.internal.clone().oneshot(request));
+        match tokio::time::timeout(self.config.upstream_timeout, routed).await {
             Ok(Ok(response)) => Ok(response),
             Ok(Err(never)) => match never {},
             Err(_) => {
@@ -579,7 +582,10 @@ fn decode_cached(entry: &[u8]) -> Option<Response> {
 impl Gateway {
     /// Proxies to a service process: the request body streams up, the answer streams back.
     async fn call_remote(&self, upstream: &Upstream, request: Request, service: &str) -> Result<Response, ApiError> {
-        let response = match tokio::time::timeout(self.config.upstream_timeout, upstream.send(request)).await {
+        // Boxed: the exchange's state is the largest part of a proxied request's future, and
+        // every layer above would otherwise carry it and copy it at each await.
+        let exchange = Box::pin(upstream.send(request));
+        let response = match tokio::time::timeout(self.config.upstream_timeout, exchange).await {
             Err(_) => {
                 tracing::warn!(service, "upstream timed out");
                 return Err(ApiError::new(

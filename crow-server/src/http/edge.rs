@@ -100,9 +100,7 @@ impl Edge {
         let peer = self.peer;
         let answer = async move {
             match gateway.as_ref().filter(|_| request.uri().path().starts_with("/api/")) {
-                // Boxed: the gateway's future is large, and this one is moved into its
-                // wrappers (span, panic guard) — as a box that is a pointer, not kilobytes.
-                Some(gateway) => Box::pin(gateway.handle(peer, request)).await,
+                Some(gateway) => gateway.handle(peer, request).await,
                 None => {
                     request.extensions_mut().insert(ConnectInfo(peer));
                     match router.clone().oneshot(request).await {
