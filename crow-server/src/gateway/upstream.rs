@@ -355,7 +355,8 @@ fn parse_head(buf: &mut BytesMut, head_only: bool) -> Result<Option<Parsed>, Ups
             Ok((name, h.value.as_ptr() as usize - base, h.value.len()))
         })
         .collect::<Result<Vec<_>, UpstreamError>>()?;
-    let mut headers = HeaderMap::with_capacity(spans.len());
+    // Room for what the gateway and the edge add, so the map never regrows.
+    let mut headers = HeaderMap::with_capacity(spans.len() + 12);
     let head = buf.split_to(len).freeze();
     let (mut chunked, mut te, mut close) = (false, false, !http11);
     let mut length: Option<u64> = None;

@@ -83,8 +83,10 @@ pub fn parse(buf: &mut BytesMut) -> Result<Option<Head>, HeadError> {
     let path = parsed.path.unwrap_or_default();
     let path_at = (offset(path), path.len());
     let mut names = Vec::with_capacity(parsed.headers.len());
+    let mut facts = Facts::default();
     for h in parsed.headers.iter() {
         let name = HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| HeadError::Bad("malformed header name"))?;
+        facts.note(&name, h.value);
         let at = h.value.as_ptr() as usize - base;
         names.push((name, at, h.value.len()));
     }
@@ -99,17 +101,14 @@ pub fn parse(buf: &mut BytesMut) -> Result<Option<Head>, HeadError> {
         headers.append(name, value);
     }
 
-    let framing = framing_of(&headers, version)?;
-    if version == Version::HTTP_11 {
-        let mut hosts = headers.get_all(header::HOST).iter();
-        if hosts.next().is_none() || hosts.next().is_some() {
-            return Err(HeadError::Bad("HTTP/1.1 requests need exactly one Host header"));
-        }
+    let framing = facts.framing(version)?;
+    if version == Version::HTTP_11 && facts.hosts != 1 {
+        return Err(HeadError::Bad("HTTP/1.1 requests need exactly one Host header"));
     }
-    let keep_alive = keep_alive(&headers, version);
-    let expect_continue = version == Version::HTTP_11
-        && framing != Framing::Empty
-        && headers.get(header::EXPECT).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    // HTTP/1.1 connections persist unless the client says `close`; HTTP/1.0 ones are closed
+    // after each answer (its keep-alive extension is not offered).
+    let keep_alive = version == Version::HTTP_11 && !facts.close;
+    let expect_continue = version == Version::HTTP_11 && framing != Framing::Empty && facts.expect_continue;
 
     let mut request = Request::new(());
     *request.method_mut() = method;
@@ -119,44 +118,76 @@ pub fn parse(buf: &mut BytesMut) -> Result<Option<Head>, HeadError> {
     Ok(Some(Head { request, framing, keep_alive, expect_continue }))
 }
 
-/// Where the body ends (RFC 9112 §6.3), refusing every ambiguous combination.
-fn framing_of(headers: &HeaderMap, version: Version) -> Result<Framing, HeadError> {
-    let mut codings = headers.get_all(header::TRANSFER_ENCODING).iter();
-    if let Some(coding) = codings.next() {
-        if version != Version::HTTP_11 {
-            return Err(HeadError::Bad("Transfer-Encoding needs HTTP/1.1"));
+/// What the framing and connection rules need from a head's headers, noted in the pass that
+/// builds the header map rather than looked up by name afterwards.
+#[derive(Debug, Default)]
+struct Facts {
+    /// `Transfer-Encoding` headers seen, and whether the last one was exactly `chunked`.
+    codings: usize,
+    chunked: bool,
+    /// `Content-Length` headers seen, the length they agree on, and whether any was invalid
+    /// or disagreed.
+    lengths: usize,
+    length: Option<u64>,
+    bad_length: bool,
+    hosts: usize,
+    /// `Connection: close`.
+    close: bool,
+    /// `Expect: 100-continue`.
+    expect_continue: bool,
+}
+
+impl Facts {
+    fn note(&mut self, name: &HeaderName, value: &[u8]) {
+        if *name == header::TRANSFER_ENCODING {
+            self.codings += 1;
+            self.chunked = value.trim_ascii().eq_ignore_ascii_case(b"chunked");
+        } else if *name == header::CONTENT_LENGTH {
+            self.lengths += 1;
+            match framing::content_length([value]) {
+                Some(n) if self.length.is_none_or(|l| l == n) => self.length = Some(n),
+                _ => self.bad_length = true,
+            }
+        } else if *name == header::HOST {
+            self.hosts += 1;
+        } else if *name == header::CONNECTION {
+            self.close |= lists(value, b"close");
+        } else if *name == header::EXPECT {
+            self.expect_continue = value.trim_ascii().eq_ignore_ascii_case(b"100-continue");
         }
-        if headers.contains_key(header::CONTENT_LENGTH) {
-            return Err(HeadError::Bad("Transfer-Encoding and Content-Length together"));
-        }
-        if codings.next().is_some() || !coding.as_bytes().trim_ascii().eq_ignore_ascii_case(b"chunked") {
-            return Err(HeadError::Bad("the only transfer coding accepted is chunked"));
-        }
-        return Ok(Framing::Chunked);
     }
-    let lengths = headers.get_all(header::CONTENT_LENGTH);
-    if lengths.iter().next().is_none() {
-        return Ok(Framing::Empty);
-    }
-    match framing::content_length(lengths.iter().map(HeaderValue::as_bytes)) {
-        Some(0) => Ok(Framing::Empty),
-        Some(n) => Ok(Framing::Length(n)),
-        None => Err(HeadError::Bad("invalid or conflicting Content-Length")),
+
+    /// Where the body ends (RFC 9112 §6.3), refusing every ambiguous combination.
+    fn framing(&self, version: Version) -> Result<Framing, HeadError> {
+        if self.codings > 0 {
+            if version != Version::HTTP_11 {
+                return Err(HeadError::Bad("Transfer-Encoding needs HTTP/1.1"));
+            }
+            if self.lengths > 0 {
+                return Err(HeadError::Bad("Transfer-Encoding and Content-Length together"));
+            }
+            if self.codings > 1 || !self.chunked {
+                return Err(HeadError::Bad("the only transfer coding accepted is chunked"));
+            }
+            return Ok(Framing::Chunked);
+        }
+        match (self.lengths, self.bad_length, self.length) {
+            (0, ..) => Ok(Framing::Empty),
+            (_, true, _) | (_, _, None) => Err(HeadError::Bad("invalid or conflicting Content-Length")),
+            (_, false, Some(0)) => Ok(Framing::Empty),
+            (_, false, Some(n)) => Ok(Framing::Length(n)),
+        }
     }
 }
 
-/// HTTP/1.1 connections persist unless either side says `close`; HTTP/1.0 ones are closed
-/// after each answer (its keep-alive extension is not offered).
-fn keep_alive(headers: &HeaderMap, version: Version) -> bool {
-    version == Version::HTTP_11 && !has_token(headers, header::CONNECTION, "close")
+/// Whether a comma-separated header value lists `token` (any case).
+fn lists(value: &[u8], token: &[u8]) -> bool {
+    value.split(|b| *b == b',').any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
 }
 
 /// Whether a comma-separated header lists `token` (any case).
 pub fn has_token(headers: &HeaderMap, name: HeaderName, token: &str) -> bool {
-    headers
-        .get_all(name)
-        .iter()
-        .any(|v| v.as_bytes().split(|b| *b == b',').any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes())))
+    headers.get_all(name).iter().any(|v| lists(v.as_bytes(), token.as_bytes()))
 }
 
 #[cfg(test)]
