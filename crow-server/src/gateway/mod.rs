@@ -71,7 +71,7 @@ const X_USER_ID: HeaderName = HeaderName::from_static("x-user-id");
 const X_INTERNAL_KEY: HeaderName = HeaderName::from_static("x-internal-key");
 const X_SERVICE_API_KEY: HeaderName = HeaderName::from_static("x-service-api-key");
 /// Response headers never passed back to clients.
-const STRIP_RESPONSE: [HeaderName; 4] =
+static STRIP_RESPONSE: [HeaderName; 4] =
     [header::SERVER, HeaderName::from_static("x-powered-by"), X_INTERNAL_KEY, X_SERVICE_API_KEY];
 
 /// A verified caller, as the gateway forwards it: the header values are built once, when the

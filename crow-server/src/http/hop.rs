@@ -9,8 +9,9 @@
 
 use axum::http::{HeaderMap, HeaderName, header};
 
-/// Headers that belong to one connection, never passed on in either direction.
-pub const HOP_BY_HOP: [HeaderName; 8] = [
+/// Headers that belong to one connection, never passed on in either direction. (A `static`,
+/// not a `const`: a const array is built and dropped again at every use.)
+pub static HOP_BY_HOP: [HeaderName; 8] = [
     header::CONNECTION,
     HeaderName::from_static("keep-alive"),
     header::PROXY_AUTHENTICATE,

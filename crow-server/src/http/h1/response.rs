@@ -51,7 +51,7 @@ pub fn plan(status: StatusCode, head_request: bool, exact: Option<u64>, http11: 
 
 /// Headers the connection writes itself: framing and connection management belong to this
 /// hop, whatever a handler or a service set.
-const OWN: [HeaderName; 3] = [header::CONTENT_LENGTH, header::TRANSFER_ENCODING, header::CONNECTION];
+static OWN: [HeaderName; 3] = [header::CONTENT_LENGTH, header::TRANSFER_ENCODING, header::CONNECTION];
 
 /// Writes the status line and headers of an answer into `out`.
 pub fn encode_head(out: &mut Vec<u8>, parts: &response::Parts, declare: Declare, close: bool) {
