@@ -273,6 +273,46 @@ mod tests {
         assert!(!ok("GET / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n\r\n").expect_continue, "no body");
     }
 
+    /// Mutated and truncated heads — bytes flipped, inserted, deleted, cut — never panic, and a
+    /// head that parses always has one consistent framing.
+    #[test]
+    fn arbitrary_bytes_never_panic() {
+        let seeds: [&[u8]; 3] = [
+            b"POST /api/v1/x?q=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nX-A: b\r\n\r\nhello",
+            b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\n",
+            b"GET http://a/b HTTP/1.0\r\nExpect: 100-continue\r\n\r\n",
+        ];
+        let mut state = 0x2545_F491_4F6C_DD1D_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let alphabet = b"\r\n :,;\t\x00\x7f\xffaZ09-_/?HTTPchunked";
+        for round in 0..20_000 {
+            let mut wire = seeds[round % seeds.len()].to_vec();
+            for _ in 0..1 + next() % 4 {
+                let at = (next() as usize) % (wire.len() + 1);
+                let byte = alphabet[(next() as usize) % alphabet.len()];
+                match next() % 4 {
+                    0 if at < wire.len() => wire[at] = byte,
+                    1 => wire.insert(at, byte),
+                    2 if at < wire.len() => {
+                        wire.remove(at);
+                    }
+                    _ => wire.truncate(at),
+                }
+            }
+            if let Ok(Some(head)) = parse_all(&wire) {
+                let chunked = head.request.headers().contains_key(header::TRANSFER_ENCODING);
+                let length = head.request.headers().contains_key(header::CONTENT_LENGTH);
+                assert!(!(chunked && length), "both framings accepted: {:?}", String::from_utf8_lossy(&wire));
+                assert_eq!(head.framing == Framing::Chunked, chunked, "{:?}", String::from_utf8_lossy(&wire));
+            }
+        }
+    }
+
     #[test]
     fn connections_persist_for_http_11_unless_closed() {
         assert!(ok("GET / HTTP/1.1\r\nHost: a\r\n\r\n").keep_alive);
