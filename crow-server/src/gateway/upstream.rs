@@ -26,6 +26,7 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
 use crate::http::framing::{self, Chunk, Decoded, Decoder, READ_CHUNK};
+use crate::http::hop::{HOP_BY_HOP, HopByHop, remove_where};
 
 /// Idle connections kept per service.
 const MAX_IDLE: usize = 256;
@@ -360,6 +361,8 @@ fn parse_head(buf: &mut BytesMut, head_only: bool) -> Result<Option<Parsed>, Ups
     let head = buf.split_to(len).freeze();
     let (mut chunked, mut te, mut close) = (false, false, !http11);
     let mut length: Option<u64> = None;
+    // Hop-by-hop headers describe this connection; they are read here and never passed on.
+    let mut hop = HopByHop::default();
     for (name, start, len) in spans {
         let value = HeaderValue::from_maybe_shared(head.slice(start..start + len))
             .map_err(|_| UpstreamError::Malformed("bad header value"))?;
@@ -375,13 +378,20 @@ fn parse_head(buf: &mut BytesMut, head_only: bool) -> Result<Option<Parsed>, Ups
             length = Some(n);
         } else if name == header::CONNECTION {
             close |= text.split(',').any(|t| t.trim().eq_ignore_ascii_case("close"));
+            hop.note(value.as_bytes());
         }
-        headers.append(name, value);
+        if !HOP_BY_HOP.contains(&name) {
+            headers.append(name, value);
+        }
+    }
+    if hop.names_others() {
+        remove_where(&mut headers, |name| hop.contains(name));
     }
     let decoder = if head_only || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED {
         Decoder::Length(0)
     } else if te {
-        // RFC 9112 §6.3: Transfer-Encoding overrides Content-Length, which is dropped.
+        // RFC 9112 §6.3: Transfer-Encoding overrides Content-Length, which is dropped (the
+        // answer is passed on with framing of the gateway's own).
         headers.remove(header::CONTENT_LENGTH);
         if chunked { Decoder::Chunked(Chunk::Size) } else { Decoder::UntilClose }
     } else {
@@ -502,6 +512,18 @@ mod tests {
         ] {
             assert!(head(bad, false).is_err(), "{}", String::from_utf8_lossy(bad));
         }
+    }
+
+    #[test]
+    fn answers_keep_no_hop_by_hop_headers() {
+        let (r, d, reusable) = final_head(
+            b"HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Secret\r\nKeep-Alive: timeout=5\r\nX-Secret: 1\r\n\
+              Upgrade: h2c\r\nContent-Length: 2\r\nX-A: b\r\n\r\n",
+        );
+        assert_eq!((d, reusable), (Decoder::Length(2), true));
+        let mut names: Vec<_> = r.headers().keys().map(HeaderName::as_str).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["content-length", "x-a"]);
     }
 
     #[test]

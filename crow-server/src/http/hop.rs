@@ -33,19 +33,29 @@ pub struct HopByHop {
 impl HopByHop {
     /// Reads what `headers`' `Connection` headers name.
     pub fn of(headers: &HeaderMap) -> Self {
-        let mut named = Vec::new();
+        let mut hop = Self::default();
         for value in headers.get_all(header::CONNECTION) {
-            for token in value.as_bytes().split(|b| *b == b',') {
-                let token = token.trim_ascii();
-                let known = token.is_empty()
-                    || token.eq_ignore_ascii_case(b"close")
-                    || HOP_BY_HOP.iter().any(|h| token.eq_ignore_ascii_case(h.as_str().as_bytes()));
-                if !known && let Ok(name) = HeaderName::from_bytes(token) {
-                    named.push(name);
-                }
+            hop.note(value.as_bytes());
+        }
+        hop
+    }
+
+    /// Adds what one `Connection` header value names.
+    pub fn note(&mut self, connection: &[u8]) {
+        for token in connection.split(|b| *b == b',') {
+            let token = token.trim_ascii();
+            let known = token.is_empty()
+                || token.eq_ignore_ascii_case(b"close")
+                || HOP_BY_HOP.iter().any(|h| token.eq_ignore_ascii_case(h.as_str().as_bytes()));
+            if !known && let Ok(name) = HeaderName::from_bytes(token) {
+                self.named.push(name);
             }
         }
-        Self { named }
+    }
+
+    /// Whether `Connection` named headers beyond the fixed list.
+    pub fn names_others(&self) -> bool {
+        !self.named.is_empty()
     }
 
     /// Whether `name` is connection-specific.
@@ -54,10 +64,10 @@ impl HopByHop {
     }
 }
 
-/// Removes every header for which `doomed` holds.
+/// Removes every header for which `doomed` holds (without allocating: one scan per name
+/// removed, and usually none is).
 pub fn remove_where(headers: &mut HeaderMap, doomed: impl Fn(&HeaderName) -> bool) {
-    let found: Vec<HeaderName> = headers.keys().filter(|name| doomed(name)).cloned().collect();
-    for name in found {
+    while let Some(name) = headers.keys().find(|name| doomed(name)).cloned() {
         headers.remove(name);
     }
 }
