@@ -80,6 +80,8 @@ fn framing_router() -> Router {
     Router::new()
         .route("/x", get(|| async { "x" }))
         .route("/echo", post(|body: Bytes| async move { body }))
+        // Answers at once with the request's body, streamed back as it arrives.
+        .route("/duplex", post(|request: axum::extract::Request| async move { Body::new(request.into_body()) }))
         .route("/small", post(|body: Bytes| async move { body }).layer(axum::extract::DefaultBodyLimit::max(16)))
         .route(
             "/stream",
@@ -220,5 +222,29 @@ async fn expect_continue_head_http10_and_streamed_answers() {
     assert!(answer.ends_with("\r\n\r\npart0;part1;part2;"), "{answer}");
     let answer = exchange(addr, b"GET /x HTTP/1.0\r\n\r\nGET /x HTTP/1.0\r\n\r\n").await;
     assert_eq!(answer.matches("HTTP/1.1 200 OK").count(), 1, "{answer}");
+    shutdown.cancel();
+}
+
+#[tokio::test]
+async fn an_answer_can_stream_the_request_body_back_while_it_arrives() {
+    let (addr, shutdown, _server) = start(framing_router()).await;
+    let mut io = tokio::net::TcpStream::connect(addr).await.unwrap();
+    io.write_all(b"POST /duplex HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\nConnection: close\r\n\r\nhello")
+        .await
+        .unwrap();
+    // The first half comes back before the second is sent.
+    let mut seen = Vec::new();
+    while !String::from_utf8_lossy(&seen).ends_with("\r\n\r\nhello") {
+        let mut chunk = [0u8; 1024];
+        let n = tokio::time::timeout(Duration::from_secs(5), io.read(&mut chunk)).await.unwrap().unwrap();
+        assert!(n > 0, "closed early: {}", String::from_utf8_lossy(&seen));
+        seen.extend_from_slice(&chunk[..n]);
+    }
+    io.write_all(b"world").await.unwrap();
+    let rest = read_to_close(&mut io, Duration::from_secs(5)).await.unwrap();
+    let answer = String::from_utf8_lossy(&seen).into_owned() + &rest;
+    // The request's declared length is the answer's.
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n") && answer.contains("content-length: 10\r\n"), "{answer}");
+    assert!(answer.ends_with("\r\n\r\nhelloworld"), "{answer}");
     shutdown.cancel();
 }

@@ -8,8 +8,7 @@ use std::task::{Context, Poll, ready};
 
 use bytes::{Bytes, BytesMut};
 use http_body::{Frame, SizeHint};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt as _};
 use tokio::sync::mpsc;
 
 use crate::http::framing::{self, Decoded, Decoder};
@@ -29,6 +28,25 @@ pub struct Incoming {
 #[derive(Debug)]
 pub struct Feed {
     chunks: mpsc::Sender<io::Result<Bytes>>,
+}
+
+impl Feed {
+    /// A way to learn later whether the handler dropped the body, without keeping it open.
+    pub fn watch(&self) -> Watch {
+        Watch(self.chunks.downgrade())
+    }
+}
+
+/// Tells whether a handler dropped its body before the end.
+#[derive(Debug)]
+pub struct Watch(mpsc::WeakSender<io::Result<Bytes>>);
+
+impl Watch {
+    /// The handler dropped the body while the connection was still feeding it: the rest will
+    /// never be read.
+    pub fn abandoned(&self) -> bool {
+        self.0.upgrade().is_some_and(|feed| feed.is_closed())
+    }
 }
 
 /// A body of `length` bytes (unknown for chunked bodies) that the connection will feed.
@@ -66,14 +84,7 @@ impl http_body::Body for Incoming {
 /// Reads the body off the connection into `feed` until it ends. `true` when it was read to its
 /// end (the connection may carry another request); `false` when the handler stopped reading it
 /// or the client broke off (the connection must close, since the rest of the body is unread).
-/// Sends `100 Continue` first when the client waits for it and the body is not here yet.
-pub async fn pump(
-    io: &mut TcpStream,
-    buf: &mut BytesMut,
-    mut decoder: Decoder,
-    feed: Feed,
-    mut expect_continue: bool,
-) -> bool {
+pub async fn pump(io: &mut (impl AsyncRead + Unpin), buf: &mut BytesMut, mut decoder: Decoder, feed: Feed) -> bool {
     loop {
         let failure = match decoder.decode(buf, false) {
             Ok(Decoded::End) => return true,
@@ -84,10 +95,6 @@ pub async fn pump(
                 continue;
             }
             Ok(Decoded::More) => {
-                if std::mem::take(&mut expect_continue) && io.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await.is_err()
-                {
-                    return false;
-                }
                 framing::make_room(buf);
                 match io.read_buf(buf).await {
                     Ok(0) => io::Error::new(io::ErrorKind::UnexpectedEof, "the client closed inside the body"),

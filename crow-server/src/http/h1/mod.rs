@@ -21,6 +21,7 @@ mod body;
 mod head;
 mod response;
 
+use std::io;
 use std::pin::Pin;
 use std::task::Poll;
 use std::time::Duration;
@@ -29,8 +30,9 @@ use axum::body::Body;
 use axum::http::{Method, Version, header};
 use axum::response::{IntoResponse as _, Response};
 use bytes::BytesMut;
+use futures_util::FutureExt as _;
 use http_body::Body as _;
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::io::{AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, Sleep};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
@@ -63,34 +65,40 @@ pub async fn serve_connection(io: TcpStream, edge: Edge, shutdown: CancellationT
             Ok(Some(head)) => head,
             Ok(None) => return,
             Err(refused) => {
-                let _ = conn.write(refusal(refused), false, true, true).await;
+                let _ = write_answer(&mut conn.io, &mut conn.out, refusal(refused), false, true, true).await;
                 return conn.linger().await;
             }
         };
         let Head { request, framing, keep_alive, expect_continue } = head;
-        let head_request = request.method() == Method::HEAD;
-        let http11 = request.version() == Version::HTTP_11;
-        let (response, body_read) = match framing {
-            Framing::Empty => (edge.answer(request.map(|()| Body::empty())).await, true),
+        let exchange = Exchange {
+            head_request: request.method() == Method::HEAD,
+            http11: request.version() == Version::HTTP_11,
+            keep_alive,
+            shutdown: &shutdown,
+        };
+        let outcome = match framing {
+            Framing::Empty => {
+                let response = edge.answer(request.map(|()| Body::empty())).await;
+                conn.reply(response, &exchange).await
+            }
             // The usual case for API requests: the body came with the head.
             Framing::Length(n) if conn.buf.len() as u64 >= n => {
                 let body = conn.buf.split_to(usize::try_from(n).unwrap_or(usize::MAX)).freeze();
-                (edge.answer(request.map(|()| Body::from(body))).await, true)
+                let response = edge.answer(request.map(|()| Body::from(body))).await;
+                conn.reply(response, &exchange).await
             }
             Framing::Length(n) => {
-                conn.answer_streaming(&edge, request, Decoder::Length(n), Some(n), expect_continue).await
+                let decoder = Decoder::Length(n);
+                conn.streaming(&edge, request, decoder, Some(n), expect_continue, &exchange).await
             }
             Framing::Chunked => {
-                conn.answer_streaming(&edge, request, Decoder::Chunked(Chunk::Size), None, expect_continue).await
+                let decoder = Decoder::Chunked(Chunk::Size);
+                conn.streaming(&edge, request, decoder, None, expect_continue, &exchange).await
             }
         };
-        let close = !keep_alive
-            || !body_read
-            || shutdown.is_cancelled()
-            || head::has_token(response.headers(), header::CONNECTION, "close");
-        match conn.write(response, head_request, http11, close).await {
-            Ok(true) if !close => {}
-            Ok(_) => return conn.linger().await,
+        match outcome {
+            Ok(true) => {}
+            Ok(false) => return conn.linger().await,
             Err(e) => {
                 tracing::debug!(error = %e, "writing an answer failed");
                 return;
@@ -108,6 +116,24 @@ fn refusal(refused: HeadError) -> Response {
     let mut response = ApiError::new(code, refused.to_string()).into_response();
     crate::http::edge::security_headers(response.headers_mut());
     response
+}
+
+/// What the answer to one request depends on besides the answer itself.
+struct Exchange<'a> {
+    head_request: bool,
+    http11: bool,
+    /// The client lets the connection persist.
+    keep_alive: bool,
+    shutdown: &'a CancellationToken,
+}
+
+impl Exchange<'_> {
+    /// Whether the connection closes after `response`.
+    fn must_close(&self, response: &Response) -> bool {
+        !self.keep_alive
+            || self.shutdown.is_cancelled()
+            || head::has_token(response.headers(), header::CONNECTION, "close")
+    }
 }
 
 /// A client connection and its buffers.
@@ -159,110 +185,65 @@ impl Conn {
         }
     }
 
-    /// Answers a request whose body is still arriving, reading the body while the handler
-    /// runs. Also says whether the body was read to its end.
-    async fn answer_streaming(
+    /// Writes the answer to a request whose body was read whole. `Ok(true)` when the connection
+    /// can carry another request.
+    async fn reply(&mut self, response: Response, exchange: &Exchange<'_>) -> io::Result<bool> {
+        let close = exchange.must_close(&response);
+        let (head_request, http11) = (exchange.head_request, exchange.http11);
+        let complete = write_answer(&mut self.io, &mut self.out, response, head_request, http11, close).await?;
+        Ok(complete && !close)
+    }
+
+    /// Answers a request whose body is still arriving. The body is read while the handler runs
+    /// and while its answer is written, since a handler may start streaming its answer before
+    /// it has read the whole body. The connection carries another request only if the body
+    /// was read to its end.
+    async fn streaming(
         &mut self,
         edge: &Edge,
         request: axum::http::Request<()>,
         decoder: Decoder,
         length: Option<u64>,
         expect_continue: bool,
-    ) -> (Response, bool) {
+        exchange: &Exchange<'_>,
+    ) -> io::Result<bool> {
+        if expect_continue {
+            self.io.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await?;
+        }
         let (feed, incoming) = body::channel(length);
+        let watch = feed.watch();
+        let Self { io, buf, out } = self;
+        let (mut reader, mut writer) = io.split();
+        let pump = body::pump(&mut reader, buf, decoder, feed);
         let answer = edge.answer(request.map(|()| Body::new(incoming)));
-        let pump = body::pump(&mut self.io, &mut self.buf, decoder, feed, expect_continue);
-        tokio::pin!(answer, pump);
+        tokio::pin!(pump, answer);
         let mut read_to_end = None;
-        loop {
+        let response = loop {
             tokio::select! {
                 biased;
-                response = answer.as_mut() => return (response, read_to_end == Some(true)),
+                response = answer.as_mut() => break response,
                 done = pump.as_mut(), if read_to_end.is_none() => read_to_end = Some(done),
             }
+        };
+        if read_to_end.is_none() {
+            read_to_end = pump.as_mut().now_or_never();
         }
-    }
-
-    /// Writes `response`. `Ok(true)` when it went out whole and framed, so the connection can
-    /// carry another request (if `close` does not say otherwise).
-    async fn write(
-        &mut self,
-        response: Response,
-        head_request: bool,
-        http11: bool,
-        close: bool,
-    ) -> std::io::Result<bool> {
-        let (parts, mut body) = response.into_parts();
-        let mut plan = response::plan(parts.status, head_request, body.size_hint().exact(), http11);
-        if head_request
-            && plan.declare != response::Declare::Nothing
-            && let Some(n) = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| content_length([v.as_bytes()]))
-        {
-            // The router answers HEAD with an empty body and the length a GET would have.
-            plan.declare = response::Declare::Length(n);
-        }
-        let close = close || plan.write == Write::UntilClose;
-        let Self { io, out, .. } = self;
-        out.clear();
-        response::encode_head(out, &parts, plan.declare, close);
-        if plan.write == Write::Nothing {
-            io.write_all(out).await?;
-            return Ok(true);
-        }
-        let mut written: u64 = 0;
+        // A body the handler will not read makes the connection unusable: say so in the answer.
+        let close = exchange.must_close(&response) || read_to_end == Some(false) || watch.abandoned();
+        let write = write_answer(&mut writer, out, response, exchange.head_request, exchange.http11, close);
+        tokio::pin!(write);
         let complete = loop {
-            let step = std::future::poll_fn(|cx| match Pin::new(&mut body).poll_frame(cx) {
-                Poll::Pending if out.is_empty() => Poll::Pending,
-                Poll::Pending => Poll::Ready(Step::Flush),
-                Poll::Ready(frame) => Poll::Ready(Step::Frame(frame)),
-            })
-            .await;
-            let data = match step {
-                Step::Flush => {
-                    io.write_all(out).await?;
-                    out.clear();
-                    continue;
-                }
-                Step::Frame(None) => break true,
-                Step::Frame(Some(Err(e))) => {
-                    tracing::debug!(error = %e, "an answer's body failed; closing the connection");
-                    break false;
-                }
-                Step::Frame(Some(Ok(frame))) => match frame.into_data() {
-                    Ok(data) => data,
-                    Err(_) => continue, // trailers are not sent
-                },
-            };
-            if data.is_empty() {
-                continue;
-            }
-            written += data.len() as u64;
-            match plan.write {
-                Write::Length(n) if written > n => {
-                    tracing::debug!(declared = n, "an answer's body is longer than its length; closing");
-                    break false;
-                }
-                Write::Chunked => {
-                    response::chunk_size_line(out, data.len());
-                    out.extend_from_slice(&data);
-                    out.extend_from_slice(b"\r\n");
-                }
-                _ => out.extend_from_slice(&data),
-            }
-            if out.len() >= WRITE_CHUNK {
-                io.write_all(out).await?;
-                out.clear();
+            tokio::select! {
+                biased;
+                complete = write.as_mut() => break complete?,
+                done = pump.as_mut(), if read_to_end.is_none() => read_to_end = Some(done),
             }
         };
-        let complete = complete && !matches!(plan.write, Write::Length(n) if written != n);
-        if complete && plan.write == Write::Chunked {
-            out.extend_from_slice(b"0\r\n\r\n");
+        // The body may have ended with the answer's last write.
+        if read_to_end.is_none() {
+            read_to_end = pump.as_mut().now_or_never();
         }
-        io.write_all(out).await?;
-        if out.capacity() > WRITE_CHUNK * 2 {
-            *out = Vec::with_capacity(1024);
-        }
-        Ok(complete && plan.write != Write::UntilClose)
+        Ok(complete && !close && read_to_end == Some(true))
     }
 
     /// Closes the connection without losing the answer just written: the write side is shut
@@ -285,4 +266,86 @@ impl Conn {
         };
         let _ = tokio::time::timeout(LINGER, drain).await;
     }
+}
+
+/// Writes `response` to `io`, gathering it in `out`. `Ok(true)` when it went out whole and
+/// framed, so the connection can carry another request (if `close` does not say otherwise).
+async fn write_answer(
+    io: &mut (impl AsyncWrite + Unpin),
+    out: &mut Vec<u8>,
+    response: Response,
+    head_request: bool,
+    http11: bool,
+    close: bool,
+) -> io::Result<bool> {
+    let (parts, mut body) = response.into_parts();
+    let mut plan = response::plan(parts.status, head_request, body.size_hint().exact(), http11);
+    if head_request
+        && plan.declare != response::Declare::Nothing
+        && let Some(n) = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| content_length([v.as_bytes()]))
+    {
+        // The router answers HEAD with an empty body and the length a GET would have.
+        plan.declare = response::Declare::Length(n);
+    }
+    let close = close || plan.write == Write::UntilClose;
+    out.clear();
+    response::encode_head(out, &parts, plan.declare, close);
+    if plan.write == Write::Nothing {
+        io.write_all(out).await?;
+        return Ok(true);
+    }
+    let mut written: u64 = 0;
+    let complete = loop {
+        let step = std::future::poll_fn(|cx| match Pin::new(&mut body).poll_frame(cx) {
+            Poll::Pending if out.is_empty() => Poll::Pending,
+            Poll::Pending => Poll::Ready(Step::Flush),
+            Poll::Ready(frame) => Poll::Ready(Step::Frame(frame)),
+        })
+        .await;
+        let data = match step {
+            Step::Flush => {
+                io.write_all(out).await?;
+                out.clear();
+                continue;
+            }
+            Step::Frame(None) => break true,
+            Step::Frame(Some(Err(e))) => {
+                tracing::debug!(error = %e, "an answer's body failed; closing the connection");
+                break false;
+            }
+            Step::Frame(Some(Ok(frame))) => match frame.into_data() {
+                Ok(data) => data,
+                Err(_) => continue, // trailers are not sent
+            },
+        };
+        if data.is_empty() {
+            continue;
+        }
+        written += data.len() as u64;
+        match plan.write {
+            Write::Length(n) if written > n => {
+                tracing::debug!(declared = n, "an answer's body is longer than its length; closing");
+                break false;
+            }
+            Write::Chunked => {
+                response::chunk_size_line(out, data.len());
+                out.extend_from_slice(&data);
+                out.extend_from_slice(b"\r\n");
+            }
+            _ => out.extend_from_slice(&data),
+        }
+        if out.len() >= WRITE_CHUNK {
+            io.write_all(out).await?;
+            out.clear();
+        }
+    };
+    let complete = complete && !matches!(plan.write, Write::Length(n) if written != n);
+    if complete && plan.write == Write::Chunked {
+        out.extend_from_slice(b"0\r\n\r\n");
+    }
+    io.write_all(out).await?;
+    if out.capacity() > WRITE_CHUNK * 2 {
+        *out = Vec::with_capacity(1024);
+    }
+    Ok(complete && plan.write != Write::UntilClose)
 }
