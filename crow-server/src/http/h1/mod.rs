@@ -9,8 +9,9 @@
 //!
 //! - heads are parsed by httparse (hyper's parser) and framed by [`head`], which refuses every
 //!   ambiguous framing rather than choosing one;
-//! - bodies stream both ways: request bodies through a bounded channel ([`body`]), answers
-//!   written as their frames arrive, with `Content-Length` when known and chunked otherwise;
+//! - bodies stream both ways, at once: a request body is read through a bounded channel
+//!   ([`body`]) while the handler runs and while its answer is written, answers are written as
+//!   their frames arrive, with `Content-Length` when known and chunked otherwise;
 //! - a client gets [`Limits::head_timeout`] to send each head (slow-loris clients and idle
 //!   connections are closed), pipelined requests are answered in order;
 //! - HTTP/1.0 clients are served one request per connection; upgrades are not offered;
