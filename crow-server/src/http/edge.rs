@@ -2,11 +2,11 @@
 //! id, an access-log span, panic containment and the security headers — then `/api/` to the
 //! gateway and everything else (probes, the tracker's files) to the router.
 //!
-//! Written as one service rather than a stack of tower layers because the gateway's hot path
-//! paid for every layer on every request: a boxed future each, an extensions map for the peer
-//! address, a UUID read from the operating system. Here a request costs one boxed future, and
-//! request ids come from a per-thread generator seeded once (they correlate log lines; they are
-//! not secrets).
+//! Written as one async function rather than a stack of tower layers because the gateway's hot
+//! path paid for every layer on every request: a boxed future each, an extensions map for the
+//! peer address, a UUID read from the operating system. Here the connection awaits the edge
+//! directly (no boxed future), and request ids come from a per-thread generator seeded once
+//! (they correlate log lines; they are not secrets).
 
 use std::cell::Cell;
 use std::net::SocketAddr;
