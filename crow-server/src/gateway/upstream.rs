@@ -26,7 +26,8 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
 use crate::http::framing::{self, Chunk, Decoded, Decoder, READ_CHUNK};
-use crate::http::hop::{HOP_BY_HOP, HopByHop, remove_where};
+use crate::http::hop::{self, HOP_BY_HOP, HopByHop, remove_where};
+use crate::http::outgoing::{self, Encoding, Ended};
 
 /// Idle connections kept per service.
 const MAX_IDLE: usize = 256;
@@ -37,8 +38,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Largest response head (status line and headers) accepted from a service.
 const MAX_HEAD: usize = 64 * 1024;
 const MAX_HEADERS: usize = 100;
-/// Request bodies are sent in writes of about this size.
-const WRITE_CHUNK: usize = 64 * 1024;
+/// Request headers the client writes itself: `Host` and the framing belong to this hop.
+static OWN: [HeaderName; 4] = [header::HOST, header::CONTENT_LENGTH, header::TRANSFER_ENCODING, header::EXPECT];
 
 /// Why a service could not be asked.
 #[derive(Debug, thiserror::Error)]
@@ -127,15 +128,7 @@ impl Upstream {
         head.extend_from_slice(b" HTTP/1.1\r\nhost: ");
         head.extend_from_slice(self.host.as_bytes());
         head.extend_from_slice(b"\r\n");
-        for (name, value) in headers {
-            if [header::HOST, header::CONTENT_LENGTH, header::TRANSFER_ENCODING, header::EXPECT].contains(name) {
-                continue;
-            }
-            head.extend_from_slice(name.as_str().as_bytes());
-            head.extend_from_slice(b": ");
-            head.extend_from_slice(value.as_bytes());
-            head.extend_from_slice(b"\r\n");
-        }
+        outgoing::header_lines(&mut head, headers, &OWN);
         match length {
             Some(0) if !matches!(*method, Method::POST | Method::PUT | Method::PATCH) => {}
             Some(n) => head.extend_from_slice(format!("content-length: {n}\r\n").as_bytes()),
@@ -290,33 +283,19 @@ async fn exchange(mut conn: Conn, head: &[u8], body: Option<Body>, head_only: bo
 }
 
 /// Writes the head and a body of unknown or non-zero length: with `Content-Length` as declared
-/// when the size is known, chunked otherwise. Small bodies leave in the head's write.
-async fn write_streamed(io: &mut TcpStream, head: &[u8], mut body: Body) -> Result<(), Failure> {
-    let chunked = body.size_hint().exact().is_none();
+/// when the size is known, chunked otherwise.
+async fn write_streamed(io: &mut TcpStream, head: &[u8], body: Body) -> Result<(), Failure> {
+    let encoding = body.size_hint().exact().map_or(Encoding::Chunked, Encoding::Length);
     let mut out = Vec::with_capacity(head.len() + 1024);
     out.extend_from_slice(head);
-    while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
-        let frame = frame.map_err(|e| Failure::Other(UpstreamError::RequestBody(e)))?;
-        let Ok(data) = frame.into_data() else { continue }; // trailers are not forwarded
-        if data.is_empty() {
-            continue;
-        }
-        if chunked {
-            out.extend_from_slice(format!("{:x}\r\n", data.len()).as_bytes());
-        }
-        out.extend_from_slice(&data);
-        if chunked {
-            out.extend_from_slice(b"\r\n");
-        }
-        if out.len() >= WRITE_CHUNK {
-            io.write_all(&out).await.map_err(|e| Failure::Other(e.into()))?;
-            out.clear();
-        }
+    match outgoing::write_body(io, &mut out, body, encoding).await {
+        Ok(Ended::Complete) => Ok(()),
+        Ok(Ended::Failed(e)) => Err(Failure::Other(UpstreamError::RequestBody(e))),
+        Ok(Ended::WrongLength) => Err(Failure::Other(UpstreamError::RequestBody(axum::Error::new(
+            "the request body's size differs from its declared length",
+        )))),
+        Err(e) => Err(Failure::Other(e.into())),
     }
-    if chunked {
-        out.extend_from_slice(b"0\r\n\r\n");
-    }
-    io.write_all(&out).await.map_err(|e| Failure::Other(e.into()))
 }
 
 enum Parsed {
@@ -377,7 +356,7 @@ fn parse_head(buf: &mut BytesMut, head_only: bool) -> Result<Option<Parsed>, Ups
                 .ok_or(UpstreamError::Malformed("bad or conflicting content-length"))?;
             length = Some(n);
         } else if name == header::CONNECTION {
-            close |= text.split(',').any(|t| t.trim().eq_ignore_ascii_case("close"));
+            close |= hop::lists(value.as_bytes(), b"close");
             hop.note(value.as_bytes());
         }
         if !HOP_BY_HOP.contains(&name) {

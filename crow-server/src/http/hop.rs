@@ -64,6 +64,12 @@ impl HopByHop {
     }
 }
 
+/// Whether a comma-separated header value (`Connection: keep-alive, close`) lists `token`, in
+/// any case.
+pub fn lists(value: &[u8], token: &[u8]) -> bool {
+    value.split(|b| *b == b',').any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
+}
+
 /// Removes every header for which `doomed` holds (without allocating: one scan per name
 /// removed, and usually none is).
 pub fn remove_where(headers: &mut HeaderMap, doomed: impl Fn(&HeaderName) -> bool) {

@@ -10,6 +10,7 @@ mod h1;
 pub(crate) mod hop;
 pub mod internal_key;
 pub mod origins;
+pub(crate) mod outgoing;
 pub mod probes;
 pub mod rate_limit;
 pub mod sdk;

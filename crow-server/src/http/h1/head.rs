@@ -15,7 +15,7 @@ use std::mem::MaybeUninit;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri, Version, header};
 use bytes::BytesMut;
 
-use crate::http::framing;
+use crate::http::{framing, hop};
 
 /// Largest request head (request line and headers) read.
 pub const MAX_HEAD: usize = 64 * 1024;
@@ -151,7 +151,7 @@ impl Facts {
         } else if *name == header::HOST {
             self.hosts += 1;
         } else if *name == header::CONNECTION {
-            self.close |= lists(value, b"close");
+            self.close |= hop::lists(value, b"close");
         } else if *name == header::EXPECT {
             self.expect_continue = value.trim_ascii().eq_ignore_ascii_case(b"100-continue");
         }
@@ -180,14 +180,9 @@ impl Facts {
     }
 }
 
-/// Whether a comma-separated header value lists `token` (any case).
-fn lists(value: &[u8], token: &[u8]) -> bool {
-    value.split(|b| *b == b',').any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
-}
-
 /// Whether a comma-separated header lists `token` (any case).
 pub fn has_token(headers: &HeaderMap, name: HeaderName, token: &str) -> bool {
-    headers.get_all(name).iter().any(|v| lists(v.as_bytes(), token.as_bytes()))
+    headers.get_all(name).iter().any(|v| hop::lists(v.as_bytes(), token.as_bytes()))
 }
 
 #[cfg(test)]

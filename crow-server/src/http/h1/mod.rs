@@ -24,7 +24,6 @@ mod response;
 
 use std::io;
 use std::pin::Pin;
-use std::task::Poll;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -41,11 +40,9 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 use crate::http::ApiError;
 use crate::http::edge::Edge;
 use crate::http::framing::{self, Chunk, Decoder, READ_CHUNK, content_length};
+use crate::http::outgoing::{self, Encoding, Ended, WRITE_CHUNK};
 use head::{Framing, Head, HeadError};
-use response::Write;
 
-/// Answer bytes gathered before a write.
-const WRITE_CHUNK: usize = 64 * 1024;
 /// Longest a closing connection keeps reading what the client still sends.
 const LINGER: Duration = Duration::from_secs(2);
 /// Most bytes read and dropped while lingering.
@@ -144,13 +141,6 @@ struct Conn {
     buf: BytesMut,
     /// An answer being gathered for writing.
     out: Vec<u8>,
-}
-
-/// What polling an answer's body gave.
-enum Step {
-    Frame(Option<Result<http_body::Frame<bytes::Bytes>, axum::Error>>),
-    /// The body has nothing yet; write out what is gathered while it waits.
-    Flush,
 }
 
 impl Conn {
@@ -279,7 +269,7 @@ async fn write_answer(
     http11: bool,
     close: bool,
 ) -> io::Result<bool> {
-    let (parts, mut body) = response.into_parts();
+    let (parts, body) = response.into_parts();
     let mut plan = response::plan(parts.status, head_request, body.size_hint().exact(), http11);
     if head_request
         && plan.declare != response::Declare::Nothing
@@ -288,65 +278,22 @@ async fn write_answer(
         // The router answers HEAD with an empty body and the length a GET would have.
         plan.declare = response::Declare::Length(n);
     }
-    let close = close || plan.write == Write::UntilClose;
+    let until_close = plan.write == Some(Encoding::Raw);
+    let close = close || until_close;
     out.clear();
     response::encode_head(out, &parts, plan.declare, close);
-    if plan.write == Write::Nothing {
+    let Some(encoding) = plan.write else {
         io.write_all(out).await?;
         return Ok(true);
-    }
-    let mut written: u64 = 0;
-    let complete = loop {
-        let step = std::future::poll_fn(|cx| match Pin::new(&mut body).poll_frame(cx) {
-            Poll::Pending if out.is_empty() => Poll::Pending,
-            Poll::Pending => Poll::Ready(Step::Flush),
-            Poll::Ready(frame) => Poll::Ready(Step::Frame(frame)),
-        })
-        .await;
-        let data = match step {
-            Step::Flush => {
-                io.write_all(out).await?;
-                out.clear();
-                continue;
-            }
-            Step::Frame(None) => break true,
-            Step::Frame(Some(Err(e))) => {
-                tracing::debug!(error = %e, "an answer's body failed; closing the connection");
-                break false;
-            }
-            Step::Frame(Some(Ok(frame))) => match frame.into_data() {
-                Ok(data) => data,
-                Err(_) => continue, // trailers are not sent
-            },
-        };
-        if data.is_empty() {
-            continue;
-        }
-        written += data.len() as u64;
-        match plan.write {
-            Write::Length(n) if written > n => {
-                tracing::debug!(declared = n, "an answer's body is longer than its length; closing");
-                break false;
-            }
-            Write::Chunked => {
-                response::chunk_size_line(out, data.len());
-                out.extend_from_slice(&data);
-                out.extend_from_slice(b"\r\n");
-            }
-            _ => out.extend_from_slice(&data),
-        }
-        if out.len() >= WRITE_CHUNK {
-            io.write_all(out).await?;
-            out.clear();
-        }
     };
-    let complete = complete && !matches!(plan.write, Write::Length(n) if written != n);
-    if complete && plan.write == Write::Chunked {
-        out.extend_from_slice(b"0\r\n\r\n");
+    let ended = outgoing::write_body(io, out, body, encoding).await?;
+    match &ended {
+        Ended::Complete => {}
+        Ended::Failed(e) => tracing::debug!(error = %e, "an answer's body failed; closing the connection"),
+        Ended::WrongLength => tracing::debug!("an answer's body does not match its length; closing"),
     }
-    io.write_all(out).await?;
     if out.capacity() > WRITE_CHUNK * 2 {
         *out = Vec::with_capacity(1024);
     }
-    Ok(complete && plan.write != Write::UntilClose)
+    Ok(matches!(ended, Ended::Complete) && !until_close)
 }

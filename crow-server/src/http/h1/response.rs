@@ -7,11 +7,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::http::{HeaderName, StatusCode, header, response};
 
-/// What the head declares about the body, and what is written after it.
+use crate::http::outgoing::{self, Encoding};
+
+/// What the head declares about the body, and how the body is written after it (`None`: no
+/// body bytes at all — an answer to HEAD, 1xx, 204, 304).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Plan {
     pub declare: Declare,
-    pub write: Write,
+    pub write: Option<Encoding>,
 }
 
 /// The framing header of an answer.
@@ -22,30 +25,19 @@ pub enum Declare {
     Chunked,
 }
 
-/// How the body goes on the wire.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Write {
-    /// No body bytes at all (an answer to HEAD, 1xx, 204, 304).
-    Nothing,
-    /// Exactly this many bytes.
-    Length(u64),
-    Chunked,
-    /// Raw bytes until the connection closes (HTTP/1.0 clients, length unknown).
-    UntilClose,
-}
-
 /// How an answer with `status` and a body of `exact` bytes (when known) is framed, for a
 /// request that was `HEAD` or not, from an HTTP/1.1 client or not.
 pub fn plan(status: StatusCode, head_request: bool, exact: Option<u64>, http11: bool) -> Plan {
     if status.is_informational() || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED {
-        return Plan { declare: Declare::Nothing, write: Write::Nothing };
+        return Plan { declare: Declare::Nothing, write: None };
     }
     match (exact, head_request, http11) {
-        (Some(n), true, _) => Plan { declare: Declare::Length(n), write: Write::Nothing },
-        (None, true, _) => Plan { declare: Declare::Nothing, write: Write::Nothing },
-        (Some(n), false, _) => Plan { declare: Declare::Length(n), write: Write::Length(n) },
-        (None, false, true) => Plan { declare: Declare::Chunked, write: Write::Chunked },
-        (None, false, false) => Plan { declare: Declare::Nothing, write: Write::UntilClose },
+        (Some(n), true, _) => Plan { declare: Declare::Length(n), write: None },
+        (None, true, _) => Plan { declare: Declare::Nothing, write: None },
+        (Some(n), false, _) => Plan { declare: Declare::Length(n), write: Some(Encoding::Length(n)) },
+        (None, false, true) => Plan { declare: Declare::Chunked, write: Some(Encoding::Chunked) },
+        // HTTP/1.0 clients, length unknown: raw bytes until the connection closes.
+        (None, false, false) => Plan { declare: Declare::Nothing, write: Some(Encoding::Raw) },
     }
 }
 
@@ -60,15 +52,7 @@ pub fn encode_head(out: &mut Vec<u8>, parts: &response::Parts, declare: Declare,
     out.push(b' ');
     out.extend_from_slice(parts.status.canonical_reason().unwrap_or("").as_bytes());
     out.extend_from_slice(b"\r\n");
-    for (name, value) in &parts.headers {
-        if OWN.contains(name) {
-            continue;
-        }
-        out.extend_from_slice(name.as_str().as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value.as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
+    outgoing::header_lines(out, &parts.headers, &OWN);
     if !parts.headers.contains_key(header::DATE) {
         out.extend_from_slice(b"date: ");
         date(out);
@@ -86,11 +70,6 @@ pub fn encode_head(out: &mut Vec<u8>, parts: &response::Parts, declare: Declare,
         out.extend_from_slice(b"connection: close\r\n");
     }
     out.extend_from_slice(b"\r\n");
-}
-
-/// Appends the size line of a chunk of `len` bytes.
-pub fn chunk_size_line(out: &mut Vec<u8>, len: usize) {
-    let _ = write!(out, "{len:x}\r\n");
 }
 
 thread_local! {
@@ -120,12 +99,15 @@ mod tests {
     #[test]
     fn framing_by_status_method_length_and_version() {
         let p = |status: u16, head, exact, http11| plan(StatusCode::from_u16(status).unwrap(), head, exact, http11);
-        assert_eq!(p(200, false, Some(5), true), Plan { declare: Declare::Length(5), write: Write::Length(5) });
-        assert_eq!(p(200, false, None, true), Plan { declare: Declare::Chunked, write: Write::Chunked });
-        assert_eq!(p(200, false, None, false), Plan { declare: Declare::Nothing, write: Write::UntilClose });
-        assert_eq!(p(200, true, Some(5), true), Plan { declare: Declare::Length(5), write: Write::Nothing });
+        assert_eq!(
+            p(200, false, Some(5), true),
+            Plan { declare: Declare::Length(5), write: Some(Encoding::Length(5)) }
+        );
+        assert_eq!(p(200, false, None, true), Plan { declare: Declare::Chunked, write: Some(Encoding::Chunked) });
+        assert_eq!(p(200, false, None, false), Plan { declare: Declare::Nothing, write: Some(Encoding::Raw) });
+        assert_eq!(p(200, true, Some(5), true), Plan { declare: Declare::Length(5), write: None });
         for status in [204, 304] {
-            assert_eq!(p(status, false, Some(5), true), Plan { declare: Declare::Nothing, write: Write::Nothing });
+            assert_eq!(p(status, false, Some(5), true), Plan { declare: Declare::Nothing, write: None });
         }
     }
 
@@ -145,14 +127,5 @@ mod tests {
         assert!(text.starts_with("HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\ndate: "), "{text}");
         assert!(text.ends_with(" GMT\r\ncontent-length: 12\r\nconnection: close\r\n\r\n"), "{text}");
         assert!(!text.contains("999") && !text.contains("gzip") && !text.contains("upgrade"), "{text}");
-    }
-
-    #[test]
-    fn chunk_size_lines_are_lowercase_hex() {
-        for (len, line) in [(0, "0\r\n"), (10, "a\r\n"), (255, "ff\r\n"), (65536, "10000\r\n")] {
-            let mut out = Vec::new();
-            chunk_size_line(&mut out, len);
-            assert_eq!(out, line.as_bytes());
-        }
     }
 }
