@@ -25,6 +25,7 @@ use http_body::{Body as _, Frame, SizeHint};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
+use crate::http::fields::{self, MAX_HEADERS, Malformed};
 use crate::http::framing::{self, Chunk, Decoded, Decoder, READ_CHUNK};
 use crate::http::hop::{self, HOP_BY_HOP, HopByHop, remove_where};
 use crate::http::outgoing::{self, Encoding, Ended};
@@ -37,7 +38,6 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Largest response head (status line and headers) accepted from a service.
 const MAX_HEAD: usize = 64 * 1024;
-const MAX_HEADERS: usize = 100;
 /// Request headers the client writes itself: `Host` and the framing belong to this hop.
 static OWN: [HeaderName; 4] = [header::HOST, header::CONTENT_LENGTH, header::TRANSFER_ENCODING, header::EXPECT];
 
@@ -120,7 +120,8 @@ impl Upstream {
     /// The request head: the target under the service's prefix, `Host`, the headers as the
     /// gateway left them, and framing of our own (the client's framing belongs to its hop).
     fn head(&self, method: &Method, uri: &Uri, headers: &HeaderMap, length: Option<u64>) -> Vec<u8> {
-        let mut head = Vec::with_capacity(512);
+        // Room for the usual head, which carries a signed token (a few hundred bytes).
+        let mut head = Vec::with_capacity(1024);
         head.extend_from_slice(method.as_str().as_bytes());
         head.push(b' ');
         head.extend_from_slice(self.prefix.as_bytes());
@@ -221,6 +222,12 @@ impl Pool {
 enum Failure {
     Stale(io::Error),
     Other(UpstreamError),
+}
+
+impl From<Malformed> for UpstreamError {
+    fn from(Malformed(why): Malformed) -> Self {
+        Self::Malformed(why)
+    }
 }
 
 impl From<Failure> for UpstreamError {
@@ -324,32 +331,19 @@ fn parse_head(buf: &mut BytesMut, head_only: bool) -> Result<Option<Parsed>, Ups
         return Ok(Some(Parsed::Interim));
     }
     let http11 = parsed.version == Some(1);
-    // Where each header sits in the head, so the values can share its bytes.
-    let base = buf.as_ptr() as usize;
-    let spans = parsed
-        .headers
-        .iter()
-        .map(|h| {
-            let name =
-                HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| UpstreamError::Malformed("bad header name"))?;
-            Ok((name, h.value.as_ptr() as usize - base, h.value.len()))
-        })
-        .collect::<Result<Vec<_>, UpstreamError>>()?;
-    // Room for what the gateway and the edge add, so the map never regrows.
-    let mut headers = HeaderMap::with_capacity(spans.len() + 12);
+    let lines = fields::located(buf.as_ptr(), parsed.headers);
     let head = buf.split_to(len).freeze();
     let (mut chunked, mut te, mut close) = (false, false, !http11);
     let mut length: Option<u64> = None;
     // Hop-by-hop headers describe this connection; they are read here and never passed on.
     let mut hop = HopByHop::default();
-    for (name, start, len) in spans {
-        let value = HeaderValue::from_maybe_shared(head.slice(start..start + len))
-            .map_err(|_| UpstreamError::Malformed("bad header value"))?;
-        let text = value.to_str().unwrap_or_default();
+    // Room for what the gateway and the edge add, so the map never regrows.
+    let mut headers = lines.build(&head, 12, |name, value| {
         if name == header::TRANSFER_ENCODING {
             te = true;
             // Only the final coding decides how the message ends.
-            chunked = text.rsplit(',').next().is_some_and(|c| c.trim().eq_ignore_ascii_case("chunked"));
+            let last = value.as_bytes().rsplit(|b| *b == b',').next().unwrap_or_default();
+            chunked = last.trim_ascii().eq_ignore_ascii_case(b"chunked");
         } else if name == header::CONTENT_LENGTH {
             let n = framing::content_length([value.as_bytes()])
                 .filter(|n| length.is_none_or(|l| l == *n))
@@ -359,10 +353,8 @@ fn parse_head(buf: &mut BytesMut, head_only: bool) -> Result<Option<Parsed>, Ups
             close |= hop::lists(value.as_bytes(), b"close");
             hop.note(value.as_bytes());
         }
-        if !HOP_BY_HOP.contains(&name) {
-            headers.append(name, value);
-        }
-    }
+        Ok::<_, UpstreamError>(!HOP_BY_HOP.contains(name))
+    })?;
     if hop.names_others() {
         remove_where(&mut headers, |name| hop.contains(name));
     }

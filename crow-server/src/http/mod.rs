@@ -5,6 +5,7 @@ pub mod caller;
 pub mod credentials;
 pub mod edge;
 pub mod error;
+pub(crate) mod fields;
 pub(crate) mod framing;
 mod h1;
 pub(crate) mod hop;

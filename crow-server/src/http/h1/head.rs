@@ -12,15 +12,14 @@
 
 use std::mem::MaybeUninit;
 
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri, Version, header};
+use axum::http::{HeaderMap, HeaderName, Method, Request, Uri, Version, header};
 use bytes::BytesMut;
 
+use crate::http::fields::{self, MAX_HEADERS, Malformed};
 use crate::http::{framing, hop};
 
 /// Largest request head (request line and headers) read.
 pub const MAX_HEAD: usize = 64 * 1024;
-/// Most header lines in one request.
-const MAX_HEADERS: usize = 100;
 /// Room left in each request's header map for what the gateway adds, so it never regrows.
 const SPARE_HEADERS: usize = 8;
 
@@ -55,6 +54,12 @@ pub enum HeadError {
     Bad(&'static str),
 }
 
+impl From<Malformed> for HeadError {
+    fn from(Malformed(why): Malformed) -> Self {
+        Self::Bad(why)
+    }
+}
+
 /// Parses one request head off the front of `buf`; `None` while it is incomplete. The head's
 /// bytes are shared by the request's URI and header values, not copied.
 pub fn parse(buf: &mut BytesMut) -> Result<Option<Head>, HeadError> {
@@ -81,25 +86,16 @@ pub fn parse(buf: &mut BytesMut) -> Result<Option<Head>, HeadError> {
     let base = buf.as_ptr() as usize;
     let offset = |s: &str| s.as_ptr() as usize - base;
     let path = parsed.path.unwrap_or_default();
-    let path_at = (offset(path), path.len());
-    let mut names = Vec::with_capacity(parsed.headers.len());
-    let mut facts = Facts::default();
-    for h in parsed.headers.iter() {
-        let name = HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| HeadError::Bad("malformed header name"))?;
-        facts.note(&name, h.value);
-        let at = h.value.as_ptr() as usize - base;
-        names.push((name, at, h.value.len()));
-    }
+    let path_at = offset(path)..offset(path) + path.len();
+    let lines = fields::located(buf.as_ptr(), parsed.headers);
     let head = buf.split_to(len).freeze();
-    let slice = |(at, len): (usize, usize)| head.slice(at..at + len);
 
-    let uri = Uri::from_maybe_shared(slice(path_at)).map_err(|_| HeadError::Bad("malformed request target"))?;
-    let mut headers = HeaderMap::with_capacity(names.len() + SPARE_HEADERS);
-    for (name, at, len) in names {
-        let value =
-            HeaderValue::from_maybe_shared(slice((at, len))).map_err(|_| HeadError::Bad("malformed header value"))?;
-        headers.append(name, value);
-    }
+    let uri = Uri::from_maybe_shared(head.slice(path_at)).map_err(|_| HeadError::Bad("malformed request target"))?;
+    let mut facts = Facts::default();
+    let headers = lines.build(&head, SPARE_HEADERS, |name, value| {
+        facts.note(name, value.as_bytes());
+        Ok::<_, HeadError>(true)
+    })?;
 
     let framing = facts.framing(version)?;
     if version == Version::HTTP_11 && facts.hosts != 1 {
