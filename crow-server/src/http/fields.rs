@@ -92,10 +92,11 @@ impl Located {
 
 /// The name for `raw` (any case), shared rather than copied when it is a common one.
 pub fn name(raw: &[u8]) -> Result<HeaderName, axum::http::header::InvalidHeaderName> {
-    if raw.len() > 2 && raw[..2].eq_ignore_ascii_case(b"x-") {
-        if let Some(known) = INTERNED.iter().find(|n| raw.eq_ignore_ascii_case(n.as_str().as_bytes())) {
-            return Ok(known.clone());
-        }
+    if raw.len() > 2
+        && raw[..2].eq_ignore_ascii_case(b"x-")
+        && let Some(known) = INTERNED.iter().find(|n| raw.eq_ignore_ascii_case(n.as_str().as_bytes()))
+    {
+        return Ok(known.clone());
     }
     HeaderName::from_bytes(raw)
 }
