@@ -132,7 +132,7 @@ impl Upstream {
         outgoing::header_lines(&mut head, headers, &OWN);
         match length {
             Some(0) if !matches!(*method, Method::POST | Method::PUT | Method::PATCH) => {}
-            Some(n) => head.extend_from_slice(format!("content-length: {n}\r\n").as_bytes()),
+            Some(n) => outgoing::content_length_line(&mut head, n),
             None => head.extend_from_slice(b"transfer-encoding: chunked\r\n"),
         }
         head.extend_from_slice(b"\r\n");

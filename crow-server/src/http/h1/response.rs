@@ -2,7 +2,6 @@
 //! headers and the `Date` every answer carries. Pure, so the framing rules are unit-tested.
 
 use std::cell::RefCell;
-use std::io::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::http::{HeaderName, StatusCode, header, response};
@@ -60,10 +59,7 @@ pub fn encode_head(out: &mut Vec<u8>, parts: &response::Parts, declare: Declare,
     }
     match declare {
         Declare::Nothing => {}
-        Declare::Length(n) => {
-            // Writing to a Vec cannot fail.
-            let _ = write!(out, "content-length: {n}\r\n");
-        }
+        Declare::Length(n) => outgoing::content_length_line(out, n),
         Declare::Chunked => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
     }
     if close {
