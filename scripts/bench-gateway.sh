@@ -4,8 +4,11 @@
 #   2. wrk → nginx as a plain reverse proxy → the upstream;
 #   3. wrk → crow-server's gateway (API-key auth, rate limiting, organization resolution,
 #      header hygiene) → the upstream, reached as a split service over HTTP.
-# Prints throughput and p50/p99 for each, and each proxy's added latency.
+# Prints throughput and p50/p99 for each, and each proxy's added latency. Then both proxies
+# again under valgrind (callgrind): user-space instructions per request, a figure this shared,
+# noisy machine cannot blur (kernel time, the other half of the cost, is not counted).
 # Target: the gateway adds no more p99 latency than nginx and sustains at least its throughput.
+# INSTRUCTIONS=0 skips the callgrind phase.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,14 +16,17 @@ DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-1}
 
-if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null || ! command -v curl >/dev/null; then
-  apt-get update -qq && apt-get install -y -qq nginx-light wrk curl
+INSTRUCTIONS=${INSTRUCTIONS:-1}
+
+if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null || ! command -v curl >/dev/null \
+  || { [ "$INSTRUCTIONS" = 1 ] && ! command -v valgrind >/dev/null; }; then
+  apt-get update -qq && apt-get install -y -qq nginx-light wrk curl valgrind bc
 fi
 cargo build --release -p crow-server -q
 
 work=$(mktemp -d)
 cleanup() {
-  [ -n "${crow_pid:-}" ] && kill "$crow_pid" 2>/dev/null || true
+  for pid in ${crow_pid:-} ${counted_pids:-}; do kill "$pid" 2>/dev/null || true; done
   for conf in upstream proxy; do
     [ -f "$work/$conf.pid" ] && kill "$(cat "$work/$conf.pid")" 2>/dev/null || true
   done
@@ -51,27 +57,37 @@ nginx_conf upstream "server { listen $UPSTREAM; location / { default_type applic
 nginx_conf proxy "server { listen $PROXY; location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection \"\"; } }"
 
 # The gateway: auth, users and organizations in-process; the `patterns` service is the upstream.
-CROW_LISTEN=$GATEWAY CROW_DATA_DIR="$work/crow" CROW_LOG=error TOKIO_WORKER_THREADS=${GATEWAY_WORKERS:-1} \
-CROW_SERVICES=auth,users,organizations CROW_SERVICE_URLS="patterns=http://$UPSTREAM" \
-CROW_GATEWAY_RATE_PER_MINUTE=100000000 CROW_GATEWAY_RATE_BURST=10000000 \
-  ./target/release/crow-server > "$work/crow.log" 2>&1 &
-crow_pid=$!
-for _ in $(seq 1 100); do curl -sf "http://$GATEWAY/ready" >/dev/null && break; sleep 0.1; done
+start_gateway() { # listen address, data dir, command prefix (e.g. valgrind)…; sets gateway_pid
+  local listen=$1 data=$2; shift 2
+  CROW_LISTEN=$listen CROW_DATA_DIR="$data" CROW_LOG=error TOKIO_WORKER_THREADS=${GATEWAY_WORKERS:-1} \
+  CROW_SERVICES=auth,users,organizations CROW_SERVICE_URLS="patterns=http://$UPSTREAM" \
+  CROW_GATEWAY_RATE_PER_MINUTE=100000000 CROW_GATEWAY_RATE_BURST=10000000 \
+    "$@" ./target/release/crow-server > "$data.log" 2>&1 &
+  gateway_pid=$!
+  for _ in $(seq 1 600); do curl -sf "http://$listen/ready" >/dev/null && break; sleep 0.1; done
+}
 
-# A customer with an organization and a secret API key.
-jar="$work/jar"
-curl -sf -c "$jar" -H 'content-type: application/json' "http://$GATEWAY/api/v1/auth/sign-up/email" \
-  -d '{"name":"Bench","email":"bench@acme.io","password":"correct horse battery"}' >/dev/null
-curl -sf -b "$jar" -H 'content-type: application/json' -H 'origin: http://localhost:3000' \
-  "http://$GATEWAY/api/v1/auth/organization/create" -d '{"name":"Bench","slug":"bench"}' >/dev/null
-key=$(curl -sf -b "$jar" -H 'content-type: application/json' -H 'origin: http://localhost:3000' \
-  "http://$GATEWAY/api/v1/auth/api-key/create" -d '{"name":"bench"}' | sed -n 's/.*"key":"\(crow_sk_[0-9A-Za-z]*\)".*/\1/p')
-[ -n "$key" ] || { echo "could not create an API key"; cat "$work/crow.log"; exit 1; }
-for _ in $(seq 1 50); do
-  code=$(curl -s -o /dev/null -w '%{http_code}' -H "x-api-key: $key" "http://$GATEWAY/api/v1/patterns/x")
-  [ "$code" = 200 ] && break; sleep 0.1
-done
-[ "$code" = 200 ] || { echo "gateway does not reach the upstream ($code)"; cat "$work/crow.log"; exit 1; }
+# A customer with an organization and a secret API key, through the gateway at $1; sets key.
+api_key() {
+  local jar="$work/jar-$1"
+  curl -sf -c "$jar" -H 'content-type: application/json' "http://$1/api/v1/auth/sign-up/email" \
+    -d '{"name":"Bench","email":"bench@acme.io","password":"correct horse battery"}' >/dev/null
+  curl -sf -b "$jar" -H 'content-type: application/json' -H 'origin: http://localhost:3000' \
+    "http://$1/api/v1/auth/organization/create" -d '{"name":"Bench","slug":"bench"}' >/dev/null
+  key=$(curl -sf -b "$jar" -H 'content-type: application/json' -H 'origin: http://localhost:3000' \
+    "http://$1/api/v1/auth/api-key/create" -d '{"name":"bench"}' | sed -n 's/.*"key":"\(crow_sk_[0-9A-Za-z]*\)".*/\1/p')
+  [ -n "$key" ] || { echo "could not create an API key"; cat "$work"/*.log; exit 1; }
+  local code
+  for _ in $(seq 1 50); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' -H "x-api-key: $key" "http://$1/api/v1/patterns/x")
+    [ "$code" = 200 ] && break; sleep 0.1
+  done
+  [ "$code" = 200 ] || { echo "gateway does not reach the upstream ($code)"; cat "$work"/*.log; exit 1; }
+}
+
+start_gateway "$GATEWAY" "$work/crow"
+crow_pid=$gateway_pid
+api_key "$GATEWAY"
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system, in clock ticks
 run() { # label, url, pid of the process serving it, extra wrk args…
@@ -109,3 +125,45 @@ echo "added p99 latency: nginx $(awk -v a="$n" -v b="$d" 'BEGIN{printf "%.0f", a
 awk -v g="$g_rps" -v n="$n_rps" -v gp="$g" -v np="$n" 'BEGIN {
   printf "target: gateway p99 added <= nginx: %s; gateway throughput >= nginx: %s (%.0f%%)\n",
     (gp <= np ? "met" : "MISSED"), (g >= n ? "met" : "MISSED"), 100*g/n }'
+
+[ "$INSTRUCTIONS" = 1 ] || exit 0
+# User-space instructions per request (callgrind, counting only while wrk runs).
+count() { # label, url, valgrind's pid, extra wrk args…
+  local label=$1 url=$2 pid=$3; shift 3
+  wrk -t1 -c16 -d2s "$@" "$url" >/dev/null # warm-up, not counted
+  callgrind_control -i on "$pid" >/dev/null 2>&1
+  wrk -t1 -c16 -d5s "$@" "$url" > "$work/$label.count.txt"
+  callgrind_control -i off "$pid" >/dev/null 2>&1
+  callgrind_control -d "$pid" >/dev/null 2>&1
+  sleep 1
+  local requests total
+  requests=$(awk '/requests in/ {print $1}' "$work/$label.count.txt")
+  total=$(callgrind_annotate "$(ls -t "$work/$label".cg* | head -1)" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
+  echo "$total $requests" | awk -v l="$label" '{ printf "%-14s %8.0f instructions per request (user space, %d requests)\n", l, $1 / $2, $2 }'
+  echo "$total $requests" | awk '{ print $1 / $2 }' > "$work/$label.ipr"
+}
+cat > "$work/counted-proxy.conf" <<CONF
+daemon off; master_process off; worker_processes 1;
+pid $work/counted-proxy.pid;
+error_log $work/counted-proxy.error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  upstream backend { server $UPSTREAM; keepalive 64; }
+  server { listen 127.0.0.1:18904; location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; } }
+}
+CONF
+echo "under callgrind (a few seconds each):"
+valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/nginx-proxy.cg" \
+  nginx -c "$work/counted-proxy.conf" -p "$work" > "$work/counted-nginx.log" 2>&1 &
+counted_pids=$!
+for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:18904/" && break; sleep 0.2; done
+count nginx-proxy "http://127.0.0.1:18904/api/v1/patterns/x" "$counted_pids"
+start_gateway 127.0.0.1:18905 "$work/counted-crow" valgrind --tool=callgrind --instr-atstart=no \
+  --callgrind-out-file="$work/crow-gateway.cg"
+counted_pids="$counted_pids $gateway_pid"
+api_key 127.0.0.1:18905
+count crow-gateway "http://127.0.0.1:18905/api/v1/patterns/x" "$gateway_pid" -H "x-api-key: $key"
+awk -v g="$(cat "$work/crow-gateway.ipr")" -v n="$(cat "$work/nginx-proxy.ipr")" \
+  'BEGIN { printf "gateway user-space instructions per request: %.2fx nginx'"'"'s (valgrind has no SHA extensions: the API-key digest counts ~3k more than it costs natively)\n", g / n }'
