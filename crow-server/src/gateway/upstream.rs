@@ -89,9 +89,10 @@ impl Upstream {
     /// behind it. A reused connection that turns out to be closed before anything came back is
     /// replaced once, for idempotent requests without a body (RFC 9110 §9.2.2).
     pub async fn send(&self, request: Request) -> Result<Response, UpstreamError> {
-        let (parts, body) = request.into_parts();
+        let (mut parts, body) = request.into_parts();
         let length = body.size_hint().exact();
         let head = self.head(&parts.method, &parts.uri, &parts.headers, length);
+        fields::recycle(std::mem::take(&mut parts.headers));
         let mut body = (length != Some(0)).then_some(body);
         let retry = body.is_none() && is_idempotent(&parts.method);
         let head_only = parts.method == Method::HEAD;

@@ -10,6 +10,8 @@
 //! know, `HeaderName::from_bytes` copies it into an allocation of its own, and each clone of
 //! such a name (the gateway's header hygiene clones the names it removes) allocates again.
 
+use std::cell::RefCell;
+
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use bytes::Bytes;
 
@@ -30,6 +32,45 @@ static INTERNED: [HeaderName; 9] = [
     HeaderName::from_static("x-real-ip"),
     HeaderName::from_static("x-powered-by"),
 ];
+
+/// Header maps kept per thread for reuse, and the largest capacity kept.
+const SPARE_MAPS: usize = 32;
+const SPARE_CAPACITY: usize = 64;
+
+thread_local! {
+    /// Cleared header maps of messages already written, for the next heads parsed on this
+    /// thread: a map is two allocations, initialised on creation and freed on drop, and every
+    /// proxied request builds two.
+    static SPARE: RefCell<Vec<HeaderMap>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Gives back the header map of a message that has been written out.
+pub fn recycle(mut map: HeaderMap) {
+    if map.capacity() > SPARE_CAPACITY {
+        return;
+    }
+    map.clear();
+    // Not during thread teardown, and never re-entrantly (dropping a map runs no code of ours).
+    let _ = SPARE.try_with(|spare| {
+        if let Ok(mut spare) = spare.try_borrow_mut()
+            && spare.len() < SPARE_MAPS
+        {
+            spare.push(map);
+        }
+    });
+}
+
+/// An empty header map with room for `capacity` entries.
+fn empty_map(capacity: usize) -> HeaderMap {
+    let spare = SPARE.try_with(|spare| spare.try_borrow_mut().ok().and_then(|mut s| s.pop())).ok().flatten();
+    match spare {
+        Some(mut map) => {
+            map.reserve(capacity);
+            map
+        }
+        None => HeaderMap::with_capacity(capacity),
+    }
+}
 
 /// A header line that is not valid HTTP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -76,7 +117,7 @@ impl Located {
             let (start, len) = (start as usize, len as usize);
             head.get(start..start.saturating_add(len)).map(|_| head.slice(start..start + len))
         };
-        let mut headers = HeaderMap::with_capacity(self.len + spare);
+        let mut headers = empty_map(self.len + spare);
         for span in &self.spans[..self.len] {
             let name = slice(span.name).and_then(|raw| name(&raw).ok()).ok_or(Malformed("malformed header name"))?;
             let value = slice(span.value)
@@ -132,6 +173,21 @@ mod tests {
         assert!(inside.contains(&(key.as_bytes().as_ptr() as usize)), "the value is not a copy");
         assert_eq!(name(b"X-Request-ID").unwrap(), "x-request-id");
         assert_eq!(name(b"X-Other").unwrap(), "x-other");
+    }
+
+    #[test]
+    fn recycled_maps_come_back_empty_and_large_ones_are_not_kept() {
+        let mut used = HeaderMap::with_capacity(8);
+        used.insert(X_API_KEY, HeaderValue::from_static("secret"));
+        recycle(used);
+        let (located, head) = parse(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        let headers = located.build::<Malformed>(&head, 4, |_, _| Ok(true)).unwrap();
+        assert_eq!(headers.len(), 1, "{headers:?}");
+        assert!(headers.get(X_API_KEY).is_none());
+        assert!(headers.capacity() >= 5);
+        let huge = HeaderMap::with_capacity(SPARE_CAPACITY * 4);
+        recycle(huge);
+        assert!(empty_map(0).capacity() <= SPARE_CAPACITY);
     }
 
     #[test]

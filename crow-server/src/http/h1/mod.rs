@@ -39,6 +39,7 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use crate::http::ApiError;
 use crate::http::edge::Edge;
+use crate::http::fields;
 use crate::http::framing::{self, Chunk, Decoder, READ_CHUNK, content_length};
 use crate::http::outgoing::{self, Encoding, Ended, WRITE_CHUNK};
 use head::{Framing, Head, HeadError};
@@ -282,6 +283,7 @@ async fn write_answer(
     let close = close || until_close;
     out.clear();
     response::encode_head(out, &parts, plan.declare, close);
+    fields::recycle(parts.headers);
     let Some(encoding) = plan.write else {
         io.write_all(out).await?;
         return Ok(true);
