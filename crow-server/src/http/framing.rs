@@ -1,7 +1,7 @@
 //! HTTP/1.1 message bodies on the wire (RFC 9112 §6–7): where a body ends and how chunked
 //! bodies decode. A state machine without I/O, shared by the server that reads clients'
-//! request bodies ([`crate::http::serve`]) and the gateway's client that reads services'
-//! answers ([`crate::gateway`]), so both sides frame messages by the same, tested rules.
+//! request bodies (`http::h1`) and the gateway's client that reads services' answers
+//! (`gateway::upstream`), so both sides frame messages by the same, tested rules.
 
 use std::io;
 

@@ -1,8 +1,8 @@
-//! Accepting connections and serving HTTP/1.1 on them ([`crate::http::h1`] serves each one).
+//! Accepting connections and serving HTTP/1.1 on them (`http::h1` serves each one).
 //!
 //! Why not `axum::serve`: it configures no timer, so a client may hold a connection open
 //! forever by sending a request head a byte at a time (slow-loris); here it is disconnected
-//! after [`HEADER_READ_TIMEOUT`]. It also leaves Nagle's algorithm on for client sockets.
+//! after `HEADER_READ_TIMEOUT`. It also leaves Nagle's algorithm on for client sockets.
 
 use std::time::Duration;
 

@@ -12,7 +12,7 @@
 //! - bodies stream both ways, at once: a request body is read through a bounded channel
 //!   ([`body`]) while the handler runs and while its answer is written, answers are written as
 //!   their frames arrive, with `Content-Length` when known and chunked otherwise;
-//! - a client gets [`Limits::head_timeout`] to send each head (slow-loris clients and idle
+//! - a client gets the head timeout given to [`serve_connection`] to send each head (slow-loris clients and idle
 //!   connections are closed), pipelined requests are answered in order;
 //! - HTTP/1.0 clients are served one request per connection; upgrades are not offered;
 //! - when the connection is closed with unread input, it is half-closed and drained first
@@ -210,31 +210,12 @@ impl Conn {
         let answer = edge.answer(request.map(|()| Body::new(incoming)));
         tokio::pin!(pump, answer);
         let mut read_to_end = None;
-        let response = loop {
-            tokio::select! {
-                biased;
-                response = answer.as_mut() => break response,
-                done = pump.as_mut(), if read_to_end.is_none() => read_to_end = Some(done),
-            }
-        };
-        if read_to_end.is_none() {
-            read_to_end = pump.as_mut().now_or_never();
-        }
+        let response = beside_body(answer, pump.as_mut(), &mut read_to_end).await;
         // A body the handler will not read makes the connection unusable: say so in the answer.
         let close = exchange.must_close(&response) || read_to_end == Some(false) || watch.abandoned();
         let write = write_answer(&mut writer, out, response, exchange.head_request, exchange.http11, close);
         tokio::pin!(write);
-        let complete = loop {
-            tokio::select! {
-                biased;
-                complete = write.as_mut() => break complete?,
-                done = pump.as_mut(), if read_to_end.is_none() => read_to_end = Some(done),
-            }
-        };
-        // The body may have ended with the answer's last write.
-        if read_to_end.is_none() {
-            read_to_end = pump.as_mut().now_or_never();
-        }
+        let complete = beside_body(write, pump, &mut read_to_end).await?;
         Ok(complete && !close && read_to_end == Some(true))
     }
 
@@ -258,6 +239,26 @@ impl Conn {
         };
         let _ = tokio::time::timeout(LINGER, drain).await;
     }
+}
+
+/// Runs `work` to its end while the request body keeps being read by `pump`, noting in
+/// `read_to_end` how the body ended once it has (also when it ended with the work's last step).
+async fn beside_body<T>(
+    mut work: Pin<&mut impl Future<Output = T>>,
+    mut pump: Pin<&mut impl Future<Output = bool>>,
+    read_to_end: &mut Option<bool>,
+) -> T {
+    let out = loop {
+        tokio::select! {
+            biased;
+            out = work.as_mut() => break out,
+            done = pump.as_mut(), if read_to_end.is_none() => *read_to_end = Some(done),
+        }
+    };
+    if read_to_end.is_none() {
+        *read_to_end = pump.now_or_never();
+    }
+    out
 }
 
 /// Writes `response` to `io`, gathering it in `out`. `Ok(true)` when it went out whole and
