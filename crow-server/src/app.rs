@@ -153,7 +153,7 @@ impl AppState {
         if !self.inner.service_key.is_configured() {
             return Err(ApiError::new(crow_core::ErrorCode::ServiceUnavailable, "service API key not configured"));
         }
-        match headers.get("x-service-api-key") {
+        match headers.get(crate::http::names::X_SERVICE_API_KEY) {
             Some(v) if self.inner.service_key.matches(v.as_bytes()) => Ok(()),
             _ => Err(ApiError::new(crow_core::ErrorCode::Unauthorized, "missing or invalid service API key")),
         }

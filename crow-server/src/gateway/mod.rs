@@ -47,8 +47,9 @@ use tower::ServiceExt as _;
 use crate::app::AppState;
 use crate::config::GatewayConfig;
 use crate::http::ApiError;
-use crate::http::credentials::{X_API_KEY, api_key, key_in_authorization};
+use crate::http::credentials::{api_key, key_in_authorization};
 use crate::http::hop::{HopByHop, remove_where};
+use crate::http::names::{X_API_KEY, X_INTERNAL_KEY, X_ORGANIZATION_ID, X_POWERED_BY, X_SERVICE_API_KEY, X_USER_ID};
 use crate::http::rate_limit::{ClientKey, RateLimiter};
 use crate::memo::Memo;
 use crate::services::ServiceName;
@@ -66,13 +67,8 @@ const ALLOW_METHODS: &str = "GET, POST, PUT, PATCH, DELETE, OPTIONS";
 const ALLOW_HEADERS: &str = "Content-Type, Authorization, X-Requested-With, X-API-Key, X-Request-Id";
 const EXPOSE_HEADERS: &str = "X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset";
 
-const X_ORGANIZATION_ID: HeaderName = HeaderName::from_static("x-organization-id");
-const X_USER_ID: HeaderName = HeaderName::from_static("x-user-id");
-const X_INTERNAL_KEY: HeaderName = HeaderName::from_static("x-internal-key");
-const X_SERVICE_API_KEY: HeaderName = HeaderName::from_static("x-service-api-key");
 /// Response headers never passed back to clients.
-static STRIP_RESPONSE: [HeaderName; 4] =
-    [header::SERVER, HeaderName::from_static("x-powered-by"), X_INTERNAL_KEY, X_SERVICE_API_KEY];
+static STRIP_RESPONSE: [HeaderName; 4] = [header::SERVER, X_POWERED_BY, X_INTERNAL_KEY, X_SERVICE_API_KEY];
 
 /// A verified caller, as the gateway forwards it: the header values are built once, when the
 /// identity is verified, not on every request that reuses it.

@@ -332,7 +332,7 @@ fn parse_head(buf: &mut BytesMut, head_only: bool) -> Result<Option<Parsed>, Ups
         return Ok(Some(Parsed::Interim));
     }
     let http11 = parsed.version == Some(1);
-    let lines = fields::located(buf.as_ptr(), parsed.headers);
+    let lines = fields::located(buf, parsed.headers);
     let head = buf.split_to(len).freeze();
     let (mut chunked, mut te, mut close) = (false, false, !http11);
     let mut length: Option<u64> = None;

@@ -14,6 +14,7 @@ use crow_core::tenancy::{Caller, Principal, Role};
 use crow_core::{ErrorCode, OrganizationId};
 
 use super::ApiError;
+use super::names::X_ORGANIZATION_ID;
 use crate::app::AppState;
 
 fn unauthorized(reason: &str) -> ApiError {
@@ -30,10 +31,10 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         // Every client-sent copy of the tenant header would have been stripped by the gateway;
         // more than one copy here means something bypassed it.
-        if parts.headers.get_all("x-organization-id").iter().count() > 1 {
+        if parts.headers.get_all(X_ORGANIZATION_ID).iter().count() > 1 {
             return Err(ApiError::new(ErrorCode::BadRequest, "more than one X-Organization-Id"));
         }
-        let header_org = header_str(parts, "x-organization-id")
+        let header_org = header_str(parts, X_ORGANIZATION_ID.as_str())
             .map(|v| v.parse::<OrganizationId>().map_err(|_| unauthorized("malformed X-Organization-Id")))
             .transpose()?;
         let bearer = header_str(parts, header::AUTHORIZATION.as_str())

@@ -3,9 +3,9 @@
 //! publishable key from a secret one) read it through this one function, so they can never
 //! disagree about whether a request carries a key.
 
-use axum::http::{HeaderMap, HeaderName, header};
+use axum::http::{HeaderMap, header};
 
-pub const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
+use crate::http::names::X_API_KEY;
 
 /// The API key the request presents, if any.
 pub fn api_key(headers: &HeaderMap) -> Option<&str> {

@@ -25,8 +25,7 @@ use tracing::Instrument as _;
 
 use crate::gateway::Gateway;
 use crate::http::ApiError;
-
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+use crate::http::names::X_REQUEST_ID;
 
 /// Security headers every answer carries (the API answers JSON; nothing may frame or embed it).
 const SECURITY_HEADERS: [(HeaderName, HeaderValue); 5] = [
@@ -82,11 +81,11 @@ impl Edge {
     pub async fn answer(&self, mut request: axum::extract::Request) -> Response {
         let started = Instant::now();
         // A caller's own id is kept (it ties our log lines to theirs) when it is a sane token.
-        let id = match request.headers().get(&REQUEST_ID) {
+        let id = match request.headers().get(&X_REQUEST_ID) {
             Some(v) if v.len() <= 128 && v.to_str().is_ok() => v.clone(),
             _ => {
                 let id = request_id();
-                request.headers_mut().insert(REQUEST_ID, id.clone());
+                request.headers_mut().insert(X_REQUEST_ID, id.clone());
                 id
             }
         };
@@ -110,7 +109,7 @@ impl Edge {
             .unwrap_or_else(|_| ApiError::new(crow_core::ErrorCode::InternalError, "internal error").into_response());
         let headers = response.headers_mut();
         security_headers(headers);
-        headers.insert(REQUEST_ID, id);
+        headers.insert(X_REQUEST_ID, id);
         let status = response.status().as_u16();
         let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         if status >= 500 {

@@ -15,7 +15,7 @@ use std::cell::RefCell;
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use bytes::Bytes;
 
-use crate::http::credentials::X_API_KEY;
+use crate::http::names::{X_API_KEY, X_INTERNAL_KEY, X_ORGANIZATION_ID, X_POWERED_BY, X_REQUEST_ID, X_USER_ID};
 
 /// Most header lines in one head.
 pub const MAX_HEADERS: usize = 100;
@@ -23,14 +23,14 @@ pub const MAX_HEADERS: usize = 100;
 /// Names outside the `http` crate's table that clients and services send all the time.
 static INTERNED: [HeaderName; 9] = [
     X_API_KEY,
-    HeaderName::from_static("x-request-id"),
-    HeaderName::from_static("x-internal-key"),
-    HeaderName::from_static("x-organization-id"),
-    HeaderName::from_static("x-user-id"),
+    X_REQUEST_ID,
+    X_INTERNAL_KEY,
+    X_ORGANIZATION_ID,
+    X_USER_ID,
+    X_POWERED_BY,
     HeaderName::from_static("x-forwarded-for"),
     HeaderName::from_static("x-forwarded-proto"),
     HeaderName::from_static("x-real-ip"),
-    HeaderName::from_static("x-powered-by"),
 ];
 
 /// Header maps kept per thread for reuse, and the largest capacity kept.
@@ -91,10 +91,11 @@ pub struct Located {
     len: usize,
 }
 
-/// Notes where `lines` (parsed by httparse out of the buffer starting at `base`) sit.
-pub fn located(base: *const u8, lines: &[httparse::Header<'_>]) -> Located {
+/// Notes where `lines` (parsed by httparse out of `buf`) sit in `buf`.
+pub fn located(buf: &[u8], lines: &[httparse::Header<'_>]) -> Located {
+    let base = buf.as_ptr() as usize;
     let at = |s: &[u8]| {
-        let start = (s.as_ptr() as usize).wrapping_sub(base as usize);
+        let start = (s.as_ptr() as usize).wrapping_sub(base);
         (u32::try_from(start).unwrap_or(u32::MAX), u32::try_from(s.len()).unwrap_or(u32::MAX))
     };
     let mut located = Located { spans: [Span::default(); MAX_HEADERS], len: lines.len().min(MAX_HEADERS) };
@@ -150,7 +151,7 @@ mod tests {
         let mut slots = [httparse::EMPTY_HEADER; 8];
         let mut request = httparse::Request::new(&mut slots);
         request.parse(wire).unwrap();
-        (located(wire.as_ptr(), request.headers), Bytes::from_static(wire))
+        (located(wire, request.headers), Bytes::from_static(wire))
     }
 
     #[test]

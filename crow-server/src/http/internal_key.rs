@@ -13,9 +13,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::ApiError;
-
-/// The header the gateway injects.
-pub const HEADER: &str = "x-internal-key";
+use super::names::X_INTERNAL_KEY;
 
 /// The configured internal key, as a digest.
 #[derive(Clone)]
@@ -59,7 +57,7 @@ pub async fn require(State(key): State<InternalKey>, request: Request, next: Nex
         )
         .into_response();
     }
-    match request.headers().get(HEADER) {
+    match request.headers().get(X_INTERNAL_KEY) {
         Some(value) if key.matches(value.as_bytes()) => next.run(request).await,
         _ => ApiError::new(ErrorCode::InvalidInternalKey, "missing or invalid internal key").into_response(),
     }

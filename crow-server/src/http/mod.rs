@@ -10,6 +10,7 @@ pub(crate) mod framing;
 mod h1;
 pub(crate) mod hop;
 pub mod internal_key;
+pub mod names;
 pub mod origins;
 pub(crate) mod outgoing;
 pub mod probes;

@@ -87,7 +87,7 @@ pub fn parse(buf: &mut BytesMut) -> Result<Option<Head>, HeadError> {
     let offset = |s: &str| s.as_ptr() as usize - base;
     let path = parsed.path.unwrap_or_default();
     let path_at = offset(path)..offset(path) + path.len();
-    let lines = fields::located(buf.as_ptr(), parsed.headers);
+    let lines = fields::located(buf, parsed.headers);
     let head = buf.split_to(len).freeze();
 
     let uri = Uri::from_maybe_shared(head.slice(path_at)).map_err(|_| HeadError::Bad("malformed request target"))?;
