@@ -3,9 +3,16 @@
 //! For hot-path lookups whose answer may be a few seconds stale (verified identities in the
 //! gateway; organizations and the interaction queue's depth in ingest). Typed and clone-out, unlike the `Cache` port, which holds
 //! serialised bytes for data shared across processes.
+//!
+//! Hashed with foldhash, seeded per process, rather than SipHash: the gateway looks an identity
+//! up on every request and SipHash cost more than the lookup itself. Keys are digests of
+//! credentials that verified, organization ids and client addresses — values a caller cannot
+//! mint at will — so a seeded fast hash keeps collision floods out of reach.
 
 use std::collections::HashMap;
 use std::hash::Hash;
+
+use foldhash::fast::RandomState;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -14,16 +21,16 @@ use std::time::{Duration, Instant};
 pub struct Memo<K, V> {
     ttl: Duration,
     max: usize,
-    entries: Mutex<HashMap<K, (V, Instant)>>,
+    entries: Mutex<HashMap<K, (V, Instant), RandomState>>,
 }
 
 impl<K: Eq + Hash, V: Clone> Memo<K, V> {
     /// An empty memo.
     pub fn new(ttl: Duration, max: usize) -> Self {
-        Self { ttl, max, entries: Mutex::new(HashMap::new()) }
+        Self { ttl, max, entries: Mutex::new(HashMap::default()) }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, (V, Instant)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, (V, Instant), RandomState>> {
         // Nothing panics while holding the lock; were it poisoned, the map is still consistent.
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }

@@ -26,7 +26,6 @@
 pub mod client_ip;
 mod upstream;
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -113,8 +112,8 @@ pub struct Gateway {
     internal: Router,
     /// Services this process hosts (called in-process).
     local: Vec<ServiceName>,
-    /// Services hosted elsewhere.
-    remote: HashMap<ServiceName, Upstream>,
+    /// Services hosted elsewhere (a handful: a scan beats hashing the name on every request).
+    remote: Vec<(ServiceName, Upstream)>,
     /// `X-Internal-Key` as sent to services (marked sensitive: its `Debug` form hides it).
     internal_key_header: Option<HeaderValue>,
     /// Digest of `internal_key`, for the constant-time check of a presented key.
@@ -502,8 +501,8 @@ impl Gateway {
         let mut response = if self.local.contains(&route.service) {
             self.call_local(request, service).await?
         } else {
-            match self.remote.get(&route.service) {
-                Some(upstream) => self.call_remote(upstream, request, service).await?,
+            match self.remote.iter().find(|(s, _)| *s == route.service) {
+                Some((_, upstream)) => self.call_remote(upstream, request, service).await?,
                 None => {
                     return Err(ApiError::new(
                         ErrorCode::ServiceUnavailable,

@@ -6,32 +6,20 @@
 //! head once it has been split off and frozen; so the lines are first [`located`] (offsets, on
 //! the stack) and the map is built afterwards ([`Located::build`]).
 //!
-//! Names the gateway meets on every request are interned: for a name the `http` crate does not
-//! know, `HeaderName::from_bytes` copies it into an allocation of its own, and each clone of
-//! such a name (the gateway's header hygiene clones the names it removes) allocates again.
+//! Names met on nearly every request or answer are looked up in a small table by length
+//! ([`name`]) before `HeaderName::from_bytes`, which lowercases each name into a buffer and then
+//! walks the `http` crate's whole table; and for a name that table lacks (CROW's own `x-` names)
+//! it copies the name into an allocation of its own, again at each clone.
 
 use std::cell::RefCell;
 
-use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use bytes::Bytes;
 
 use crate::http::names::{X_API_KEY, X_INTERNAL_KEY, X_ORGANIZATION_ID, X_POWERED_BY, X_REQUEST_ID, X_USER_ID};
 
 /// Most header lines in one head.
 pub const MAX_HEADERS: usize = 100;
-
-/// Names outside the `http` crate's table that clients and services send all the time.
-static INTERNED: [HeaderName; 9] = [
-    X_API_KEY,
-    X_REQUEST_ID,
-    X_INTERNAL_KEY,
-    X_ORGANIZATION_ID,
-    X_USER_ID,
-    X_POWERED_BY,
-    HeaderName::from_static("x-forwarded-for"),
-    HeaderName::from_static("x-forwarded-proto"),
-    HeaderName::from_static("x-real-ip"),
-];
 
 /// Header maps kept per thread for reuse, and the largest capacity kept.
 const SPARE_MAPS: usize = 32;
@@ -84,11 +72,22 @@ struct Span {
     value: (u32, u32),
 }
 
+/// Lines located without allocating; heads rarely have more (and up to [`MAX_HEADERS`] spill
+/// into a vector). Kept small because the array is initialised and moved for every head.
+const INLINE_SPANS: usize = 24;
+
 /// The header lines of one head, by position.
 #[derive(Debug)]
 pub struct Located {
-    spans: [Span; MAX_HEADERS],
+    inline: [Span; INLINE_SPANS],
+    more: Vec<Span>,
     len: usize,
+}
+
+impl Located {
+    fn spans(&self) -> impl Iterator<Item = &Span> {
+        self.inline[..self.len.min(INLINE_SPANS)].iter().chain(&self.more)
+    }
 }
 
 /// Notes where `lines` (parsed by httparse out of `buf`) sit in `buf`.
@@ -98,9 +97,14 @@ pub fn located(buf: &[u8], lines: &[httparse::Header<'_>]) -> Located {
         let start = (s.as_ptr() as usize).wrapping_sub(base);
         (u32::try_from(start).unwrap_or(u32::MAX), u32::try_from(s.len()).unwrap_or(u32::MAX))
     };
-    let mut located = Located { spans: [Span::default(); MAX_HEADERS], len: lines.len().min(MAX_HEADERS) };
-    for (span, line) in located.spans.iter_mut().zip(lines) {
-        *span = Span { name: at(line.name.as_bytes()), value: at(line.value) };
+    let lines = &lines[..lines.len().min(MAX_HEADERS)];
+    let mut located = Located { inline: [Span::default(); INLINE_SPANS], more: Vec::new(), len: lines.len() };
+    for (i, line) in lines.iter().enumerate() {
+        let span = Span { name: at(line.name.as_bytes()), value: at(line.value) };
+        match located.inline.get_mut(i) {
+            Some(slot) => *slot = span,
+            None => located.more.push(span),
+        }
     }
     located
 }
@@ -119,7 +123,7 @@ impl Located {
             head.get(start..start.saturating_add(len)).map(|_| head.slice(start..start + len))
         };
         let mut headers = empty_map(self.len + spare);
-        for span in &self.spans[..self.len] {
+        for span in self.spans() {
             let name = slice(span.name).and_then(|raw| name(&raw).ok()).ok_or(Malformed("malformed header name"))?;
             let value = slice(span.value)
                 .and_then(|raw| HeaderValue::from_maybe_shared(raw).ok())
@@ -132,16 +136,65 @@ impl Located {
     }
 }
 
-/// The name for `raw` (any case), shared rather than copied when it is a common one.
-pub fn name(raw: &[u8]) -> Result<HeaderName, axum::http::header::InvalidHeaderName> {
-    if raw.len() > 2
-        && raw[..2].eq_ignore_ascii_case(b"x-")
-        && let Some(known) = INTERNED.iter().find(|n| raw.eq_ignore_ascii_case(n.as_str().as_bytes()))
-    {
-        return Ok(known.clone());
+/// The name for `raw` (any case; a token, as httparse has checked), from the table of common
+/// names when it is one.
+fn name(raw: &[u8]) -> Result<HeaderName, axum::http::header::InvalidHeaderName> {
+    match common(raw) {
+        Some(known) => Ok(known.clone()),
+        None => HeaderName::from_bytes(raw),
     }
-    HeaderName::from_bytes(raw)
 }
+
+/// `raw` (any case) when it is one of the common names below.
+fn common(raw: &[u8]) -> Option<&'static HeaderName> {
+    let candidates: &'static [(&str, HeaderName)] = match raw.len() {
+        4 => &COMMON_4,
+        6 => &COMMON_6,
+        9 => &COMMON_9,
+        10 => &COMMON_10,
+        12 => &COMMON_12,
+        13 => &COMMON_13,
+        14 => &COMMON_14,
+        15 => &COMMON_15,
+        17 => &COMMON_17,
+        _ => &[],
+    };
+    candidates.iter().find(|(text, _)| same_name(raw, text.as_bytes())).map(|(_, known)| known)
+}
+
+/// Whether the name `raw` is `lower` (a lowercase name of the same length) in any case. Header
+/// names are tokens (httparse has checked), and for token characters setting bit 5 lowercases
+/// letters and changes neither digits nor `-`: one OR and one compare per byte, where
+/// `eq_ignore_ascii_case` lowercases both sides.
+fn same_name(raw: &[u8], lower: &[u8]) -> bool {
+    raw.len() == lower.len() && raw.iter().zip(lower).all(|(r, l)| r | 0x20 == *l)
+}
+
+// The common names by length (browsers' and API clients' requests, services' answers, CROW's own
+// names from `names`). Each text is its name's lowercase spelling.
+static COMMON_4: [(&str, HeaderName); 3] = [("host", header::HOST), ("date", header::DATE), ("vary", header::VARY)];
+static COMMON_6: [(&str, HeaderName); 4] =
+    [("accept", header::ACCEPT), ("cookie", header::COOKIE), ("origin", header::ORIGIN), ("server", header::SERVER)];
+static COMMON_9: [(&str, HeaderName); 3] =
+    [("x-api-key", X_API_KEY), ("x-user-id", X_USER_ID), ("x-real-ip", HeaderName::from_static("x-real-ip"))];
+static COMMON_10: [(&str, HeaderName); 3] =
+    [("connection", header::CONNECTION), ("user-agent", header::USER_AGENT), ("set-cookie", header::SET_COOKIE)];
+static COMMON_12: [(&str, HeaderName); 3] =
+    [("content-type", header::CONTENT_TYPE), ("x-request-id", X_REQUEST_ID), ("x-powered-by", X_POWERED_BY)];
+static COMMON_13: [(&str, HeaderName); 2] =
+    [("authorization", header::AUTHORIZATION), ("cache-control", header::CACHE_CONTROL)];
+static COMMON_14: [(&str, HeaderName); 2] =
+    [("content-length", header::CONTENT_LENGTH), ("x-internal-key", X_INTERNAL_KEY)];
+static COMMON_15: [(&str, HeaderName); 3] = [
+    ("accept-encoding", header::ACCEPT_ENCODING),
+    ("accept-language", header::ACCEPT_LANGUAGE),
+    ("x-forwarded-for", HeaderName::from_static("x-forwarded-for")),
+];
+static COMMON_17: [(&str, HeaderName); 3] = [
+    ("transfer-encoding", header::TRANSFER_ENCODING),
+    ("x-organization-id", X_ORGANIZATION_ID),
+    ("x-forwarded-proto", HeaderName::from_static("x-forwarded-proto")),
+];
 
 #[cfg(test)]
 mod tests {
@@ -174,6 +227,38 @@ mod tests {
         assert!(inside.contains(&(key.as_bytes().as_ptr() as usize)), "the value is not a copy");
         assert_eq!(name(b"X-Request-ID").unwrap(), "x-request-id");
         assert_eq!(name(b"X-Other").unwrap(), "x-other");
+    }
+
+    #[test]
+    fn common_names_are_spelled_as_their_names_and_found_in_any_case() {
+        let tables: [&[(&str, HeaderName)]; 9] =
+            [&COMMON_4, &COMMON_6, &COMMON_9, &COMMON_10, &COMMON_12, &COMMON_13, &COMMON_14, &COMMON_15, &COMMON_17];
+        for table in tables {
+            for (text, known) in table {
+                assert_eq!(*text, known.as_str());
+                // Found by the table (a text filed under the wrong length would not be).
+                assert_eq!(common(text.to_ascii_uppercase().as_bytes()), Some(known));
+                assert_eq!(name(text.as_bytes()).unwrap(), *known);
+            }
+        }
+    }
+
+    #[test]
+    fn heads_with_more_lines_than_the_inline_spans_keep_every_line_in_order() {
+        let mut wire = String::from("GET / HTTP/1.1\r\n");
+        for i in 0..INLINE_SPANS + 5 {
+            wire.push_str(&format!("X-H{i}: {i}\r\n"));
+        }
+        wire.push_str("\r\n");
+        let wire: &'static [u8] = wire.into_bytes().leak();
+        let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut request = httparse::Request::new(&mut slots);
+        request.parse(wire).unwrap();
+        let located = located(wire, request.headers);
+        let headers = located.build::<Malformed>(&Bytes::from_static(wire), 0, |_, _| Ok(true)).unwrap();
+        assert_eq!(headers.len(), INLINE_SPANS + 5);
+        let values: Vec<_> = headers.values().map(|v| v.to_str().unwrap().parse::<usize>().unwrap()).collect();
+        assert_eq!(values, (0..INLINE_SPANS + 5).collect::<Vec<_>>());
     }
 
     #[test]
