@@ -148,7 +148,7 @@ fn parse_route(path: &str) -> Option<Route<'_>> {
         return None;
     }
     let (segment, tail) = rest.find('/').map_or((rest, ""), |i| rest.split_at(i));
-    let service = ServiceName::ALL.into_iter().find(|s| s.segments().contains(&segment))?;
+    let service = ServiceName::from_segment(segment)?;
     Some(Route { service, rest: tail })
 }
 

@@ -44,6 +44,13 @@ macro_rules! services {
                 match s { $($name => Some(ServiceName::$variant),)+ _ => None }
             }
 
+            /// The service a path segment after `/api/v1/` routes to (one `match`, which the
+            /// compiler turns into a switch on length and a compare; the gateway asks on every
+            /// request).
+            pub fn from_segment(segment: &str) -> Option<Self> {
+                match segment { $($($segment)|+ => Some(ServiceName::$variant),)+ _ => None }
+            }
+
             /// The path segments after `/api/v1/` that route to this service.
             pub const fn segments(self) -> &'static [&'static str] {
                 match self { $(ServiceName::$variant => &[$($segment),+],)+ }
@@ -101,10 +108,12 @@ mod tests {
         for s in ServiceName::ALL {
             assert_eq!(ServiceName::parse(s.as_str()), Some(s));
             for seg in s.segments() {
+                assert_eq!(ServiceName::from_segment(seg), Some(s));
                 assert!(seen.insert(*seg), "segment {seg} routed twice");
             }
         }
         // The seeds' routing table plus web ingest.
         assert_eq!(seen.len(), 16);
+        assert_eq!(ServiceName::from_segment("nope"), None);
     }
 }
