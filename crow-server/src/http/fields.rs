@@ -7,7 +7,7 @@
 //! the stack) and the map is built afterwards ([`Located::build`]).
 //!
 //! Names met on nearly every request or answer are looked up in a small table by length
-//! ([`name`]) before `HeaderName::from_bytes`, which lowercases each name into a buffer and then
+//! (`name`) before `HeaderName::from_bytes`, which lowercases each name into a buffer and then
 //! walks the `http` crate's whole table; and for a name that table lacks (CROW's own `x-` names)
 //! it copies the name into an allocation of its own, again at each clone.
 
@@ -208,7 +208,7 @@ mod tests {
     }
 
     #[test]
-    fn values_share_the_head_and_names_are_lowercased_and_interned() {
+    fn values_share_the_head_and_names_are_lowercased_and_shared() {
         let wire = b"GET / HTTP/1.1\r\nHost: a\r\nX-API-Key: crow_sk_1\r\nX-Custom: 2\r\nAccept: */*\r\n\r\n";
         let (located, head) = parse(wire);
         assert_eq!(located.len, 4);

@@ -1,6 +1,7 @@
 //! Header names of CROW's own contract — between clients, the gateway and the services — that
 //! the `http` crate's table lacks. One definition each, so the side that sets a header and the
-//! side that strips or checks it cannot spell it differently; `fields` interns them.
+//! side that strips or checks it cannot spell it differently; `fields` keeps them in its
+//! table of common names.
 
 use axum::http::HeaderName;
 
