@@ -123,7 +123,7 @@ read -r g_rps _ g_p99 < "$work/crow-gateway.sum"
 d=$(to_us "$d_p99"); n=$(to_us "$n_p99"); g=$(to_us "$g_p99")
 echo "added p99 latency: nginx $(awk -v a="$n" -v b="$d" 'BEGIN{printf "%.0f", a-b}') us, crow gateway $(awk -v a="$g" -v b="$d" 'BEGIN{printf "%.0f", a-b}') us"
 awk -v g="$g_rps" -v n="$n_rps" -v gp="$g" -v np="$n" 'BEGIN {
-  printf "target: gateway p99 added <= nginx: %s; gateway throughput >= nginx: %s (%.0f%%)\n",
+  printf "target: gateway p99 added <= nginx: %s; gateway throughput >= nginx: %s (%.1f%% of nginx)\n",
     (gp <= np ? "met" : "MISSED"), (g >= n ? "met" : "MISSED"), 100*g/n }'
 
 [ "$INSTRUCTIONS" = 1 ] || exit 0
