@@ -11,10 +11,10 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
-
-use foldhash::fast::RandomState;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
+
+use foldhash::fast::RandomState;
 
 /// Values by key, each for `ttl`, at most `max` at once.
 #[derive(Debug)]

@@ -84,12 +84,6 @@ pub struct Located {
     len: usize,
 }
 
-impl Located {
-    fn spans(&self) -> impl Iterator<Item = &Span> {
-        self.inline[..self.len.min(INLINE_SPANS)].iter().chain(&self.more)
-    }
-}
-
 /// Notes where `lines` (parsed by httparse out of `buf`) sit in `buf`.
 pub fn located(buf: &[u8], lines: &[httparse::Header<'_>]) -> Located {
     let base = buf.as_ptr() as usize;
@@ -110,6 +104,10 @@ pub fn located(buf: &[u8], lines: &[httparse::Header<'_>]) -> Located {
 }
 
 impl Located {
+    fn spans(&self) -> impl Iterator<Item = &Span> {
+        self.inline[..self.len.min(INLINE_SPANS)].iter().chain(&self.more)
+    }
+
     /// The header map of `head` (the bytes the lines were located in, now frozen), with room
     /// for `spare` more entries. `each` sees every line in order and says whether it is kept.
     pub fn build<E: From<Malformed>>(
