@@ -40,7 +40,12 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Largest response head (status line and headers) accepted from a service.
 const MAX_HEAD: usize = 64 * 1024;
 /// Request headers the client writes itself: `Host` and the framing belong to this hop.
-static OWN: [HeaderName; 4] = [header::HOST, header::CONTENT_LENGTH, header::TRANSFER_ENCODING, header::EXPECT];
+fn is_own(name: &HeaderName) -> bool {
+    *name == header::HOST
+        || *name == header::CONTENT_LENGTH
+        || *name == header::TRANSFER_ENCODING
+        || *name == header::EXPECT
+}
 
 /// Why a service could not be asked.
 #[derive(Debug, thiserror::Error)]
@@ -131,7 +136,7 @@ impl Upstream {
         head.extend_from_slice(b" HTTP/1.1\r\nhost: ");
         head.extend_from_slice(self.host.as_bytes());
         head.extend_from_slice(b"\r\n");
-        outgoing::header_lines(&mut head, headers, &OWN);
+        outgoing::header_lines(&mut head, headers, is_own);
         match length {
             Some(0) if !matches!(*method, Method::POST | Method::PUT | Method::PATCH) => {}
             Some(n) => outgoing::content_length_line(&mut head, n),

@@ -1,6 +1,7 @@
 //! The edge: what every request gets before routing and every answer gets after it — a request
-//! id, an access-log span, panic containment and the security headers — then `/api/` to the
-//! gateway and everything else (probes, the tracker's files) to the router.
+//! id, an access-log span and panic containment (the security headers are written with every
+//! answer's head, see [`crate::http::security`]) — then `/api/` to the gateway and everything
+//! else (probes, the tracker's files) to the router.
 //!
 //! Written as one async function rather than a stack of tower layers because the gateway's hot
 //! path paid for every layer on every request: a boxed future each, an extensions map for the
@@ -16,7 +17,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::extract::ConnectInfo;
-use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use bytes::BytesMut;
 use futures_util::FutureExt as _;
@@ -26,28 +27,6 @@ use tracing::Instrument as _;
 use crate::gateway::Gateway;
 use crate::http::ApiError;
 use crate::http::names::X_REQUEST_ID;
-
-/// Security headers every answer carries (the API answers JSON; nothing may frame or embed it).
-const SECURITY_HEADERS: [(HeaderName, HeaderValue); 5] = [
-    (
-        HeaderName::from_static("strict-transport-security"),
-        HeaderValue::from_static("max-age=63072000; includeSubDomains"),
-    ),
-    (HeaderName::from_static("x-content-type-options"), HeaderValue::from_static("nosniff")),
-    (HeaderName::from_static("x-frame-options"), HeaderValue::from_static("DENY")),
-    (
-        HeaderName::from_static("content-security-policy"),
-        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
-    ),
-    (HeaderName::from_static("referrer-policy"), HeaderValue::from_static("no-referrer")),
-];
-
-/// Sets the security headers on an answer.
-pub(crate) fn security_headers(headers: &mut HeaderMap) {
-    for (name, value) in SECURITY_HEADERS {
-        headers.insert(name, value);
-    }
-}
 
 /// The application behind the edge: the gateway (when this process is the public entry point)
 /// and the router for everything else.
@@ -107,9 +86,8 @@ impl Edge {
             .catch_unwind()
             .await
             .unwrap_or_else(|_| ApiError::new(crow_core::ErrorCode::InternalError, "internal error").into_response());
-        let headers = response.headers_mut();
-        security_headers(headers);
-        headers.insert(X_REQUEST_ID, id);
+        // The security headers are the head writer's (`http::security`).
+        response.headers_mut().insert(X_REQUEST_ID, id);
         let status = response.status().as_u16();
         let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         if status >= 500 {
@@ -203,7 +181,6 @@ mod tests {
         let request = axum::extract::Request::get("/boom").body(axum::body::Body::empty()).unwrap();
         let response = edge.answer(request).await;
         assert_eq!(response.status(), axum::http::StatusCode::INTERNAL_SERVER_ERROR);
-        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
         assert!(response.headers().contains_key("x-request-id"));
         let body = axum::body::to_bytes(response.into_body(), 4096).await.unwrap();
         let body: crow_core::ErrorBody = serde_json::from_slice(&body).unwrap();

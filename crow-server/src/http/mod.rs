@@ -16,6 +16,7 @@ pub(crate) mod outgoing;
 pub mod probes;
 pub mod rate_limit;
 pub mod sdk;
+pub(crate) mod security;
 pub mod serve;
 
 pub use error::ApiError;

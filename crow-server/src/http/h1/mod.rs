@@ -112,9 +112,7 @@ fn refusal(refused: HeadError) -> Response {
         HeadError::TooLarge => crow_core::ErrorCode::HeadersTooLarge,
         HeadError::Bad(_) => crow_core::ErrorCode::BadRequest,
     };
-    let mut response = ApiError::new(code, refused.to_string()).into_response();
-    crate::http::edge::security_headers(response.headers_mut());
-    response
+    ApiError::new(code, refused.to_string()).into_response()
 }
 
 /// What the answer to one request depends on besides the answer itself.

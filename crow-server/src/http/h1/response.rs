@@ -1,5 +1,5 @@
 //! Answer heads on the wire: how the body is delimited (RFC 9112 §6.3), the status line, the
-//! headers and the `Date` every answer carries. Pure, so the framing rules are unit-tested.
+//! headers, and the `Date` and security headers every answer carries. Pure, so the framing rules are unit-tested.
 
 use std::cell::RefCell;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -7,6 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use axum::http::{HeaderName, StatusCode, header, response};
 
 use crate::http::outgoing::{self, Encoding};
+use crate::http::security;
 
 /// What the head declares about the body, and how the body is written after it (`None`: no
 /// body bytes at all — an answer to HEAD, 1xx, 204, 304).
@@ -41,17 +42,23 @@ pub fn plan(status: StatusCode, head_request: bool, exact: Option<u64>, http11: 
 }
 
 /// Headers the connection writes itself: framing and connection management belong to this
-/// hop, whatever a handler or a service set.
-static OWN: [HeaderName; 3] = [header::CONTENT_LENGTH, header::TRANSFER_ENCODING, header::CONNECTION];
+/// hop, whatever a handler or a service set, and the security headers are every answer's.
+fn is_own(name: &HeaderName) -> bool {
+    *name == header::CONTENT_LENGTH
+        || *name == header::TRANSFER_ENCODING
+        || *name == header::CONNECTION
+        || security::is_security_header(name)
+}
 
-/// Writes the status line and headers of an answer into `out`.
+/// Writes the status line and headers of an answer into `out`, the security headers included.
 pub fn encode_head(out: &mut Vec<u8>, parts: &response::Parts, declare: Declare, close: bool) {
     out.extend_from_slice(b"HTTP/1.1 ");
     out.extend_from_slice(parts.status.as_str().as_bytes());
     out.push(b' ');
     out.extend_from_slice(parts.status.canonical_reason().unwrap_or("").as_bytes());
     out.extend_from_slice(b"\r\n");
-    outgoing::header_lines(out, &parts.headers, &OWN);
+    outgoing::header_lines(out, &parts.headers, is_own);
+    out.extend_from_slice(security::LINES);
     if !parts.headers.contains_key(header::DATE) {
         out.extend_from_slice(b"date: ");
         date(out);
@@ -116,12 +123,20 @@ mod tests {
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("999"));
         headers.insert(header::TRANSFER_ENCODING, HeaderValue::from_static("gzip"));
         headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+        // A handler's own security headers give way to the ones every answer carries.
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("ALLOWALL"));
+        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src *"));
         let (parts, ()) = response.into_parts();
         let mut out = Vec::new();
         encode_head(&mut out, &parts, Declare::Length(12), true);
         let text = String::from_utf8(out).unwrap();
-        assert!(text.starts_with("HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\ndate: "), "{text}");
+        let security = std::str::from_utf8(security::LINES).unwrap();
+        let expected = format!("HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\n{security}date: ");
+        assert!(text.starts_with(&expected), "{text}");
         assert!(text.ends_with(" GMT\r\ncontent-length: 12\r\nconnection: close\r\n\r\n"), "{text}");
-        assert!(!text.contains("999") && !text.contains("gzip") && !text.contains("upgrade"), "{text}");
+        for handlers in ["999", "gzip", "upgrade", "ALLOWALL", "default-src *"] {
+            assert!(!text.contains(handlers), "{handlers} in {text}");
+        }
+        assert_eq!(text.matches("x-frame-options").count(), 1, "{text}");
     }
 }
