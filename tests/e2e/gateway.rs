@@ -109,10 +109,14 @@ async fn api_keys_reach_services_as_jwts_and_publishable_keys_only_ingest(mode: 
     let secret = ada.create_api_key(&CreateApiKey::default()).await.unwrap().key;
     // In every place a key may travel, the service sees a verified JWT (a raw `crow_` bearer
     // would make `me` fail: services accept only JWTs).
+    // A JWT the client holds is verified and passed on as the one `Authorization` header
+    // (services refuse a request carrying two).
+    let jwt = ada.token().await.unwrap();
     for client in [
         app.client().with_api_key(secret.clone()),
         app.client().with_header("authorization", format!("Bearer {secret}")),
         app.client().with_header("authorization", format!("ApiKey {secret}")),
+        app.client().with_bearer(jwt),
     ] {
         assert_eq!(client.me().await.unwrap().email, "ada@acme.io");
     }

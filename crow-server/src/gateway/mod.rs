@@ -24,6 +24,7 @@
 //! per /64) reused for an hour. A caller who presents credentials that fail is still refused.
 
 pub mod client_ip;
+mod forwarded;
 mod upstream;
 
 use std::net::{IpAddr, SocketAddr};
@@ -37,7 +38,6 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, he
 use axum::response::{IntoResponse, Response};
 use crow_core::api::auth::Verification;
 use crow_core::domain::ApiKeyKind;
-use crow_core::id::UserId;
 use crow_core::ports::auth::TokenHash;
 use crow_core::{ErrorCode, OrganizationId};
 use secrecy::{ExposeSecret, SecretString};
@@ -53,6 +53,7 @@ use crate::http::rate_limit::{ClientKey, RateLimiter};
 use crate::memo::Memo;
 use crate::services::ServiceName;
 use crate::services::auth::tokens;
+use forwarded::{Added, Identity, InternalKey};
 use upstream::{Upstream, UpstreamError};
 
 /// How long a verified session or API key is reused before asking the auth service again.
@@ -69,43 +70,6 @@ const EXPOSE_HEADERS: &str = "X-Request-Id, Retry-After, RateLimit-Limit, RateLi
 /// Response headers never passed back to clients.
 static STRIP_RESPONSE: [HeaderName; 4] = [header::SERVER, X_POWERED_BY, X_INTERNAL_KEY, X_SERVICE_API_KEY];
 
-/// A verified caller, as the gateway forwards it: the header values are built once, when the
-/// identity is verified, not on every request that reuses it.
-#[derive(Debug)]
-struct Identity {
-    /// `X-User-Id`.
-    user: Option<HeaderValue>,
-    /// `X-Organization-Id`: the internal organization.
-    organization: Option<HeaderValue>,
-    /// `Authorization: Bearer <jwt>` (none for publishable keys).
-    authorization: Option<HeaderValue>,
-    publishable: bool,
-}
-
-impl Identity {
-    fn new(
-        user: Option<UserId>,
-        organization: Option<OrganizationId>,
-        jwt: Option<&str>,
-        publishable: bool,
-    ) -> Result<Self, ApiError> {
-        let authorization = match jwt {
-            Some(jwt) => {
-                let mut value = header_value(&format!("Bearer {jwt}"))?;
-                value.set_sensitive(true);
-                Some(value)
-            }
-            None => None,
-        };
-        Ok(Self {
-            user: user.map(|u| header_value(&u.to_string())).transpose()?,
-            organization: organization.map(|o| header_value(&o.to_string())).transpose()?,
-            authorization,
-            publishable,
-        })
-    }
-}
-
 /// The gateway.
 pub struct Gateway {
     state: AppState,
@@ -114,8 +78,8 @@ pub struct Gateway {
     local: Vec<ServiceName>,
     /// Services hosted elsewhere (a handful: a scan beats hashing the name on every request).
     remote: Vec<(ServiceName, Upstream)>,
-    /// `X-Internal-Key` as sent to services (marked sensitive: its `Debug` form hides it).
-    internal_key_header: Option<HeaderValue>,
+    /// `X-Internal-Key` as sent to services.
+    internal_key: Option<InternalKey>,
     /// Digest of `internal_key`, for the constant-time check of a presented key.
     internal_key_check: crate::http::internal_key::InternalKey,
     config: GatewayConfig,
@@ -191,11 +155,6 @@ impl Gateway {
                 }
             })
             .collect();
-        let internal_key_header =
-            internal_key.as_ref().and_then(|k| HeaderValue::from_str(k.expose_secret()).ok()).map(|mut v| {
-                v.set_sensitive(true);
-                v
-            });
         Self {
             local,
             remote,
@@ -209,7 +168,7 @@ impl Gateway {
             state,
             internal,
             internal_key_check: crate::http::internal_key::InternalKey::new(internal_key.as_ref()),
-            internal_key_header,
+            internal_key: internal_key.as_ref().and_then(|k| InternalKey::new(k.expose_secret())),
             config,
             identities: Memo::new(IDENTITY_TTL, IDENTITY_CACHE),
             anonymous: Memo::new(ANONYMOUS_TTL, IDENTITY_CACHE),
@@ -409,7 +368,7 @@ impl Gateway {
         .contains(&route.rest);
         let mut request = request;
         strip_request(request.headers_mut(), true, |_| false);
-        let response = self.call(request, route).await?;
+        let response = self.call(request, route, Added::default()).await?;
         if changes_session && let Some(token) = session {
             self.forget(&tokens::digest(&token));
         }
@@ -429,31 +388,25 @@ impl Gateway {
         let to_ingest = route.service == ServiceName::Ingest;
         // A `crow_` key is not a JWT; only ingest takes one as a bearer credential.
         let key_as_bearer = !to_ingest && key_in_authorization(headers).is_some();
+        // The verified caller's token replaces whatever the client sent as `Authorization`.
+        let replaced_authorization = identity.is_some_and(Identity::authorizes);
         strip_request(headers, false, |name| {
             // Whatever the client sent as tenant or user — any casing, any number of copies.
             (!trusted && (name == X_ORGANIZATION_ID || name == X_USER_ID))
                 || (!to_ingest && name == X_API_KEY)
-                || (key_as_bearer && name == header::AUTHORIZATION)
+                || ((key_as_bearer || replaced_authorization) && name == header::AUTHORIZATION)
         });
-        if let Some(key) = &self.internal_key_header {
-            headers.insert(X_INTERNAL_KEY, key.clone());
-        }
-        if let Some(identity) = identity {
-            for (name, value) in [
-                (X_ORGANIZATION_ID, &identity.organization),
-                (X_USER_ID, &identity.user),
-                (header::AUTHORIZATION, &identity.authorization),
-            ] {
-                if let Some(value) = value {
-                    headers.insert(name, value.clone());
-                }
-            }
-        }
+        let added = Added { internal_key: self.internal_key.as_ref(), identity };
         let Some(ttl) = route.service.gateway_cache_ttl() else {
             // A service without cached answers: nothing to look up, store or invalidate.
-            return self.call(request, route).await;
+            return self.call(request, route, added).await;
         };
-        let org = org_of(request.headers());
+        // The verified organization; a trusted service's own header otherwise (for every
+        // other caller it was stripped above).
+        let org = match identity {
+            Some(identity) => identity.organization().and_then(|v| v.to_str().ok()).map(str::to_owned),
+            None => org_of(request.headers()),
+        };
         let cache_key = cache_key(request.method(), request.uri(), route, org.as_deref());
         if let Some(key) = &cache_key
             && let Ok(Some(hit)) = self.state.backends().cache.get(key).await
@@ -462,7 +415,7 @@ impl Gateway {
             return Ok(response);
         }
         let write = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-        let response = self.call(request, route).await?;
+        let response = self.call(request, route, added).await?;
         if write && let Some(org) = org {
             // Writes invalidate the organization's cached answers of this service.
             let _ =
@@ -496,13 +449,14 @@ impl Gateway {
     /// upstream timeout; what comes back loses the headers clients never see: internal ones,
     /// `Server`, CORS headers (the gateway sets its own), hop-by-hop ones and, from every
     /// service but auth, `Set-Cookie`.
-    async fn call(&self, request: Request, route: &Route<'_>) -> Result<Response, ApiError> {
+    async fn call(&self, mut request: Request, route: &Route<'_>, added: Added<'_>) -> Result<Response, ApiError> {
         let service = route.service.as_str();
         let mut response = if self.local.contains(&route.service) {
+            added.insert_into(request.headers_mut());
             self.call_local(request, service).await?
         } else {
             match self.remote.iter().find(|(s, _)| *s == route.service) {
-                Some((_, upstream)) => self.call_remote(upstream, request, service).await?,
+                Some((_, upstream)) => self.call_remote(upstream, request, &added.lines(), service).await?,
                 None => {
                     return Err(ApiError::new(
                         ErrorCode::ServiceUnavailable,
@@ -576,10 +530,16 @@ fn decode_cached(entry: &[u8]) -> Option<Response> {
 
 impl Gateway {
     /// Proxies to a service process: the request body streams up, the answer streams back.
-    async fn call_remote(&self, upstream: &Upstream, request: Request, service: &str) -> Result<Response, ApiError> {
+    async fn call_remote(
+        &self,
+        upstream: &Upstream,
+        request: Request,
+        added: &[&[u8]],
+        service: &str,
+    ) -> Result<Response, ApiError> {
         // Boxed: the exchange's state is the largest part of a proxied request's future, and
         // every layer above would otherwise carry it and copy it at each await.
-        let exchange = Box::pin(upstream.send(request));
+        let exchange = Box::pin(upstream.send(request, added));
         let response = match tokio::time::timeout(self.config.upstream_timeout, exchange).await {
             Err(_) => {
                 tracing::warn!(service, "upstream timed out");
@@ -600,10 +560,6 @@ impl Gateway {
         // The answer's body streams back as it arrives (chat answers are long-lived streams).
         Ok(response)
     }
-}
-
-fn header_value(v: &str) -> Result<HeaderValue, ApiError> {
-    HeaderValue::from_str(v).map_err(|e| ApiError::internal("unrepresentable header", &e))
 }
 
 /// Removes hop-by-hop headers, credentials meant for the gateway alone, and whatever `also`

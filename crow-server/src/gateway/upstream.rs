@@ -91,13 +91,13 @@ impl Upstream {
         })
     }
 
-    /// Sends `request` and returns the answer once its head has arrived; the body streams
-    /// behind it. A reused connection that turns out to be closed before anything came back is
+    /// Sends `request`, its head with the header lines `added`, and returns the answer once its
+    /// head has arrived; the body streams behind it. A reused connection that turns out to be closed before anything came back is
     /// replaced once, for idempotent requests without a body (RFC 9110 §9.2.2).
-    pub async fn send(&self, request: Request) -> Result<Response, UpstreamError> {
+    pub async fn send(&self, request: Request, added: &[&[u8]]) -> Result<Response, UpstreamError> {
         let (mut parts, body) = request.into_parts();
         let length = body.size_hint().exact();
-        let head = self.head(&parts.method, &parts.uri, &parts.headers, length);
+        let head = self.head(&parts.method, &parts.uri, &parts.headers, added, length);
         fields::recycle(std::mem::take(&mut parts.headers));
         let mut body = (length != Some(0)).then_some(body);
         let retry = body.is_none() && is_idempotent(&parts.method);
@@ -125,8 +125,9 @@ impl Upstream {
     }
 
     /// The request head: the target under the service's prefix, `Host`, the headers as the
-    /// gateway left them, and framing of our own (the client's framing belongs to its hop).
-    fn head(&self, method: &Method, uri: &Uri, headers: &HeaderMap, length: Option<u64>) -> Vec<u8> {
+    /// gateway left them and the lines it adds, and framing of our own (the client's framing
+    /// belongs to its hop).
+    fn head(&self, method: &Method, uri: &Uri, headers: &HeaderMap, added: &[&[u8]], length: Option<u64>) -> Vec<u8> {
         // Room for the usual head, which carries a signed token (a few hundred bytes).
         let mut head = Vec::with_capacity(1024);
         head.extend_from_slice(method.as_str().as_bytes());
@@ -137,6 +138,9 @@ impl Upstream {
         head.extend_from_slice(self.host.as_bytes());
         head.extend_from_slice(b"\r\n");
         outgoing::header_lines(&mut head, headers, is_own);
+        for lines in added {
+            head.extend_from_slice(lines);
+        }
         match length {
             Some(0) if !matches!(*method, Method::POST | Method::PUT | Method::PATCH) => {}
             Some(n) => outgoing::content_length_line(&mut head, n),
@@ -516,11 +520,11 @@ mod tests {
         headers.insert("x-a", HeaderValue::from_static("b"));
         let uri: Uri = "/api/v1/x?q=1".parse().unwrap();
         let text = |h: Vec<u8>| String::from_utf8(h).unwrap();
-        let get = text(upstream.head(&Method::GET, &uri, &headers, Some(0)));
-        assert_eq!(get, "GET /base/api/v1/x?q=1 HTTP/1.1\r\nhost: svc.internal:9000\r\nx-a: b\r\n\r\n");
-        let post = text(upstream.head(&Method::POST, &uri, &headers, Some(3)));
+        let get = text(upstream.head(&Method::GET, &uri, &headers, &[b"x-b: c\r\n", b""], Some(0)));
+        assert_eq!(get, "GET /base/api/v1/x?q=1 HTTP/1.1\r\nhost: svc.internal:9000\r\nx-a: b\r\nx-b: c\r\n\r\n");
+        let post = text(upstream.head(&Method::POST, &uri, &headers, &[], Some(3)));
         assert!(post.ends_with("x-a: b\r\ncontent-length: 3\r\n\r\n"), "{post}");
-        let stream = text(upstream.head(&Method::POST, &uri, &headers, None));
+        let stream = text(upstream.head(&Method::POST, &uri, &headers, &[], None));
         assert!(stream.ends_with("transfer-encoding: chunked\r\n\r\n"), "{stream}");
         assert_eq!(Upstream::parse("http://svc").unwrap().authority, "svc:80");
         assert!(Upstream::parse("https://svc").is_none());

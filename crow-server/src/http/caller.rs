@@ -34,6 +34,10 @@ impl FromRequestParts<AppState> for Caller {
         if parts.headers.get_all(X_ORGANIZATION_ID).iter().count() > 1 {
             return Err(ApiError::new(ErrorCode::BadRequest, "more than one X-Organization-Id"));
         }
+        // Likewise the credential: the gateway replaces the client's, never adds a second one.
+        if parts.headers.get_all(header::AUTHORIZATION).iter().count() > 1 {
+            return Err(ApiError::new(ErrorCode::BadRequest, "more than one Authorization header"));
+        }
         let header_org = header_str(parts, X_ORGANIZATION_ID.as_str())
             .map(|v| v.parse::<OrganizationId>().map_err(|_| unauthorized("malformed X-Organization-Id")))
             .transpose()?;

@@ -1,0 +1,187 @@
+//! What the gateway adds to a request it forwards: its internal key and the verified caller
+//! (`X-Organization-Id`, `X-User-Id`, `Authorization: Bearer <jwt>`).
+//!
+//! Both are known before the request arrives — the key at start-up, an identity when it is
+//! verified (and then reused from the cache) — so both are rendered once, in the two forms the
+//! two ways of calling a service need: header values inserted into the request of a service
+//! called in-process, and header lines appended to the head written to a service over HTTP.
+//! The second spares the hot path a hashed insert and a line encoding per header.
+//!
+//! The lines carry secrets (the key, a token): their `Debug` form shows only their length.
+
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
+use bytes::{BufMut as _, Bytes, BytesMut};
+use crow_core::OrganizationId;
+use crow_core::id::UserId;
+
+use crate::http::ApiError;
+use crate::http::names::{X_INTERNAL_KEY, X_ORGANIZATION_ID, X_USER_ID};
+
+/// Header lines (`name: value\r\n`…) rendered from validated header values.
+#[derive(Clone, Default)]
+pub(super) struct Lines(Bytes);
+
+impl std::fmt::Debug for Lines {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Lines({} bytes, redacted)", self.0.len())
+    }
+}
+
+impl Lines {
+    fn of<'a>(headers: impl IntoIterator<Item = (&'a HeaderName, &'a HeaderValue)>) -> Self {
+        let mut out = BytesMut::new();
+        for (name, value) in headers {
+            out.put_slice(name.as_str().as_bytes());
+            out.put_slice(b": ");
+            out.put_slice(value.as_bytes());
+            out.put_slice(b"\r\n");
+        }
+        Self(out.freeze())
+    }
+
+    pub(super) fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// The gateway's `X-Internal-Key`, as sent to services.
+#[derive(Debug)]
+pub(super) struct InternalKey {
+    /// Marked sensitive: its `Debug` form hides it.
+    value: HeaderValue,
+    line: Lines,
+}
+
+impl InternalKey {
+    /// `None` when the key cannot be a header value (configuration refuses such keys).
+    pub(super) fn new(key: &str) -> Option<Self> {
+        let mut value = HeaderValue::from_str(key).ok()?;
+        value.set_sensitive(true);
+        Some(Self { line: Lines::of([(&X_INTERNAL_KEY, &value)]), value })
+    }
+}
+
+/// A verified caller, as the gateway forwards it.
+#[derive(Debug)]
+pub(super) struct Identity {
+    /// `X-User-Id`.
+    user: Option<HeaderValue>,
+    /// `X-Organization-Id`: the internal organization.
+    organization: Option<HeaderValue>,
+    /// `Authorization: Bearer <jwt>` (none for publishable keys).
+    authorization: Option<HeaderValue>,
+    /// The three above as lines.
+    lines: Lines,
+    pub(super) publishable: bool,
+}
+
+impl Identity {
+    pub(super) fn new(
+        user: Option<UserId>,
+        organization: Option<OrganizationId>,
+        jwt: Option<&str>,
+        publishable: bool,
+    ) -> Result<Self, ApiError> {
+        let authorization = match jwt {
+            Some(jwt) => {
+                let mut value = header_value(&format!("Bearer {jwt}"))?;
+                value.set_sensitive(true);
+                Some(value)
+            }
+            None => None,
+        };
+        let user = user.map(|u| header_value(&u.to_string())).transpose()?;
+        let organization = organization.map(|o| header_value(&o.to_string())).transpose()?;
+        let lines = Lines::of(
+            [(&X_ORGANIZATION_ID, &organization), (&X_USER_ID, &user), (&header::AUTHORIZATION, &authorization)]
+                .into_iter()
+                .filter_map(|(name, value)| Some((name, value.as_ref()?))),
+        );
+        Ok(Self { user, organization, authorization, lines, publishable })
+    }
+
+    /// The internal organization, as forwarded.
+    pub(super) fn organization(&self) -> Option<&HeaderValue> {
+        self.organization.as_ref()
+    }
+
+    /// Whether the identity replaces the request's `Authorization` header.
+    pub(super) fn authorizes(&self) -> bool {
+        self.authorization.is_some()
+    }
+}
+
+fn header_value(v: &str) -> Result<HeaderValue, ApiError> {
+    HeaderValue::from_str(v).map_err(|e| ApiError::internal("unrepresentable header", &e))
+}
+
+/// What one forwarded request gets added. The request must already have lost every header of
+/// these names (see `strip_request`): they are added, never merged.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Added<'a> {
+    pub(super) internal_key: Option<&'a InternalKey>,
+    pub(super) identity: Option<&'a Identity>,
+}
+
+impl Added<'_> {
+    /// For a service called in-process: into the request's header map.
+    pub(super) fn insert_into(&self, headers: &mut HeaderMap) {
+        if let Some(key) = self.internal_key {
+            headers.insert(X_INTERNAL_KEY, key.value.clone());
+        }
+        if let Some(identity) = self.identity {
+            for (name, value) in [
+                (X_ORGANIZATION_ID, &identity.organization),
+                (X_USER_ID, &identity.user),
+                (header::AUTHORIZATION, &identity.authorization),
+            ] {
+                if let Some(value) = value {
+                    headers.insert(name, value.clone());
+                }
+            }
+        }
+    }
+
+    /// For a service over HTTP: lines for the request's head.
+    pub(super) fn lines(&self) -> [&[u8]; 2] {
+        [
+            self.internal_key.map_or(&[][..], |key| key.line.as_bytes()),
+            self.identity.map_or(&[][..], |identity| identity.lines.as_bytes()),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_forms_carry_the_same_headers_and_debug_hides_the_secrets() {
+        let user = UserId::new();
+        let org = OrganizationId::new();
+        let identity = Identity::new(Some(user), Some(org), Some("h.p.s"), false).unwrap();
+        let key = InternalKey::new("internal-secret").unwrap();
+        let added = Added { internal_key: Some(&key), identity: Some(&identity) };
+        let mut map = HeaderMap::new();
+        added.insert_into(&mut map);
+        let mut from_map: Vec<String> =
+            map.iter().map(|(n, v)| format!("{}: {}\r\n", n, v.to_str().unwrap())).collect();
+        let lines: String = added.lines().iter().map(|l| std::str::from_utf8(l).unwrap()).collect();
+        let mut from_lines: Vec<String> = lines.split_inclusive("\r\n").map(str::to_owned).collect();
+        from_map.sort();
+        from_lines.sort();
+        assert_eq!(from_map, from_lines);
+        assert_eq!(from_lines.len(), 4);
+        assert!(lines.contains(&format!("x-organization-id: {org}\r\n")), "{lines}");
+        assert!(lines.contains("authorization: Bearer h.p.s\r\n"), "{lines}");
+        let debug = format!("{added:?}");
+        assert!(!debug.contains("internal-secret") && !debug.contains("h.p.s"), "{debug}");
+        // A publishable key's identity adds no Authorization, and replaces none.
+        let publishable = Identity::new(None, Some(org), None, true).unwrap();
+        assert!(!publishable.authorizes());
+        assert_eq!(
+            Added { internal_key: None, identity: Some(&publishable) }.lines()[1],
+            format!("x-organization-id: {org}\r\n").as_bytes()
+        );
+    }
+}
