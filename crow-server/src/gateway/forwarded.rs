@@ -1,11 +1,15 @@
-//! What the gateway adds to a request it forwards: its internal key and the verified caller
-//! (`X-Organization-Id`, `X-User-Id`, `Authorization: Bearer <jwt>`).
+//! What the gateway changes in a request it forwards ([`Edits`]): the headers it strips, and
+//! what it adds — its internal key and the verified caller (`X-Organization-Id`, `X-User-Id`,
+//! `Authorization: Bearer <jwt>`).
+//!
+//! A service called in-process gets the edits applied to the request's header map. A service
+//! over HTTP gets them applied while the head is written: stripped headers are skipped, added
+//! ones appended — no hashed removal or insertion on the hot path.
 //!
 //! Both are known before the request arrives — the key at start-up, an identity when it is
 //! verified (and then reused from the cache) — so both are rendered once, in the two forms the
 //! two ways of calling a service need: header values inserted into the request of a service
 //! called in-process, and header lines appended to the head written to a service over HTTP.
-//! The second spares the hot path a hashed insert and a line encoding per header.
 //!
 //! The lines carry secrets (the key, a token): their `Debug` form shows only their length.
 
@@ -15,6 +19,7 @@ use crow_core::OrganizationId;
 use crow_core::id::UserId;
 
 use crate::http::ApiError;
+use crate::http::hop::remove_where;
 use crate::http::names::{X_INTERNAL_KEY, X_ORGANIZATION_ID, X_USER_ID};
 
 /// Header lines (`name: value\r\n`…) rendered from validated header values.
@@ -115,17 +120,25 @@ fn header_value(v: &str) -> Result<HeaderValue, ApiError> {
     HeaderValue::from_str(v).map_err(|e| ApiError::internal("unrepresentable header", &e))
 }
 
-/// What one forwarded request gets added. The request must already have lost every header of
-/// these names (see `strip_request`): they are added, never merged.
-#[derive(Debug, Clone, Copy, Default)]
-pub(super) struct Added<'a> {
+/// What one forwarded request loses and gains. `strip` must select every header of the names
+/// added (see `gateway::stripped`): they are added, never merged.
+#[derive(Clone, Copy)]
+pub(super) struct Edits<'a> {
+    pub(super) strip: &'a (dyn Fn(&HeaderName) -> bool + Sync),
     pub(super) internal_key: Option<&'a InternalKey>,
     pub(super) identity: Option<&'a Identity>,
 }
 
-impl Added<'_> {
-    /// For a service called in-process: into the request's header map.
-    pub(super) fn insert_into(&self, headers: &mut HeaderMap) {
+impl std::fmt::Debug for Edits<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Edits").field("internal_key", &self.internal_key).field("identity", &self.identity).finish()
+    }
+}
+
+impl Edits<'_> {
+    /// For a service called in-process: applied to the request's header map.
+    pub(super) fn apply_to(&self, headers: &mut HeaderMap) {
+        remove_where(headers, self.strip);
         if let Some(key) = self.internal_key {
             headers.insert(X_INTERNAL_KEY, key.value.clone());
         }
@@ -142,7 +155,12 @@ impl Added<'_> {
         }
     }
 
-    /// For a service over HTTP: lines for the request's head.
+    /// For a service over HTTP: whether the head leaves out `name`.
+    pub(super) fn strips(&self, name: &HeaderName) -> bool {
+        (self.strip)(name)
+    }
+
+    /// For a service over HTTP: lines for the request's head, after the request's own.
     pub(super) fn lines(&self) -> [&[u8]; 2] {
         [
             self.internal_key.map_or(&[][..], |key| key.line.as_bytes()),
@@ -161,9 +179,11 @@ mod tests {
         let org = OrganizationId::new();
         let identity = Identity::new(Some(user), Some(org), Some("h.p.s"), false).unwrap();
         let key = InternalKey::new("internal-secret").unwrap();
-        let added = Added { internal_key: Some(&key), identity: Some(&identity) };
+        let strip = |name: &HeaderName| *name == header::AUTHORIZATION;
+        let added = Edits { strip: &strip, internal_key: Some(&key), identity: Some(&identity) };
         let mut map = HeaderMap::new();
-        added.insert_into(&mut map);
+        map.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer client"));
+        added.apply_to(&mut map);
         let mut from_map: Vec<String> =
             map.iter().map(|(n, v)| format!("{}: {}\r\n", n, v.to_str().unwrap())).collect();
         let lines: String = added.lines().iter().map(|l| std::str::from_utf8(l).unwrap()).collect();
@@ -180,7 +200,7 @@ mod tests {
         let publishable = Identity::new(None, Some(org), None, true).unwrap();
         assert!(!publishable.authorizes());
         assert_eq!(
-            Added { internal_key: None, identity: Some(&publishable) }.lines()[1],
+            Edits { strip: &strip, internal_key: None, identity: Some(&publishable) }.lines()[1],
             format!("x-organization-id: {org}\r\n").as_bytes()
         );
     }

@@ -53,7 +53,7 @@ use crate::http::rate_limit::{ClientKey, RateLimiter};
 use crate::memo::Memo;
 use crate::services::ServiceName;
 use crate::services::auth::tokens;
-use forwarded::{Added, Identity, InternalKey};
+use forwarded::{Edits, Identity, InternalKey};
 use upstream::{Upstream, UpstreamError};
 
 /// How long a verified session or API key is reused before asking the auth service again.
@@ -105,13 +105,11 @@ struct Route<'a> {
 }
 
 fn parse_route(path: &str) -> Option<Route<'_>> {
-    let rest = path.strip_prefix("/api/v")?;
-    let (version, rest) = rest.split_once('/')?;
-    // Only v1 exists; `version` must still be a number so `/api/vX/` is not routed.
-    if version != "1" {
-        return None;
-    }
-    let (segment, tail) = rest.find('/').map_or((rest, ""), |i| rest.split_at(i));
+    // Only v1 exists.
+    let rest = path.strip_prefix("/api/v1/")?;
+    // A byte scan: `str::find` with a `char` pattern costs more than this whole function.
+    let end = rest.bytes().position(|b| b == b'/').unwrap_or(rest.len());
+    let (segment, tail) = rest.split_at(end);
     let service = ServiceName::from_segment(segment)?;
     Some(Route { service, rest: tail })
 }
@@ -366,9 +364,9 @@ impl Gateway {
             "/organization/remove-member",
         ]
         .contains(&route.rest);
-        let mut request = request;
-        strip_request(request.headers_mut(), true, |_| false);
-        let response = self.call(request, route, Added::default()).await?;
+        let strip = stripped(request.headers(), true, |_| false);
+        let edits = Edits { strip: &strip, internal_key: None, identity: None };
+        let response = self.call(request, route, edits).await?;
         if changes_session && let Some(token) = session {
             self.forget(&tokens::digest(&token));
         }
@@ -377,32 +375,30 @@ impl Gateway {
 
     async fn forward(
         &self,
-        mut request: Request,
+        request: Request,
         route: &Route<'_>,
         identity: Option<&Identity>,
         trusted: bool,
     ) -> Result<Response, ApiError> {
-        // The request is changed in place: taking it apart and rebuilding it would give this
-        // function's future (moved at every await above it) room for both forms.
-        let headers = request.headers_mut();
+        let headers = request.headers();
         let to_ingest = route.service == ServiceName::Ingest;
         // A `crow_` key is not a JWT; only ingest takes one as a bearer credential.
         let key_as_bearer = !to_ingest && key_in_authorization(headers).is_some();
         // The verified caller's token replaces whatever the client sent as `Authorization`.
         let replaced_authorization = identity.is_some_and(Identity::authorizes);
-        strip_request(headers, false, |name| {
+        let strip = stripped(headers, false, |name| {
             // Whatever the client sent as tenant or user — any casing, any number of copies.
             (!trusted && (name == X_ORGANIZATION_ID || name == X_USER_ID))
                 || (!to_ingest && name == X_API_KEY)
                 || ((key_as_bearer || replaced_authorization) && name == header::AUTHORIZATION)
         });
-        let added = Added { internal_key: self.internal_key.as_ref(), identity };
+        let edits = Edits { strip: &strip, internal_key: self.internal_key.as_ref(), identity };
         let Some(ttl) = route.service.gateway_cache_ttl() else {
             // A service without cached answers: nothing to look up, store or invalidate.
-            return self.call(request, route, added).await;
+            return self.call(request, route, edits).await;
         };
         // The verified organization; a trusted service's own header otherwise (for every
-        // other caller it was stripped above).
+        // other caller it is stripped).
         let org = match identity {
             Some(identity) => identity.organization().and_then(|v| v.to_str().ok()).map(str::to_owned),
             None => org_of(request.headers()),
@@ -415,7 +411,7 @@ impl Gateway {
             return Ok(response);
         }
         let write = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-        let response = self.call(request, route, added).await?;
+        let response = self.call(request, route, edits).await?;
         if write && let Some(org) = org {
             // Writes invalidate the organization's cached answers of this service.
             let _ =
@@ -449,14 +445,14 @@ impl Gateway {
     /// upstream timeout; what comes back loses the headers clients never see: internal ones,
     /// `Server`, CORS headers (the gateway sets its own), hop-by-hop ones and, from every
     /// service but auth, `Set-Cookie`.
-    async fn call(&self, mut request: Request, route: &Route<'_>, added: Added<'_>) -> Result<Response, ApiError> {
+    async fn call(&self, mut request: Request, route: &Route<'_>, edits: Edits<'_>) -> Result<Response, ApiError> {
         let service = route.service.as_str();
         let mut response = if self.local.contains(&route.service) {
-            added.insert_into(request.headers_mut());
+            edits.apply_to(request.headers_mut());
             self.call_local(request, service).await?
         } else {
             match self.remote.iter().find(|(s, _)| *s == route.service) {
-                Some((_, upstream)) => self.call_remote(upstream, request, &added.lines(), service).await?,
+                Some((_, upstream)) => self.call_remote(upstream, request, edits, service).await?,
                 None => {
                     return Err(ApiError::new(
                         ErrorCode::ServiceUnavailable,
@@ -534,12 +530,13 @@ impl Gateway {
         &self,
         upstream: &Upstream,
         request: Request,
-        added: &[&[u8]],
+        edits: Edits<'_>,
         service: &str,
     ) -> Result<Response, ApiError> {
         // Boxed: the exchange's state is the largest part of a proxied request's future, and
         // every layer above would otherwise carry it and copy it at each await.
-        let exchange = Box::pin(upstream.send(request, added));
+        let (strip, added) = (|name: &HeaderName| edits.strips(name), edits.lines());
+        let exchange = Box::pin(upstream.send(request, &strip, &added));
         let response = match tokio::time::timeout(self.config.upstream_timeout, exchange).await {
             Err(_) => {
                 tracing::warn!(service, "upstream timed out");
@@ -562,17 +559,21 @@ impl Gateway {
     }
 }
 
-/// Removes hop-by-hop headers, credentials meant for the gateway alone, and whatever `also`
-/// selects, in one pass.
-fn strip_request(headers: &mut HeaderMap, to_auth: bool, also: impl Fn(&HeaderName) -> bool) {
+/// What a forwarded request loses: hop-by-hop headers, credentials meant for the gateway
+/// alone, and whatever `also` selects.
+fn stripped<F: Fn(&HeaderName) -> bool>(
+    headers: &HeaderMap,
+    to_auth: bool,
+    also: F,
+) -> impl Fn(&HeaderName) -> bool + use<F> {
     let hop = HopByHop::of(headers);
-    remove_where(headers, |name| {
+    move |name| {
         hop.contains(name)
             || name == X_INTERNAL_KEY
             // Services never see the browser's session cookie; they get the JWT.
             || (!to_auth && (name == X_SERVICE_API_KEY || name == header::COOKIE))
             || also(name)
-    });
+    }
 }
 
 /// Removes from a service's answer what clients never see, in one pass.
@@ -641,7 +642,11 @@ mod tests {
     fn routes_parse_only_known_segments_and_versions() {
         let r = parse_route("/api/v1/crawler-jobs/42").unwrap();
         assert_eq!((r.service, r.rest), (ServiceName::Products, "/42"));
-        assert!(parse_route("/api/v2/users/me").is_none());
+        let r = parse_route("/api/v1/users").unwrap();
+        assert_eq!((r.service, r.rest), (ServiceName::Users, ""));
+        for unrouted in ["/api/v2/users/me", "/api/v10/users/me", "/api/v1", "/api/v1/", "/api/users/me"] {
+            assert!(parse_route(unrouted).is_none(), "{unrouted}");
+        }
         assert!(parse_route("/api/v1/nope/x").is_none());
         assert!(parse_route("/other").is_none());
         assert!(is_public(&parse_route("/api/v1/patterns/health").unwrap(), &Method::GET));
@@ -670,10 +675,12 @@ mod tests {
         }
         h.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
         let mut to_auth = h.clone();
-        strip_request(&mut h, false, |name| name == "x-extra");
+        let strip = stripped(&h, false, |name| name == "x-extra");
+        remove_where(&mut h, strip);
         assert_eq!(h.keys().collect::<Vec<_>>(), [header::ACCEPT], "{h:?}");
         // Auth reads its own cookies and service keys.
-        strip_request(&mut to_auth, true, |_| false);
+        let strip = stripped(&to_auth, true, |_| false);
+        remove_where(&mut to_auth, strip);
         for kept in ["cookie", "x-service-api-key", "x-extra", "accept"] {
             assert!(to_auth.contains_key(kept), "{kept} dropped for auth: {to_auth:?}");
         }

@@ -91,13 +91,18 @@ impl Upstream {
         })
     }
 
-    /// Sends `request`, its head with the header lines `added`, and returns the answer once its
-    /// head has arrived; the body streams behind it. A reused connection that turns out to be closed before anything came back is
+    /// Sends `request` — its head without the headers `strip` selects and with the header lines
+    /// `added` — and returns the answer once its head has arrived; the body streams behind it. A reused connection that turns out to be closed before anything came back is
     /// replaced once, for idempotent requests without a body (RFC 9110 §9.2.2).
-    pub async fn send(&self, request: Request, added: &[&[u8]]) -> Result<Response, UpstreamError> {
+    pub async fn send(
+        &self,
+        request: Request,
+        strip: &(dyn Fn(&HeaderName) -> bool + Sync),
+        added: &[&[u8]],
+    ) -> Result<Response, UpstreamError> {
         let (mut parts, body) = request.into_parts();
         let length = body.size_hint().exact();
-        let head = self.head(&parts.method, &parts.uri, &parts.headers, added, length);
+        let head = self.head(&parts.method, &parts.uri, &parts.headers, (strip, added), length);
         fields::recycle(std::mem::take(&mut parts.headers));
         let mut body = (length != Some(0)).then_some(body);
         let retry = body.is_none() && is_idempotent(&parts.method);
@@ -124,10 +129,17 @@ impl Upstream {
         Ok(Conn { io, buf: BytesMut::with_capacity(READ_CHUNK) })
     }
 
-    /// The request head: the target under the service's prefix, `Host`, the headers as the
-    /// gateway left them and the lines it adds, and framing of our own (the client's framing
+    /// The request head: the target under the service's prefix, `Host`, the headers but those
+    /// the gateway strips, the lines it adds, and framing of our own (the client's framing
     /// belongs to its hop).
-    fn head(&self, method: &Method, uri: &Uri, headers: &HeaderMap, added: &[&[u8]], length: Option<u64>) -> Vec<u8> {
+    fn head(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        (strip, added): (&(dyn Fn(&HeaderName) -> bool + Sync), &[&[u8]]),
+        length: Option<u64>,
+    ) -> Vec<u8> {
         // Room for the usual head, which carries a signed token (a few hundred bytes).
         let mut head = Vec::with_capacity(1024);
         head.extend_from_slice(method.as_str().as_bytes());
@@ -137,7 +149,7 @@ impl Upstream {
         head.extend_from_slice(b" HTTP/1.1\r\nhost: ");
         head.extend_from_slice(self.host.as_bytes());
         head.extend_from_slice(b"\r\n");
-        outgoing::header_lines(&mut head, headers, is_own);
+        outgoing::header_lines(&mut head, headers, |name| is_own(name) || strip(name));
         for lines in added {
             head.extend_from_slice(lines);
         }
@@ -520,11 +532,15 @@ mod tests {
         headers.insert("x-a", HeaderValue::from_static("b"));
         let uri: Uri = "/api/v1/x?q=1".parse().unwrap();
         let text = |h: Vec<u8>| String::from_utf8(h).unwrap();
-        let get = text(upstream.head(&Method::GET, &uri, &headers, &[b"x-b: c\r\n", b""], Some(0)));
+        let none = |_: &HeaderName| false;
+        let strip_a = |name: &HeaderName| name == "x-a";
+        let get = text(upstream.head(&Method::GET, &uri, &headers, (&none, &[b"x-b: c\r\n", b""]), Some(0)));
         assert_eq!(get, "GET /base/api/v1/x?q=1 HTTP/1.1\r\nhost: svc.internal:9000\r\nx-a: b\r\nx-b: c\r\n\r\n");
-        let post = text(upstream.head(&Method::POST, &uri, &headers, &[], Some(3)));
+        let stripped = text(upstream.head(&Method::GET, &uri, &headers, (&strip_a, &[b"x-b: c\r\n"]), Some(0)));
+        assert_eq!(stripped, "GET /base/api/v1/x?q=1 HTTP/1.1\r\nhost: svc.internal:9000\r\nx-b: c\r\n\r\n");
+        let post = text(upstream.head(&Method::POST, &uri, &headers, (&none, &[]), Some(3)));
         assert!(post.ends_with("x-a: b\r\ncontent-length: 3\r\n\r\n"), "{post}");
-        let stream = text(upstream.head(&Method::POST, &uri, &headers, &[], None));
+        let stream = text(upstream.head(&Method::POST, &uri, &headers, (&none, &[]), None));
         assert!(stream.ends_with("transfer-encoding: chunked\r\n\r\n"), "{stream}");
         assert_eq!(Upstream::parse("http://svc").unwrap().authority, "svc:80");
         assert!(Upstream::parse("https://svc").is_none());
