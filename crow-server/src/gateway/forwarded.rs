@@ -18,6 +18,7 @@ use bytes::{BufMut as _, Bytes, BytesMut};
 use crow_core::OrganizationId;
 use crow_core::id::UserId;
 
+use super::upstream::Strip;
 use crate::http::ApiError;
 use crate::http::hop::remove_where;
 use crate::http::names::{X_INTERNAL_KEY, X_ORGANIZATION_ID, X_USER_ID};
@@ -124,7 +125,7 @@ fn header_value(v: &str) -> Result<HeaderValue, ApiError> {
 /// added (see `gateway::stripped`): they are added, never merged.
 #[derive(Clone, Copy)]
 pub(super) struct Edits<'a> {
-    pub(super) strip: &'a (dyn Fn(&HeaderName) -> bool + Sync),
+    pub(super) strip: Strip<'a>,
     pub(super) internal_key: Option<&'a InternalKey>,
     pub(super) identity: Option<&'a Identity>,
 }

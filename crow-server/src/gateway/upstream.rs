@@ -47,6 +47,9 @@ fn is_own(name: &HeaderName) -> bool {
         || *name == header::EXPECT
 }
 
+/// Selects the request headers a head leaves out (the gateway's stripping).
+pub type Strip<'a> = &'a (dyn Fn(&HeaderName) -> bool + Sync);
+
 /// Why a service could not be asked.
 #[derive(Debug, thiserror::Error)]
 pub enum UpstreamError {
@@ -94,15 +97,10 @@ impl Upstream {
     /// Sends `request` — its head without the headers `strip` selects and with the header lines
     /// `added` — and returns the answer once its head has arrived; the body streams behind it. A reused connection that turns out to be closed before anything came back is
     /// replaced once, for idempotent requests without a body (RFC 9110 §9.2.2).
-    pub async fn send(
-        &self,
-        request: Request,
-        strip: &(dyn Fn(&HeaderName) -> bool + Sync),
-        added: &[&[u8]],
-    ) -> Result<Response, UpstreamError> {
+    pub async fn send(&self, request: Request, strip: Strip<'_>, added: &[&[u8]]) -> Result<Response, UpstreamError> {
         let (mut parts, body) = request.into_parts();
         let length = body.size_hint().exact();
-        let head = self.head(&parts.method, &parts.uri, &parts.headers, (strip, added), length);
+        let head = self.head(&parts.method, &parts.uri, &parts.headers, strip, added, length);
         fields::recycle(std::mem::take(&mut parts.headers));
         let mut body = (length != Some(0)).then_some(body);
         let retry = body.is_none() && is_idempotent(&parts.method);
@@ -137,7 +135,8 @@ impl Upstream {
         method: &Method,
         uri: &Uri,
         headers: &HeaderMap,
-        (strip, added): (&(dyn Fn(&HeaderName) -> bool + Sync), &[&[u8]]),
+        strip: Strip<'_>,
+        added: &[&[u8]],
         length: Option<u64>,
     ) -> Vec<u8> {
         // Room for the usual head, which carries a signed token (a few hundred bytes).
@@ -534,13 +533,13 @@ mod tests {
         let text = |h: Vec<u8>| String::from_utf8(h).unwrap();
         let none = |_: &HeaderName| false;
         let strip_a = |name: &HeaderName| name == "x-a";
-        let get = text(upstream.head(&Method::GET, &uri, &headers, (&none, &[b"x-b: c\r\n", b""]), Some(0)));
+        let get = text(upstream.head(&Method::GET, &uri, &headers, &none, &[b"x-b: c\r\n", b""], Some(0)));
         assert_eq!(get, "GET /base/api/v1/x?q=1 HTTP/1.1\r\nhost: svc.internal:9000\r\nx-a: b\r\nx-b: c\r\n\r\n");
-        let stripped = text(upstream.head(&Method::GET, &uri, &headers, (&strip_a, &[b"x-b: c\r\n"]), Some(0)));
+        let stripped = text(upstream.head(&Method::GET, &uri, &headers, &strip_a, &[b"x-b: c\r\n"], Some(0)));
         assert_eq!(stripped, "GET /base/api/v1/x?q=1 HTTP/1.1\r\nhost: svc.internal:9000\r\nx-b: c\r\n\r\n");
-        let post = text(upstream.head(&Method::POST, &uri, &headers, (&none, &[]), Some(3)));
+        let post = text(upstream.head(&Method::POST, &uri, &headers, &none, &[], Some(3)));
         assert!(post.ends_with("x-a: b\r\ncontent-length: 3\r\n\r\n"), "{post}");
-        let stream = text(upstream.head(&Method::POST, &uri, &headers, (&none, &[]), None));
+        let stream = text(upstream.head(&Method::POST, &uri, &headers, &none, &[], None));
         assert!(stream.ends_with("transfer-encoding: chunked\r\n\r\n"), "{stream}");
         assert_eq!(Upstream::parse("http://svc").unwrap().authority, "svc:80");
         assert!(Upstream::parse("https://svc").is_none());
