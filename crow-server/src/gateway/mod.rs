@@ -54,7 +54,7 @@ use crate::memo::Memo;
 use crate::services::ServiceName;
 use crate::services::auth::tokens;
 use forwarded::{Edits, Identity, InternalKey};
-use upstream::{Upstream, UpstreamError};
+use upstream::{Rewrite, Upstream, UpstreamError};
 
 /// How long a verified session or API key is reused before asking the auth service again.
 const IDENTITY_TTL: Duration = Duration::from_secs(30);
@@ -447,12 +447,16 @@ impl Gateway {
     /// service but auth, `Set-Cookie`.
     async fn call(&self, mut request: Request, route: &Route<'_>, edits: Edits<'_>) -> Result<Response, ApiError> {
         let service = route.service.as_str();
-        let mut response = if self.local.contains(&route.service) {
+        let keep_cookies = route.service == ServiceName::Auth;
+        let response = if self.local.contains(&route.service) {
             edits.apply_to(request.headers_mut());
-            self.call_local(request, service).await?
+            let mut response = self.call_local(request, service).await?;
+            clean_response(response.headers_mut(), keep_cookies);
+            response
         } else {
             match self.remote.iter().find(|(s, _)| *s == route.service) {
-                Some((_, upstream)) => self.call_remote(upstream, request, edits, service).await?,
+                // The answer is cleaned as its head is read.
+                Some((_, upstream)) => self.call_remote(upstream, request, edits, keep_cookies, service).await?,
                 None => {
                     return Err(ApiError::new(
                         ErrorCode::ServiceUnavailable,
@@ -461,7 +465,6 @@ impl Gateway {
                 }
             }
         };
-        clean_response(response.headers_mut(), route.service == ServiceName::Auth);
         Ok(response)
     }
 
@@ -531,12 +534,14 @@ impl Gateway {
         upstream: &Upstream,
         request: Request,
         edits: Edits<'_>,
+        keep_cookies: bool,
         service: &str,
     ) -> Result<Response, ApiError> {
         // Boxed: the exchange's state is the largest part of a proxied request's future, and
         // every layer above would otherwise carry it and copy it at each await.
         let (strip, added) = (|name: &HeaderName| edits.strips(name), edits.lines());
-        let exchange = Box::pin(upstream.send(request, &strip, &added));
+        let hide = |name: &HeaderName| hidden(name, keep_cookies);
+        let exchange = Box::pin(upstream.send(request, Rewrite { strip: &strip, added: &added, hide: &hide }));
         let response = match tokio::time::timeout(self.config.upstream_timeout, exchange).await {
             Err(_) => {
                 tracing::warn!(service, "upstream timed out");
@@ -576,15 +581,19 @@ fn stripped<F: Fn(&HeaderName) -> bool>(
     }
 }
 
-/// Removes from a service's answer what clients never see, in one pass.
+/// Whether clients never see the answer header `name`: internal ones, `Server`, CORS headers
+/// (the gateway sets its own) and, unless `keep_cookies`, `Set-Cookie`.
+fn hidden(name: &HeaderName, keep_cookies: bool) -> bool {
+    STRIP_RESPONSE.contains(name)
+        || (!keep_cookies && name == header::SET_COOKIE)
+        || name.as_str().starts_with("access-control-")
+}
+
+/// Removes from a service's answer what clients never see and its hop-by-hop headers, in one
+/// pass (answers from services over HTTP lose them as they are read, see [`Rewrite`]).
 fn clean_response(headers: &mut HeaderMap, keep_cookies: bool) {
     let hop = HopByHop::of(headers);
-    remove_where(headers, |name| {
-        STRIP_RESPONSE.contains(name)
-            || hop.contains(name)
-            || (!keep_cookies && name == header::SET_COOKIE)
-            || name.as_str().starts_with("access-control-")
-    });
+    remove_where(headers, |name| hop.contains(name) || hidden(name, keep_cookies));
 }
 
 /// CORS on the way out (services' own CORS headers were removed by [`Gateway::call`]): the

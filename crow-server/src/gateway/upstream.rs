@@ -47,8 +47,24 @@ fn is_own(name: &HeaderName) -> bool {
         || *name == header::EXPECT
 }
 
-/// Selects the request headers a head leaves out (the gateway's stripping).
+/// Selects headers left out of a message passed on.
 pub type Strip<'a> = &'a (dyn Fn(&HeaderName) -> bool + Sync);
+
+/// How the gateway changes what passes through a call: request headers left out (`strip`) and
+/// lines added (`added`) as the request's head is written; answer headers left out (`hide`) as
+/// the answer's head is read. Applied in those passes, so no header map is edited.
+#[derive(Clone, Copy)]
+pub struct Rewrite<'a> {
+    pub strip: Strip<'a>,
+    pub added: &'a [&'a [u8]],
+    pub hide: Strip<'a>,
+}
+
+impl Rewrite<'_> {
+    /// Passes everything on unchanged.
+    #[cfg(test)]
+    const NONE: Rewrite<'static> = Rewrite { strip: &|_| false, added: &[], hide: &|_| false };
+}
 
 /// Why a service could not be asked.
 #[derive(Debug, thiserror::Error)]
@@ -94,19 +110,19 @@ impl Upstream {
         })
     }
 
-    /// Sends `request` — its head without the headers `strip` selects and with the header lines
-    /// `added` — and returns the answer once its head has arrived; the body streams behind it. A reused connection that turns out to be closed before anything came back is
-    /// replaced once, for idempotent requests without a body (RFC 9110 §9.2.2).
-    pub async fn send(&self, request: Request, strip: Strip<'_>, added: &[&[u8]]) -> Result<Response, UpstreamError> {
+    /// Sends `request`, rewritten, and returns the answer once its head has arrived; the body
+    /// streams behind it. A reused connection that turns out to be closed before anything came
+    /// back is replaced once, for idempotent requests without a body (RFC 9110 §9.2.2).
+    pub async fn send(&self, request: Request, rewrite: Rewrite<'_>) -> Result<Response, UpstreamError> {
         let (mut parts, body) = request.into_parts();
         let length = body.size_hint().exact();
-        let head = self.head(&parts.method, &parts.uri, &parts.headers, strip, added, length);
+        let head = self.head(&parts.method, &parts.uri, &parts.headers, rewrite, length);
         fields::recycle(std::mem::take(&mut parts.headers));
         let mut body = (length != Some(0)).then_some(body);
         let retry = body.is_none() && is_idempotent(&parts.method);
         let head_only = parts.method == Method::HEAD;
         if let Some(conn) = self.pool.checkout() {
-            match exchange(conn, &head, body.take(), head_only).await {
+            match exchange(conn, &head, body.take(), head_only, rewrite.hide).await {
                 Ok(answer) => return Ok(self.answer(answer)),
                 // `retry` implies there was no body to lose.
                 Err(Failure::Stale(_)) if retry => {}
@@ -114,7 +130,7 @@ impl Upstream {
             }
         }
         let conn = self.connect().await?;
-        let answer = exchange(conn, &head, body, head_only).await?;
+        let answer = exchange(conn, &head, body, head_only, rewrite.hide).await?;
         Ok(self.answer(answer))
     }
 
@@ -135,8 +151,7 @@ impl Upstream {
         method: &Method,
         uri: &Uri,
         headers: &HeaderMap,
-        strip: Strip<'_>,
-        added: &[&[u8]],
+        rewrite: Rewrite<'_>,
         length: Option<u64>,
     ) -> Vec<u8> {
         // Room for the usual head, which carries a signed token (a few hundred bytes).
@@ -148,8 +163,8 @@ impl Upstream {
         head.extend_from_slice(b" HTTP/1.1\r\nhost: ");
         head.extend_from_slice(self.host.as_bytes());
         head.extend_from_slice(b"\r\n");
-        outgoing::header_lines(&mut head, headers, |name| is_own(name) || strip(name));
-        for lines in added {
+        outgoing::header_lines(&mut head, headers, |name| is_own(name) || (rewrite.strip)(name));
+        for lines in rewrite.added {
             head.extend_from_slice(lines);
         }
         match length {
@@ -269,8 +284,15 @@ struct Answer {
     reusable: bool,
 }
 
-/// Writes the request, then reads the answer's head (skipping interim 1xx answers).
-async fn exchange(mut conn: Conn, head: &[u8], body: Option<Body>, head_only: bool) -> Result<Answer, Failure> {
+/// Writes the request, then reads the answer's head (skipping interim 1xx answers), without the
+/// headers `hide` selects.
+async fn exchange(
+    mut conn: Conn,
+    head: &[u8],
+    body: Option<Body>,
+    head_only: bool,
+    hide: Strip<'_>,
+) -> Result<Answer, Failure> {
     let mut write_error = match body {
         None => conn.io.write_all(head).await.map_err(Failure::Stale),
         Some(body) => write_streamed(&mut conn.io, head, body).await,
@@ -279,7 +301,7 @@ async fn exchange(mut conn: Conn, head: &[u8], body: Option<Body>, head_only: bo
     let wrote_all = write_error.is_none();
     let parsed = loop {
         if !conn.buf.is_empty() {
-            match parse_head(&mut conn.buf, head_only) {
+            match parse_head(&mut conn.buf, head_only, hide) {
                 Ok(Some(Parsed::Interim)) => continue,
                 Ok(Some(Parsed::Final(response, decoder, reusable))) => break (response, decoder, reusable),
                 Ok(None) if conn.buf.len() > MAX_HEAD => {
@@ -333,8 +355,9 @@ enum Parsed {
     Final(Response, Decoder, bool),
 }
 
-/// Parses one answer head off the front of `buf`; `None` until it is complete.
-fn parse_head(buf: &mut BytesMut, head_only: bool) -> Result<Option<Parsed>, UpstreamError> {
+/// Parses one answer head off the front of `buf`, without the headers `hide` selects; `None`
+/// until it is complete.
+fn parse_head(buf: &mut BytesMut, head_only: bool, hide: Strip<'_>) -> Result<Option<Parsed>, UpstreamError> {
     // Uninitialised slots: httparse writes the ones it uses, and zeroing 100 of them per answer
     // cost more than parsing a short head.
     let mut slots = [const { MaybeUninit::uninit() }; MAX_HEADERS];
@@ -377,7 +400,7 @@ fn parse_head(buf: &mut BytesMut, head_only: bool) -> Result<Option<Parsed>, Ups
             close |= hop::lists(value.as_bytes(), b"close");
             hop.note(value.as_bytes());
         }
-        Ok::<_, UpstreamError>(!HOP_BY_HOP.contains(name))
+        Ok::<_, UpstreamError>(!HOP_BY_HOP.contains(name) && !hide(name))
     })?;
     if hop.names_others() {
         remove_where(&mut headers, |name| hop.contains(name));
@@ -462,7 +485,7 @@ mod tests {
     use super::*;
 
     fn head(wire: &[u8], head_only: bool) -> Result<Option<Parsed>, UpstreamError> {
-        parse_head(&mut BytesMut::from(wire), head_only)
+        parse_head(&mut BytesMut::from(wire), head_only, &|name| name == "x-hidden")
     }
 
     fn final_head(wire: &[u8]) -> (Response, Decoder, bool) {
@@ -474,9 +497,10 @@ mod tests {
 
     #[test]
     fn framing_follows_rfc_9112() {
-        let (r, d, reusable) = final_head(b"HTTP/1.1 200 OK\r\nContent-Length: 12\r\nX-A: b\r\n\r\n");
+        let (r, d, reusable) = final_head(b"HTTP/1.1 200 OK\r\nContent-Length: 12\r\nX-Hidden: 1\r\nX-A: b\r\n\r\n");
         assert_eq!((r.status(), d, reusable), (StatusCode::OK, Decoder::Length(12), true));
         assert_eq!(r.headers()["x-a"], "b");
+        assert!(!r.headers().contains_key("x-hidden"), "what the gateway hides is left out");
         // Transfer-Encoding wins over Content-Length, which is dropped.
         let (r, d, _) = final_head(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n");
         assert_eq!(d, Decoder::Chunked(Chunk::Size));
@@ -531,15 +555,26 @@ mod tests {
         headers.insert("x-a", HeaderValue::from_static("b"));
         let uri: Uri = "/api/v1/x?q=1".parse().unwrap();
         let text = |h: Vec<u8>| String::from_utf8(h).unwrap();
-        let none = |_: &HeaderName| false;
         let strip_a = |name: &HeaderName| name == "x-a";
-        let get = text(upstream.head(&Method::GET, &uri, &headers, &none, &[b"x-b: c\r\n", b""], Some(0)));
+        let get = text(upstream.head(
+            &Method::GET,
+            &uri,
+            &headers,
+            Rewrite { added: &[b"x-b: c\r\n", b""], ..Rewrite::NONE },
+            Some(0),
+        ));
         assert_eq!(get, "GET /base/api/v1/x?q=1 HTTP/1.1\r\nhost: svc.internal:9000\r\nx-a: b\r\nx-b: c\r\n\r\n");
-        let stripped = text(upstream.head(&Method::GET, &uri, &headers, &strip_a, &[b"x-b: c\r\n"], Some(0)));
+        let stripped = text(upstream.head(
+            &Method::GET,
+            &uri,
+            &headers,
+            Rewrite { strip: &strip_a, added: &[b"x-b: c\r\n"], ..Rewrite::NONE },
+            Some(0),
+        ));
         assert_eq!(stripped, "GET /base/api/v1/x?q=1 HTTP/1.1\r\nhost: svc.internal:9000\r\nx-b: c\r\n\r\n");
-        let post = text(upstream.head(&Method::POST, &uri, &headers, &none, &[], Some(3)));
+        let post = text(upstream.head(&Method::POST, &uri, &headers, Rewrite::NONE, Some(3)));
         assert!(post.ends_with("x-a: b\r\ncontent-length: 3\r\n\r\n"), "{post}");
-        let stream = text(upstream.head(&Method::POST, &uri, &headers, &none, &[], None));
+        let stream = text(upstream.head(&Method::POST, &uri, &headers, Rewrite::NONE, None));
         assert!(stream.ends_with("transfer-encoding: chunked\r\n\r\n"), "{stream}");
         assert_eq!(Upstream::parse("http://svc").unwrap().authority, "svc:80");
         assert!(Upstream::parse("https://svc").is_none());

@@ -68,14 +68,8 @@ fn hostile() -> Router {
         )
 }
 
-#[tokio::test]
-async fn upstream_headers_are_cleaned() {
-    let (gw, _dir) = gateway(hostile()).await;
-    let request =
-        Request::get("/api/v1/patterns/health").header("origin", "https://evil.example").body(Body::empty()).unwrap();
-    let response = gw.clone().oneshot(request).await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let h = response.headers();
+/// Asserts that none of what `hostile` answers with reached the client.
+fn assert_cleaned(headers: &axum::http::HeaderMap) {
     for gone in [
         "set-cookie",
         "access-control-allow-origin",
@@ -84,8 +78,19 @@ async fn upstream_headers_are_cleaned() {
         "x-powered-by",
         "x-internal-key",
     ] {
-        assert!(h.get(gone).is_none(), "{gone} leaked");
+        assert!(headers.get(gone).is_none(), "{gone} leaked");
     }
+}
+
+#[tokio::test]
+async fn upstream_headers_are_cleaned() {
+    let (gw, _dir) = gateway(hostile()).await;
+    let request =
+        Request::get("/api/v1/patterns/health").header("origin", "https://evil.example").body(Body::empty()).unwrap();
+    let response = gw.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let h = response.headers();
+    assert_cleaned(h);
     assert_eq!(h["vary"], "Origin");
     // A trusted origin is reflected, with credentials, never `*`.
     let request = Request::get("/api/v1/patterns/health")
@@ -150,7 +155,7 @@ async fn remote_upstreams_time_out_as_504_and_unreachable_ones_are_502() {
     // Relayed answers are cleaned like in-process ones.
     let response = gw.oneshot(Request::get("/api/v1/patterns/health").body(Body::empty()).unwrap()).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    assert!(response.headers().get("server").is_none() && response.headers().get("set-cookie").is_none());
+    assert_cleaned(response.headers());
     // Nobody listening.
     let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
     let (gw, _d2) = remote_gateway(&format!("http://{closed}")).await;
