@@ -389,16 +389,16 @@ fn parse_head(buf: &mut BytesMut, head_only: bool, hide: Strip<'_>) -> Result<Op
         if name == header::TRANSFER_ENCODING {
             te = true;
             // Only the final coding decides how the message ends.
-            let last = value.as_bytes().rsplit(|b| *b == b',').next().unwrap_or_default();
+            let last = value.rsplit(|b| *b == b',').next().unwrap_or_default();
             chunked = last.trim_ascii().eq_ignore_ascii_case(b"chunked");
         } else if name == header::CONTENT_LENGTH {
-            let n = framing::content_length([value.as_bytes()])
+            let n = framing::content_length([value])
                 .filter(|n| length.is_none_or(|l| l == *n))
                 .ok_or(UpstreamError::Malformed("bad or conflicting content-length"))?;
             length = Some(n);
         } else if name == header::CONNECTION {
-            close |= hop::lists(value.as_bytes(), b"close");
-            hop.note(value.as_bytes());
+            close |= hop::lists(value, b"close");
+            hop.note(value);
         }
         Ok::<_, UpstreamError>(!HOP_BY_HOP.contains(name) && !hide(name))
     })?;

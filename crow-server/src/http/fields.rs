@@ -109,24 +109,29 @@ impl Located {
     }
 
     /// The header map of `head` (the bytes the lines were located in, now frozen), with room
-    /// for `spare` more entries. `each` sees every line in order and says whether it is kept.
+    /// for `spare` more entries. `each` sees every line in order, its value as raw bytes, and
+    /// says whether it is kept; only kept values become header values (httparse has already
+    /// refused control characters, so a dropped value needs no second check).
     pub fn build<E: From<Malformed>>(
         &self,
         head: &Bytes,
         spare: usize,
-        mut each: impl FnMut(&HeaderName, &HeaderValue) -> Result<bool, E>,
+        mut each: impl FnMut(&HeaderName, &[u8]) -> Result<bool, E>,
     ) -> Result<HeaderMap, E> {
-        let slice = |(start, len): (u32, u32)| {
+        // Borrowed views; only a kept value shares the head (a reference count taken).
+        let range = |(start, len): (u32, u32)| {
             let (start, len) = (start as usize, len as usize);
-            head.get(start..start.saturating_add(len)).map(|_| head.slice(start..start + len))
+            let range = start..start.saturating_add(len);
+            head.get(range.clone()).map(|raw| (raw, range))
         };
         let mut headers = empty_map(self.len + spare);
         for span in self.spans() {
-            let name = slice(span.name).and_then(|raw| name(&raw).ok()).ok_or(Malformed("malformed header name"))?;
-            let value = slice(span.value)
-                .and_then(|raw| HeaderValue::from_maybe_shared(raw).ok())
-                .ok_or(Malformed("malformed header value"))?;
-            if each(&name, &value)? {
+            let name =
+                range(span.name).and_then(|(raw, _)| name(raw).ok()).ok_or(Malformed("malformed header name"))?;
+            let (raw, at) = range(span.value).ok_or(Malformed("malformed header value"))?;
+            if each(&name, raw)? {
+                let value =
+                    HeaderValue::from_maybe_shared(head.slice(at)).map_err(|_| Malformed("malformed header value"))?;
                 headers.append(name, value);
             }
         }

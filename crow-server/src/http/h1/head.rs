@@ -93,7 +93,7 @@ pub fn parse(buf: &mut BytesMut) -> Result<Option<Head>, HeadError> {
     let uri = Uri::from_maybe_shared(head.slice(path_at)).map_err(|_| HeadError::Bad("malformed request target"))?;
     let mut facts = Facts::default();
     let headers = lines.build(&head, SPARE_HEADERS, |name, value| {
-        facts.note(name, value.as_bytes());
+        facts.note(name, value);
         Ok::<_, HeadError>(true)
     })?;
 
