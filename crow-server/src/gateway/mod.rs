@@ -541,23 +541,24 @@ impl Gateway {
         // every layer above would otherwise carry it and copy it at each await.
         let (strip, added) = (|name: &HeaderName| edits.strips(name), edits.lines());
         let hide = |name: &HeaderName| hidden(name, keep_cookies);
-        let exchange = Box::pin(upstream.send(request, Rewrite { strip: &strip, added: &added, hide: &hide }));
-        let response = match tokio::time::timeout(self.config.upstream_timeout, exchange).await {
-            Err(_) => {
+        let rewrite = Rewrite { strip: &strip, added: &added, hide: &hide };
+        let deadline = tokio::time::Instant::now() + self.config.upstream_timeout;
+        let response = match Box::pin(upstream.send(request, rewrite, deadline)).await {
+            Err(UpstreamError::TimedOut) => {
                 tracing::warn!(service, "upstream timed out");
                 return Err(ApiError::new(
                     ErrorCode::UpstreamTimeout,
                     format!("the {service} service did not answer in time"),
                 ));
             }
-            Ok(Err(UpstreamError::RequestBody(e))) => {
+            Err(UpstreamError::RequestBody(e)) => {
                 return Err(ApiError::new(ErrorCode::BadRequest, format!("the request body could not be read: {e}")));
             }
-            Ok(Err(e)) => {
+            Err(e) => {
                 tracing::warn!(service, error = %crate::http::error::chain(&e), "upstream unreachable");
                 return Err(ApiError::new(ErrorCode::BadGateway, format!("the {service} service is unreachable")));
             }
-            Ok(Ok(response)) => response,
+            Ok(response) => response,
         };
         // The answer's body streams back as it arrives (chat answers are long-lived streams).
         Ok(response)

@@ -15,7 +15,7 @@ use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker, ready};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -25,6 +25,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use http_body::{Body as _, Frame, SizeHint};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
+use tokio::time::{Instant, Sleep};
 
 use crate::http::fields::{self, MAX_HEADERS, Malformed};
 use crate::http::framing::{self, Chunk, Decoded, Decoder, READ_CHUNK};
@@ -75,6 +76,8 @@ pub enum UpstreamError {
     Io(#[from] io::Error),
     #[error("the service sent a malformed answer: {0}")]
     Malformed(&'static str),
+    #[error("the service did not answer in time")]
+    TimedOut,
     #[error("the client's request body failed: {0}")]
     RequestBody(#[source] axum::Error),
 }
@@ -110,10 +113,16 @@ impl Upstream {
         })
     }
 
-    /// Sends `request`, rewritten, and returns the answer once its head has arrived; the body
-    /// streams behind it. A reused connection that turns out to be closed before anything came
-    /// back is replaced once, for idempotent requests without a body (RFC 9110 §9.2.2).
-    pub async fn send(&self, request: Request, rewrite: Rewrite<'_>) -> Result<Response, UpstreamError> {
+    /// Sends `request`, rewritten, and returns the answer once its head has arrived, by
+    /// `deadline` ([`UpstreamError::TimedOut`] otherwise); the body streams behind it. A reused
+    /// connection that turns out to be closed before anything came back is replaced once, for
+    /// idempotent requests without a body (RFC 9110 §9.2.2).
+    pub async fn send(
+        &self,
+        request: Request,
+        rewrite: Rewrite<'_>,
+        deadline: Instant,
+    ) -> Result<Response, UpstreamError> {
         let (mut parts, body) = request.into_parts();
         let length = body.size_hint().exact();
         let head = self.head(&parts.method, &parts.uri, &parts.headers, rewrite, length);
@@ -122,25 +131,27 @@ impl Upstream {
         let retry = body.is_none() && is_idempotent(&parts.method);
         let head_only = parts.method == Method::HEAD;
         if let Some(conn) = self.pool.checkout() {
-            match exchange(conn, &head, body.take(), head_only, rewrite.hide).await {
+            match exchange(conn, &head, body.take(), head_only, rewrite.hide, deadline).await {
                 Ok(answer) => return Ok(self.answer(answer)),
                 // `retry` implies there was no body to lose.
                 Err(Failure::Stale(_)) if retry => {}
                 Err(failure) => return Err(failure.into()),
             }
         }
-        let conn = self.connect().await?;
-        let answer = exchange(conn, &head, body, head_only, rewrite.hide).await?;
+        let conn = self.connect(deadline).await?;
+        let answer = exchange(conn, &head, body, head_only, rewrite.hide, deadline).await?;
         Ok(self.answer(answer))
     }
 
-    async fn connect(&self) -> Result<Conn, UpstreamError> {
-        let io = match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(&self.authority)).await {
+    async fn connect(&self, deadline: Instant) -> Result<Conn, UpstreamError> {
+        let connect_by = Instant::now() + CONNECT_TIMEOUT;
+        let io = match tokio::time::timeout_at(deadline.min(connect_by), TcpStream::connect(&self.authority)).await {
             Ok(io) => io.map_err(UpstreamError::Connect)?,
+            Err(_) if deadline < connect_by => return Err(UpstreamError::TimedOut),
             Err(_) => return Err(UpstreamError::Connect(io::ErrorKind::TimedOut.into())),
         };
         io.set_nodelay(true).map_err(UpstreamError::Connect)?;
-        Ok(Conn { io, buf: BytesMut::with_capacity(READ_CHUNK) })
+        Ok(Conn { io, buf: BytesMut::with_capacity(READ_CHUNK), timer: Box::pin(tokio::time::sleep_until(deadline)) })
     }
 
     /// The request head: the target under the service's prefix, `Host`, the headers but those
@@ -202,6 +213,10 @@ fn is_idempotent(method: &Method) -> bool {
 struct Conn {
     io: TcpStream,
     buf: BytesMut,
+    /// Each exchange's deadline. One timer for the connection's life, moved to the next
+    /// deadline per exchange (which the runtime does without touching its timer wheel when
+    /// the deadline is later), rather than a timer set up and torn down per request.
+    timer: Pin<Box<Sleep>>,
 }
 
 impl Conn {
@@ -285,35 +300,55 @@ struct Answer {
 }
 
 /// Writes the request, then reads the answer's head (skipping interim 1xx answers), without the
-/// headers `hide` selects.
+/// headers `hide` selects, by `deadline`.
 async fn exchange(
     mut conn: Conn,
     head: &[u8],
     body: Option<Body>,
     head_only: bool,
     hide: Strip<'_>,
+    deadline: Instant,
 ) -> Result<Answer, Failure> {
+    let Conn { io, buf, timer } = &mut conn;
+    timer.as_mut().reset(deadline);
+    let (response, decoder, reusable) = tokio::select! {
+        biased;
+        answered = talk(io, buf, head, body, head_only, hide) => answered?,
+        () = timer.as_mut() => return Err(Failure::Other(UpstreamError::TimedOut)),
+    };
+    Ok(Answer { response, conn, decoder, reusable })
+}
+
+/// [`exchange`]'s work, without the deadline.
+async fn talk(
+    io: &mut TcpStream,
+    buf: &mut BytesMut,
+    head: &[u8],
+    body: Option<Body>,
+    head_only: bool,
+    hide: Strip<'_>,
+) -> Result<(Response, Decoder, bool), Failure> {
     let mut write_error = match body {
-        None => conn.io.write_all(head).await.map_err(Failure::Stale),
-        Some(body) => write_streamed(&mut conn.io, head, body).await,
+        None => io.write_all(head).await.map_err(Failure::Stale),
+        Some(body) => write_streamed(io, head, body).await,
     }
     .err();
     let wrote_all = write_error.is_none();
     let parsed = loop {
-        if !conn.buf.is_empty() {
-            match parse_head(&mut conn.buf, head_only, hide) {
+        if !buf.is_empty() {
+            match parse_head(buf, head_only, hide) {
                 Ok(Some(Parsed::Interim)) => continue,
                 Ok(Some(Parsed::Final(response, decoder, reusable))) => break (response, decoder, reusable),
-                Ok(None) if conn.buf.len() > MAX_HEAD => {
+                Ok(None) if buf.len() > MAX_HEAD => {
                     return Err(Failure::Other(UpstreamError::Malformed("response head too large")));
                 }
                 Ok(None) => {}
                 Err(e) => return Err(Failure::Other(e)),
             }
         }
-        framing::make_room(&mut conn.buf);
-        let nothing_yet = conn.buf.is_empty();
-        let read = conn.io.read_buf(&mut conn.buf).await;
+        framing::make_room(buf);
+        let nothing_yet = buf.is_empty();
+        let read = io.read_buf(buf).await;
         // A service may answer (413, say) and close before reading the whole request: an answer
         // that arrives counts; without one, the write's error is the one to report.
         if matches!(read, Ok(0) | Err(_))
@@ -330,7 +365,7 @@ async fn exchange(
         }
     };
     let (response, decoder, reusable) = parsed;
-    Ok(Answer { response, conn, decoder, reusable: reusable && wrote_all })
+    Ok((response, decoder, reusable && wrote_all))
 }
 
 /// Writes the head and a body of unknown or non-zero length: with `Content-Length` as declared
