@@ -397,11 +397,12 @@ impl Gateway {
             // A service without cached answers: nothing to look up, store or invalidate.
             return self.call(request, route, edits).await;
         };
-        // The verified organization; a trusted service's own header otherwise (for every
-        // other caller it is stripped).
+        // The verified organization, or a trusted service's own header; never what another
+        // caller sent (the map still holds it: it is stripped as the request is passed on).
         let org = match identity {
             Some(identity) => identity.organization().and_then(|v| v.to_str().ok()).map(str::to_owned),
-            None => org_of(request.headers()),
+            None if trusted => org_of(request.headers()),
+            None => None,
         };
         let cache_key = cache_key(request.method(), request.uri(), route, org.as_deref());
         if let Some(key) = &cache_key

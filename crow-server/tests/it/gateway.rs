@@ -15,6 +15,11 @@ use tower::ServiceExt as _;
 const KEY: &str = "internal-key-internal-key-internal-key-0001";
 
 async fn gateway(upstream: Router) -> (Router, tempfile::TempDir) {
+    let (gw, _, dir) = gateway_with_state(upstream).await;
+    (gw, dir)
+}
+
+async fn gateway_with_state(upstream: Router) -> (Router, crow_server::app::AppState, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let vars = vec![
         ("CROW_DATA_DIR".to_owned(), dir.path().display().to_string()),
@@ -25,9 +30,14 @@ async fn gateway(upstream: Router) -> (Router, tempfile::TempDir) {
     let config = crow_server::Layers::load(None, vars).unwrap().resolve().unwrap();
     let state = crow_server::app::build_state(config.clone()).await.unwrap();
     let local = crow_server::services::ServiceName::ALL.to_vec();
-    let gw =
-        Arc::new(Gateway::new(state, upstream, local, config.internal_gateway_key.clone(), config.gateway.clone()));
-    (as_router(gw), dir)
+    let gw = Arc::new(Gateway::new(
+        state.clone(),
+        upstream,
+        local,
+        config.internal_gateway_key.clone(),
+        config.gateway.clone(),
+    ));
+    (as_router(gw), state, dir)
 }
 
 /// The gateway as a router, for `oneshot` requests from a loopback client.
@@ -100,6 +110,21 @@ async fn upstream_headers_are_cleaned() {
     let response = gw.oneshot(request).await.unwrap();
     assert_eq!(response.headers()["access-control-allow-origin"], "https://app.example.com");
     assert_eq!(response.headers()["access-control-allow-credentials"], "true");
+}
+
+#[tokio::test]
+async fn a_caller_without_credentials_cannot_name_the_organization_of_a_cache_entry() {
+    // Organizations' answers are cached per organization; their probes are public routes.
+    let upstream = Router::new().route("/api/v1/organizations/health", get(|| async { "{}" }));
+    let (gw, state, _dir) = gateway_with_state(upstream).await;
+    let victim = crow_core::OrganizationId::new().to_string();
+    let request = Request::get("/api/v1/organizations/health")
+        .header("x-organization-id", victim.as_str())
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(gw.oneshot(request).await.unwrap().status(), StatusCode::OK);
+    let entry = format!("cache:{victim}:organizations:v1:/api/v1/organizations/health:");
+    assert_eq!(state.backends().cache.get(&entry).await.unwrap(), None, "a client-named organization was used");
 }
 
 #[tokio::test]
