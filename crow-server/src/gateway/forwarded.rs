@@ -14,7 +14,7 @@
 //! The lines carry secrets (the key, a token): their `Debug` form shows only their length.
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
-use bytes::{BufMut as _, Bytes, BytesMut};
+use bytes::Bytes;
 use crow_core::OrganizationId;
 use crow_core::id::UserId;
 
@@ -22,6 +22,7 @@ use super::upstream::Strip;
 use crate::http::ApiError;
 use crate::http::hop::remove_where;
 use crate::http::names::{X_INTERNAL_KEY, X_ORGANIZATION_ID, X_USER_ID};
+use crate::http::outgoing::header_line;
 
 /// Header lines (`name: value\r\n`…) rendered from validated header values.
 #[derive(Clone, Default)]
@@ -34,15 +35,12 @@ impl std::fmt::Debug for Lines {
 }
 
 impl Lines {
-    fn of<'a>(headers: impl IntoIterator<Item = (&'a HeaderName, &'a HeaderValue)>) -> Self {
-        let mut out = BytesMut::new();
+    fn of<'a>(headers: impl IntoIterator<Item = (HeaderName, &'a HeaderValue)>) -> Self {
+        let mut out = Vec::new();
         for (name, value) in headers {
-            out.put_slice(name.as_str().as_bytes());
-            out.put_slice(b": ");
-            out.put_slice(value.as_bytes());
-            out.put_slice(b"\r\n");
+            header_line(&mut out, &name, value);
         }
-        Self(out.freeze())
+        Self(out.into())
     }
 
     pub(super) fn as_bytes(&self) -> &[u8] {
@@ -63,7 +61,7 @@ impl InternalKey {
     pub(super) fn new(key: &str) -> Option<Self> {
         let mut value = HeaderValue::from_str(key).ok()?;
         value.set_sensitive(true);
-        Some(Self { line: Lines::of([(&X_INTERNAL_KEY, &value)]), value })
+        Some(Self { line: Lines::of([(X_INTERNAL_KEY, &value)]), value })
     }
 }
 
@@ -76,7 +74,7 @@ pub(super) struct Identity {
     organization: Option<HeaderValue>,
     /// `Authorization: Bearer <jwt>` (none for publishable keys).
     authorization: Option<HeaderValue>,
-    /// The three above as lines.
+    /// The three above as lines ([`Identity::headers`]).
     lines: Lines,
     pub(super) publishable: bool,
 }
@@ -98,12 +96,16 @@ impl Identity {
         };
         let user = user.map(|u| header_value(&u.to_string())).transpose()?;
         let organization = organization.map(|o| header_value(&o.to_string())).transpose()?;
-        let lines = Lines::of(
-            [(&X_ORGANIZATION_ID, &organization), (&X_USER_ID, &user), (&header::AUTHORIZATION, &authorization)]
-                .into_iter()
-                .filter_map(|(name, value)| Some((name, value.as_ref()?))),
-        );
-        Ok(Self { user, organization, authorization, lines, publishable })
+        let mut identity = Self { user, organization, authorization, lines: Lines::default(), publishable };
+        identity.lines = Lines::of(identity.headers());
+        Ok(identity)
+    }
+
+    /// The headers it forwards (those it has).
+    fn headers(&self) -> impl Iterator<Item = (HeaderName, &HeaderValue)> {
+        [(X_ORGANIZATION_ID, &self.organization), (X_USER_ID, &self.user), (header::AUTHORIZATION, &self.authorization)]
+            .into_iter()
+            .filter_map(|(name, value)| Some((name, value.as_ref()?)))
     }
 
     /// The internal organization, as forwarded.
@@ -143,22 +145,9 @@ impl Edits<'_> {
         if let Some(key) = self.internal_key {
             headers.insert(X_INTERNAL_KEY, key.value.clone());
         }
-        if let Some(identity) = self.identity {
-            for (name, value) in [
-                (X_ORGANIZATION_ID, &identity.organization),
-                (X_USER_ID, &identity.user),
-                (header::AUTHORIZATION, &identity.authorization),
-            ] {
-                if let Some(value) = value {
-                    headers.insert(name, value.clone());
-                }
-            }
+        for (name, value) in self.identity.into_iter().flat_map(Identity::headers) {
+            headers.insert(name, value.clone());
         }
-    }
-
-    /// For a service over HTTP: whether the head leaves out `name`.
-    pub(super) fn strips(&self, name: &HeaderName) -> bool {
-        (self.strip)(name)
     }
 
     /// For a service over HTTP: lines for the request's head, after the request's own.

@@ -538,12 +538,12 @@ impl Gateway {
         keep_cookies: bool,
         service: &str,
     ) -> Result<Response, ApiError> {
+        let added = edits.lines();
+        let hide = |name: &HeaderName| hidden(name, keep_cookies);
+        let rewrite = Rewrite { strip: edits.strip, added: &added, hide: &hide };
+        let deadline = tokio::time::Instant::now() + self.config.upstream_timeout;
         // Boxed: the exchange's state is the largest part of a proxied request's future, and
         // every layer above would otherwise carry it and copy it at each await.
-        let (strip, added) = (|name: &HeaderName| edits.strips(name), edits.lines());
-        let hide = |name: &HeaderName| hidden(name, keep_cookies);
-        let rewrite = Rewrite { strip: &strip, added: &added, hide: &hide };
-        let deadline = tokio::time::Instant::now() + self.config.upstream_timeout;
         let response = match Box::pin(upstream.send(request, rewrite, deadline)).await {
             Err(UpstreamError::TimedOut) => {
                 tracing::warn!(service, "upstream timed out");

@@ -12,8 +12,9 @@
 //! - bodies stream both ways, at once: a request body is read through a bounded channel
 //!   ([`body`]) while the handler runs and while its answer is written, answers are written as
 //!   their frames arrive, with `Content-Length` when known and chunked otherwise;
-//! - a client gets the head timeout given to [`serve_connection`] to send each head (slow-loris clients and idle
-//!   connections are closed), pipelined requests are answered in order;
+//! - a client gets the head timeout given to [`serve_connection`] to send each head
+//!   (slow-loris clients and idle connections are closed), pipelined requests are answered in
+//!   order;
 //! - HTTP/1.0 clients are served one request per connection; upgrades are not offered;
 //! - when the connection is closed with unread input, it is half-closed and drained first
 //!   (lingering close), so the client reads the answer instead of a reset.

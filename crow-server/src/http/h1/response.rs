@@ -1,5 +1,6 @@
 //! Answer heads on the wire: how the body is delimited (RFC 9112 §6.3), the status line, the
-//! headers, and the `Date` and security headers every answer carries. Pure, so the framing rules are unit-tested.
+//! headers, and the `Date` and security headers every answer carries. Pure, so the framing
+//! rules are unit-tested.
 
 use std::cell::RefCell;
 use std::time::{SystemTime, UNIX_EPOCH};
