@@ -13,12 +13,19 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 /// A point in time, UTC, millisecond precision.
+///
+/// RFC 3339 writes years 0000 to 9999, so values read from outside ([`Self::MIN`],
+/// [`Self::MAX`]) are refused: accepted, they would be written as text no reader accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Timestamp(i64);
 
 impl Timestamp {
     /// The Unix epoch.
     pub const EPOCH: Self = Self(0);
+    /// 0000-01-01T00:00:00.000Z, the earliest instant RFC 3339 can write.
+    pub const MIN: Self = Self(-62_167_219_200_000);
+    /// 9999-12-31T23:59:59.999Z, the latest instant RFC 3339 can write.
+    pub const MAX: Self = Self(253_402_300_799_999);
 
     /// From milliseconds since the epoch.
     pub const fn from_millis(ms: i64) -> Self {
@@ -50,9 +57,11 @@ impl Timestamp {
         self.0.saturating_sub(earlier.0)
     }
 
-    /// RFC 3339 text, e.g. `2026-11-22T18:47:56.123Z`.
+    /// RFC 3339 text, e.g. `2026-11-22T18:47:56.123Z`. Instants outside [`Self::MIN`] ..=
+    /// [`Self::MAX`] (reachable only by arithmetic, never by reading) are written as the nearest
+    /// bound, so the text always reads back.
     pub fn to_rfc3339(self) -> String {
-        let nanos = i128::from(self.0) * 1_000_000;
+        let nanos = i128::from(self.0.clamp(Self::MIN.0, Self::MAX.0)) * 1_000_000;
         OffsetDateTime::from_unix_timestamp_nanos(nanos)
             .ok()
             .and_then(|t| t.format(&Rfc3339).ok())
@@ -63,7 +72,12 @@ impl Timestamp {
     pub fn parse_rfc3339(s: &str) -> Option<Self> {
         let t = OffsetDateTime::parse(s, &Rfc3339).ok()?;
         let ms = t.unix_timestamp_nanos() / 1_000_000;
-        i64::try_from(ms).ok().map(Self)
+        i64::try_from(ms).ok().and_then(Self::in_range)
+    }
+
+    /// `ms` as a timestamp when RFC 3339 can write it.
+    fn in_range(ms: i64) -> Option<Self> {
+        (Self::MIN.0..=Self::MAX.0).contains(&ms).then_some(Self(ms))
     }
 }
 
@@ -79,6 +93,8 @@ impl Serialize for Timestamp {
     }
 }
 
+const OUT_OF_RANGE: &str = "timestamp out of range (years 0000 to 9999)";
+
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
@@ -91,18 +107,18 @@ impl<'de> Deserialize<'de> for Timestamp {
                 Timestamp::parse_rfc3339(v).ok_or_else(|| E::custom("invalid RFC 3339 timestamp"))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Timestamp, E> {
-                Ok(Timestamp(v))
+                Timestamp::in_range(v).ok_or_else(|| E::custom(OUT_OF_RANGE))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Timestamp, E> {
-                i64::try_from(v).map(Timestamp).map_err(|_| E::custom("timestamp out of range"))
+                i64::try_from(v).ok().and_then(Timestamp::in_range).ok_or_else(|| E::custom(OUT_OF_RANGE))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Timestamp, E> {
                 // `performance.timeOrigin + performance.now()` yields fractional milliseconds.
                 if v.is_finite() && v.abs() < 9.0e15 {
                     #[allow(clippy::cast_possible_truncation)]
-                    Ok(Timestamp(v as i64))
+                    self.visit_i64(v as i64)
                 } else {
-                    Err(E::custom("timestamp out of range"))
+                    Err(E::custom(OUT_OF_RANGE))
                 }
             }
         }
@@ -131,5 +147,21 @@ mod tests {
         assert_eq!(b, c);
         assert!(serde_json::from_str::<Timestamp>("\"yesterday\"").is_err());
         assert!(serde_json::from_str::<Timestamp>("1e300").is_err());
+    }
+
+    #[test]
+    fn only_instants_rfc3339_can_write_are_read_and_every_one_is_written_readably() {
+        // Found by the tracker-event fuzz target: a millisecond count past year 9999 was
+        // accepted, then written as text that could not be read back.
+        for ms in ["1732300002300000000", "253402300800000", "-62167219200001", "-9223372036854775808"] {
+            assert!(serde_json::from_str::<Timestamp>(ms).is_err(), "{ms}");
+        }
+        for t in [Timestamp::MIN, Timestamp::MAX, Timestamp::EPOCH] {
+            let text = serde_json::to_string(&t).unwrap();
+            assert_eq!(serde_json::from_str::<Timestamp>(&text).unwrap(), t, "{text}");
+        }
+        assert_eq!(Timestamp::MAX.to_rfc3339(), "9999-12-31T23:59:59.999Z");
+        assert_eq!(Timestamp::MIN.to_rfc3339(), "0000-01-01T00:00:00Z");
+        assert_eq!(Timestamp::from_millis(i64::MAX).to_rfc3339(), Timestamp::MAX.to_rfc3339());
     }
 }

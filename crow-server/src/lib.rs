@@ -8,6 +8,9 @@
 pub mod app;
 pub mod backends;
 pub mod config;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod gateway;
 pub mod http;
 pub mod jwt;

@@ -25,7 +25,7 @@
 
 pub mod client_ip;
 mod forwarded;
-mod upstream;
+pub(crate) mod upstream;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;

@@ -384,7 +384,8 @@ async fn write_streamed(io: &mut TcpStream, head: &[u8], body: Body) -> Result<(
     }
 }
 
-enum Parsed {
+#[derive(Debug)]
+pub(crate) enum Parsed {
     /// A 1xx answer other than 101, consumed; the final answer follows.
     Interim,
     Final(Response, Decoder, bool),
@@ -392,7 +393,11 @@ enum Parsed {
 
 /// Parses one answer head off the front of `buf`, without the headers `hide` selects; `None`
 /// until it is complete.
-fn parse_head(buf: &mut BytesMut, head_only: bool, hide: Strip<'_>) -> Result<Option<Parsed>, UpstreamError> {
+pub(crate) fn parse_head(
+    buf: &mut BytesMut,
+    head_only: bool,
+    hide: Strip<'_>,
+) -> Result<Option<Parsed>, UpstreamError> {
     // Uninitialised slots: httparse writes the ones it uses, and zeroing 100 of them per answer
     // cost more than parsing a short head.
     let mut slots = [const { MaybeUninit::uninit() }; MAX_HEADERS];

@@ -182,7 +182,10 @@ fn take_line(buf: &mut BytesMut) -> io::Result<Option<BytesMut>> {
             Ok(Some(line))
         }
         Some(_) => Err(bad_chunk("line too long")),
-        None if buf.len() > MAX_LINE => Err(bad_chunk("line too long")),
+        // A CR at the end may begin the CRLF: it is not counted, or a line at the limit would
+        // be refused when a read happens to end between its CR and LF (found by the split
+        // property in `fuzzing.rs`).
+        None if buf.len() - usize::from(buf.last() == Some(&b'\r')) > MAX_LINE => Err(bad_chunk("line too long")),
         None => Ok(None),
     }
 }

@@ -7,7 +7,7 @@ pub mod edge;
 pub mod error;
 pub(crate) mod fields;
 pub(crate) mod framing;
-mod h1;
+pub(crate) mod h1;
 pub(crate) mod hop;
 pub mod internal_key;
 pub mod names;

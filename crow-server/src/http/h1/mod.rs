@@ -20,7 +20,7 @@
 //!   (lingering close), so the client reads the answer instead of a reset.
 
 mod body;
-mod head;
+pub(crate) mod head;
 mod response;
 
 use std::io;
