@@ -1,6 +1,12 @@
 //! The client address: the TCP peer, unless the peer is a configured trusted proxy, in which case
 //! the rightmost address in the proxy's header that is not itself a trusted proxy. A header from
 //! an untrusted peer is ignored — anyone can send `X-Forwarded-For`.
+//!
+//! Only the right end of the header is the proxies' own writing; everything to the left of
+//! the first address they did not add came from the client. So the walk from the right stops
+//! at an entry it cannot read (the peer is then taken, failing closed) instead of skipping it:
+//! skipped, a proxy's entry written as `address:port` would hand the choice of address — and
+//! of rate-limit bucket — to whatever the client put before it.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -48,14 +54,36 @@ pub fn client_ip(peer: SocketAddr, headers: &HeaderMap, header: &str, trusted: &
     if !is_trusted(peer.ip()) {
         return peer.ip();
     }
-    let hops: Vec<IpAddr> = headers
-        .get_all(header)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|h| h.trim().parse().ok())
-        .collect();
-    hops.iter().rev().copied().find(|ip| !is_trusted(*ip)).or_else(|| hops.first().copied()).unwrap_or(peer.ip())
+    let values: Vec<&[u8]> = headers.get_all(header).iter().map(|v| v.as_bytes()).collect();
+    // The leftmost proxy seen, for a chain made only of trusted proxies.
+    let mut innermost = None;
+    for hop in values.iter().rev().flat_map(|v| v.rsplit(|b| *b == b',')) {
+        match address(hop) {
+            Some(ip) if is_trusted(ip) => innermost = Some(ip),
+            Some(ip) => return ip,
+            None => return peer.ip(),
+        }
+    }
+    innermost.unwrap_or(peer.ip())
+}
+
+/// One entry of a forwarding header: an address, alone or with a port (`192.0.2.1:4711`,
+/// `[2001:db8::1]:4711`, as some proxies write them).
+fn address(hop: &[u8]) -> Option<IpAddr> {
+    let hop = std::str::from_utf8(hop.trim_ascii()).ok()?;
+    if let Ok(ip) = hop.parse() {
+        return Some(ip);
+    }
+    if let Some(v6) = hop.strip_prefix('[') {
+        let (ip, port) = v6.split_once(']')?;
+        return (port.is_empty() || port.strip_prefix(':').is_some_and(is_port)).then(|| ip.parse().ok())?;
+    }
+    let (ip, port) = hop.split_once(':')?;
+    if is_port(port) { ip.parse::<std::net::Ipv4Addr>().ok().map(IpAddr::V4) } else { None }
+}
+
+fn is_port(p: &str) -> bool {
+    p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>().is_ok()
 }
 
 #[cfg(test)]
@@ -82,6 +110,25 @@ mod tests {
             client_ip("10.0.0.1:5000".parse().unwrap(), &via_proxy, "x-forwarded-for", &trusted),
             "198.51.100.7".parse::<IpAddr>().unwrap()
         );
+    }
+
+    #[test]
+    fn entries_with_ports_are_read_and_unreadable_ones_stop_the_walk() {
+        let trusted = [Cidr::parse("10.0.0.0/8").unwrap()];
+        let proxy: SocketAddr = "10.0.0.1:5000".parse().unwrap();
+        let of = |xff: &str| client_ip(proxy, &headers(xff), "x-forwarded-for", &trusted);
+        // A proxy that writes the port: its entry is the client, not what the client sent.
+        assert_eq!(of("6.6.6.6, 203.0.113.9:5000"), "203.0.113.9".parse::<IpAddr>().unwrap());
+        assert_eq!(of("6.6.6.6, [2001:db8::1]:443"), "2001:db8::1".parse::<IpAddr>().unwrap());
+        assert_eq!(of("6.6.6.6,[2001:db8::2]"), "2001:db8::2".parse::<IpAddr>().unwrap());
+        // What cannot be read is not skipped to reach an address the client chose.
+        for unreadable in
+            ["6.6.6.6, unknown", "6.6.6.6, 203.0.113.9:99999", "6.6.6.6, , 10.0.0.3", "6.6.6.6, 2001:db8::1:80x"]
+        {
+            assert_eq!(of(unreadable), proxy.ip(), "{unreadable}");
+        }
+        // Only proxies: the innermost one.
+        assert_eq!(of("10.0.0.7, 10.0.0.8"), "10.0.0.7".parse::<IpAddr>().unwrap());
     }
 
     #[test]

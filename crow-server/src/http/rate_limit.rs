@@ -4,7 +4,9 @@
 //! GCRA keeps one number per key — the theoretical arrival time (TAT) of the next request — so
 //! memory is one map entry per active client. Entries whose TAT has passed carry no state (they
 //! equal a fresh key) and are evicted when the map reaches its bound, keeping memory bounded
-//! even under a flood of spoofed-looking distinct addresses.
+//! even under a flood of spoofed-looking distinct addresses. A full map is swept only once the
+//! earliest TAT in it has passed: sweeping it for every newcomer would let a flood of distinct
+//! addresses buy a scan of the whole map per request.
 //!
 //! The map hashes with foldhash, seeded per process: every request is checked, SipHash cost
 //! more than the check, and a client cannot choose its address freely enough to flood one
@@ -42,7 +44,7 @@ impl From<IpAddr> for ClientKey {
 /// A GCRA limiter: `rate` requests per `period` on average, bursts of up to `burst`.
 #[derive(Debug)]
 pub struct RateLimiter {
-    tats: Mutex<HashMap<ClientKey, i64, RandomState>>,
+    tats: Mutex<Tats>,
     /// Milliseconds between requests at the sustained rate.
     interval_ms: i64,
     /// How far ahead of now a TAT may run (burst tolerance).
@@ -50,12 +52,21 @@ pub struct RateLimiter {
     max_keys: usize,
 }
 
+#[derive(Debug, Default)]
+struct Tats {
+    by_client: HashMap<ClientKey, i64, RandomState>,
+    /// No entry's TAT is earlier: before then, a sweep would evict nothing.
+    earliest: i64,
+    /// Sweeps of a full map so far.
+    sweeps: u64,
+}
+
 impl RateLimiter {
     /// `rate` per `period`, with bursts of `burst`; at most `max_keys` clients tracked.
     pub fn new(rate: u32, period: Duration, burst: u32, max_keys: usize) -> Self {
         let interval_ms = (i64::try_from(period.as_millis()).unwrap_or(i64::MAX) / i64::from(rate.max(1))).max(1);
         Self {
-            tats: Mutex::new(HashMap::default()),
+            tats: Mutex::new(Tats::default()),
             interval_ms,
             tolerance_ms: interval_ms * i64::from(burst.max(1) - 1),
             max_keys: max_keys.max(1),
@@ -68,17 +79,26 @@ impl RateLimiter {
         let Ok(mut tats) = self.tats.lock() else {
             return Err(Duration::from_secs(1));
         };
-        if tats.len() >= self.max_keys {
-            tats.retain(|_, tat| *tat > now_ms);
-            if tats.len() >= self.max_keys {
+        let key = ClientKey::from(ip);
+        let Tats { by_client, earliest, sweeps } = &mut *tats;
+        if by_client.len() >= self.max_keys && !by_client.contains_key(&key) {
+            if now_ms >= *earliest {
+                *sweeps += 1;
+                let mut next = i64::MAX;
+                by_client.retain(|_, tat| {
+                    next = next.min(*tat);
+                    *tat > now_ms
+                });
+                *earliest = next.max(now_ms + 1);
+            }
+            if by_client.len() >= self.max_keys {
                 // Still full of active clients: refuse newcomers rather than grow.
-                if !tats.contains_key(&ClientKey::from(ip)) {
-                    return Err(Duration::from_millis(u64::try_from(self.interval_ms).unwrap_or(1000)));
-                }
+                let wait = (*earliest - now_ms).max(1);
+                return Err(Duration::from_millis(u64::try_from(wait).unwrap_or(1000)));
             }
         }
         // One lookup for the read and the update.
-        let entry = tats.entry(ClientKey::from(ip));
+        let entry = by_client.entry(key);
         let tat = match &entry {
             Entry::Occupied(e) => (*e.get()).max(now_ms),
             Entry::Vacant(_) => now_ms,
@@ -88,13 +108,15 @@ impl RateLimiter {
             let wait = ahead - self.tolerance_ms;
             return Err(Duration::from_millis(u64::try_from(wait).unwrap_or(1)));
         }
-        entry.insert_entry(tat + self.interval_ms);
+        let next = tat + self.interval_ms;
+        entry.insert_entry(next);
+        *earliest = (*earliest).min(next);
         Ok(())
     }
 
     /// Clients currently tracked.
     pub fn tracked(&self) -> usize {
-        self.tats.lock().map_or(0, |t| t.len())
+        self.tats.lock().map_or(0, |t| t.by_client.len())
     }
 }
 
@@ -132,5 +154,24 @@ mod tests {
             let _ = l.check(IpAddr::V4(i.into()), i64::from(i) * 2000);
         }
         assert!(l.tracked() <= 50);
+    }
+
+    #[test]
+    fn a_full_map_is_swept_only_when_an_entry_can_have_expired() {
+        // One request a minute: an entry stays active for 60 s.
+        let l = RateLimiter::new(1, Duration::from_secs(60), 1, 100);
+        for i in 0..100u32 {
+            assert!(l.check(IpAddr::V4(i.into()), i64::from(i)).is_ok());
+        }
+        // A flood of newcomers while every entry is active: refused, with one sweep in all.
+        for i in 100..10_100u32 {
+            assert!(l.check(IpAddr::V4(i.into()), 1_000).is_err());
+        }
+        let sweeps = || l.tats.lock().map(|t| t.sweeps).unwrap_or(0);
+        assert_eq!(sweeps(), 1);
+        // Tracked clients go on being served, and the first entry's expiry makes room.
+        assert!(l.check(IpAddr::V4(5u32.into()), 60_005).is_ok());
+        assert!(l.check(IpAddr::V4(20_000u32.into()), 60_001).is_ok(), "the entry from 0 ms expired at 60 s");
+        assert_eq!(sweeps(), 2);
     }
 }
