@@ -106,8 +106,9 @@ pub fn chunked_body(data: &[u8]) {
     }
 }
 
+/// How a chunked body read by [`decode_chunked`] ended.
 #[derive(Debug, PartialEq, Eq)]
-enum Ending {
+pub(crate) enum Ending {
     /// The body ended with this many bytes after it.
     Complete {
         left: usize,
@@ -115,7 +116,9 @@ enum Ending {
     Refused(io::ErrorKind),
 }
 
-fn decode_chunked<'a>(reads: impl IntoIterator<Item = &'a [u8]>) -> (Vec<u8>, Ending) {
+/// Decodes a chunked body arriving in `reads`: the data, and how it ended (with the bytes
+/// after the body, unread reads included).
+pub(crate) fn decode_chunked<'a>(reads: impl IntoIterator<Item = &'a [u8]>) -> (Vec<u8>, Ending) {
     let reads: Vec<&[u8]> = reads.into_iter().collect();
     let mut decoder = Decoder::Chunked(Chunk::Size);
     let mut buf = BytesMut::new();
