@@ -8,7 +8,7 @@
 //! skipped, a proxy's entry written as `address:port` would hand the choice of address — and
 //! of rate-limit bucket — to whatever the client put before it.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 
 use axum::http::HeaderMap;
 
@@ -68,22 +68,18 @@ pub fn client_ip(peer: SocketAddr, headers: &HeaderMap, header: &str, trusted: &
 }
 
 /// One entry of a forwarding header: an address, alone or with a port (`192.0.2.1:4711`,
-/// `[2001:db8::1]:4711`, as some proxies write them).
+/// `[2001:db8::1]:4711`, as some proxies write them), or a bracketed IPv6 address.
 fn address(hop: &[u8]) -> Option<IpAddr> {
     let hop = std::str::from_utf8(hop.trim_ascii()).ok()?;
-    if let Ok(ip) = hop.parse() {
-        return Some(ip);
-    }
-    if let Some(v6) = hop.strip_prefix('[') {
-        let (ip, port) = v6.split_once(']')?;
-        return (port.is_empty() || port.strip_prefix(':').is_some_and(is_port)).then(|| ip.parse().ok())?;
-    }
-    let (ip, port) = hop.split_once(':')?;
-    if is_port(port) { ip.parse::<std::net::Ipv4Addr>().ok().map(IpAddr::V4) } else { None }
-}
-
-fn is_port(p: &str) -> bool {
-    p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>().is_ok()
+    let with_port = || {
+        // A scope id (`[fe80::1%4]:80`) names an interface of the proxy, not a client.
+        hop.parse::<SocketAddr>()
+            .ok()
+            .filter(|a| !matches!(a, SocketAddr::V6(v6) if v6.scope_id() != 0))
+            .map(|a| a.ip())
+    };
+    let bracketed = || hop.strip_prefix('[')?.strip_suffix(']')?.parse::<Ipv6Addr>().ok().map(IpAddr::V6);
+    hop.parse::<IpAddr>().ok().or_else(with_port).or_else(bracketed)
 }
 
 #[cfg(test)]
@@ -122,9 +118,13 @@ mod tests {
         assert_eq!(of("6.6.6.6, [2001:db8::1]:443"), "2001:db8::1".parse::<IpAddr>().unwrap());
         assert_eq!(of("6.6.6.6,[2001:db8::2]"), "2001:db8::2".parse::<IpAddr>().unwrap());
         // What cannot be read is not skipped to reach an address the client chose.
-        for unreadable in
-            ["6.6.6.6, unknown", "6.6.6.6, 203.0.113.9:99999", "6.6.6.6, , 10.0.0.3", "6.6.6.6, 2001:db8::1:80x"]
-        {
+        for unreadable in [
+            "6.6.6.6, unknown",
+            "6.6.6.6, 203.0.113.9:99999",
+            "6.6.6.6, , 10.0.0.3",
+            "6.6.6.6, 2001:db8::1:80x",
+            "6.6.6.6, [fe80::1%4]:80",
+        ] {
             assert_eq!(of(unreadable), proxy.ip(), "{unreadable}");
         }
         // Only proxies: the innermost one.
