@@ -40,8 +40,9 @@ mod tests {
             assert!(is_security_header(&HeaderName::from_bytes(name.as_bytes()).unwrap()), "{name}");
         }
         let mut unique = names.clone();
+        unique.sort_unstable();
         unique.dedup();
-        assert_eq!(unique, names);
+        assert_eq!(unique.len(), names.len(), "{names:?}");
         assert!(!is_security_header(&header::CONTENT_TYPE));
     }
 }
