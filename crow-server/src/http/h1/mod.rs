@@ -228,7 +228,9 @@ impl Conn {
         }
         let drain = async {
             let mut dropped = 0;
-            let mut scratch = [0u8; 8192];
+            // On the heap: an array here would be part of every connection's future (8 KB of
+            // its 10), though only closing connections use it.
+            let mut scratch = vec![0u8; 8192];
             while dropped < LINGER_BYTES {
                 match self.io.read(&mut scratch).await {
                     Ok(0) | Err(_) => break,
