@@ -38,6 +38,51 @@ async fn messages_survive_a_restart() {
     assert_eq!(q.pending("interactions").await.unwrap(), 1);
 }
 
+/// A consumer with nothing to receive only reads: another process holding the write lock (a
+/// split deployment shares the file) does not hold it up, and it takes no lock of its own.
+#[tokio::test]
+async fn an_idle_receive_does_not_wait_for_the_write_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crow.db");
+    let db = SqliteDatabase::open(&path).await.unwrap();
+    let q = queue(&db, Duration::from_secs(30));
+    q.publish("busy", &[Bytes::from("leased")]).await.unwrap();
+    assert_eq!(q.receive("busy", 1, Duration::ZERO).await.unwrap().len(), 1);
+    // Another process's writer, in the middle of a transaction.
+    let other = SqliteDatabase::open(&path).await.unwrap();
+    let mut writer = other.pool().begin_with("BEGIN IMMEDIATE").await.unwrap();
+    // The busy timeout is 10 s: a receive that wrote would block that long, then fail.
+    let idle = tokio::time::timeout(Duration::from_secs(3), q.receive("busy", 10, Duration::from_millis(300)))
+        .await
+        .expect("an idle receive waited for another process's write lock");
+    assert!(idle.unwrap().is_empty(), "the only message is leased");
+    writer.rollback().await.unwrap();
+}
+
+/// A consumer that dies holding the final attempt leaves a message that is dead-lettered when
+/// its lease runs out, never delivered a third time.
+#[tokio::test]
+async fn a_final_attempt_whose_lease_runs_out_is_dead_lettered() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = SqliteDatabase::open(&dir.path().join("crow.db")).await.unwrap();
+    let policy =
+        RetryPolicy { max_attempts: 2, visibility_timeout: Duration::from_millis(100), ..RetryPolicy::default() };
+    let q = SqliteQueue::new(db.pool().clone(), Arc::new(SystemClock), policy);
+    q.publish("t", &[Bytes::from("poison")]).await.unwrap();
+    for attempt in 1..=2 {
+        let got = q.receive("t", 1, Duration::from_secs(3)).await.unwrap();
+        assert_eq!(got.len(), 1, "attempt {attempt}");
+        assert_eq!(got[0].attempt, attempt);
+        // Never acknowledged: the consumer died.
+    }
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert!(q.receive("t", 1, Duration::from_millis(300)).await.unwrap().is_empty(), "delivered a third time");
+    let dead = q.dead_letters("t", 10).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!((dead[0].attempts, dead[0].last_error.as_str()), (2, "lease expired on final attempt"));
+    assert_eq!(q.pending("t").await.unwrap(), 0);
+}
+
 #[tokio::test]
 async fn expired_lease_from_before_restart_redelivers() {
     let dir = tempfile::tempdir().unwrap();

@@ -66,30 +66,53 @@ impl SqliteQueue {
 
     async fn try_receive(&self, topic: &str, max: usize) -> Result<Vec<Delivery>, QueueError> {
         let now = self.now();
-        // A message whose final attempt's lease ran out (its consumer died) is dead-lettered
-        // rather than delivered beyond max_attempts.
-        sqlx::query(
-            "UPDATE queue_messages SET dead_at = ?1, last_error = COALESCE(last_error, 'lease expired on final attempt') \
-             WHERE topic = ?2 AND dead_at IS NULL AND available_at <= ?1 AND attempts >= ?3",
+        // A read first: a waiting consumer looks every `POLL`, and the statements below write,
+        // so an idle consumer would otherwise take the write lock five times a second — on the
+        // process's one connection ahead of ingest, and on the file against every other process
+        // of a split deployment. It also tells whether the dead-lettering statement has work.
+        let (ready, final_attempts): (bool, bool) = sqlx::query_as(
+            "SELECT EXISTS (SELECT 1 FROM queue_messages \
+                            WHERE topic = ?1 AND dead_at IS NULL AND available_at <= ?2), \
+                    EXISTS (SELECT 1 FROM queue_messages \
+                            WHERE topic = ?1 AND dead_at IS NULL AND available_at <= ?2 AND attempts >= ?3)",
         )
-        .bind(now)
         .bind(topic)
+        .bind(now)
         .bind(i64::from(self.policy.max_attempts))
-        .execute(&self.pool)
+        .fetch_one(&self.pool)
         .await
         .map_err(backend)?;
+        if !ready {
+            return Ok(Vec::new());
+        }
+        if final_attempts {
+            // A message whose final attempt's lease ran out (its consumer died) is dead-lettered
+            // rather than delivered beyond max_attempts.
+            sqlx::query(
+                "UPDATE queue_messages SET dead_at = ?1, last_error = COALESCE(last_error, 'lease expired on final attempt') \
+                 WHERE topic = ?2 AND dead_at IS NULL AND available_at <= ?1 AND attempts >= ?3",
+            )
+            .bind(now)
+            .bind(topic)
+            .bind(i64::from(self.policy.max_attempts))
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        }
 
         let lease_until = now.saturating_add(millis(self.policy.visibility_timeout));
         let rows = sqlx::query(
             "UPDATE queue_messages SET attempts = attempts + 1, lease = lease + 1, available_at = ?1 \
              WHERE id IN (SELECT id FROM queue_messages WHERE topic = ?2 AND dead_at IS NULL AND available_at <= ?3 \
-                          ORDER BY id LIMIT ?4) \
+                          AND attempts < ?5 ORDER BY id LIMIT ?4) \
              RETURNING id, payload, attempts, lease, published_at",
         )
         .bind(lease_until)
         .bind(topic)
         .bind(now)
         .bind(i64::try_from(max).unwrap_or(i64::MAX))
+        // Never beyond the final attempt, even if another process's lease ran out just now.
+        .bind(i64::from(self.policy.max_attempts))
         .fetch_all(&self.pool)
         .await
         .map_err(backend)?;
