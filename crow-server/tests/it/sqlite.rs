@@ -50,7 +50,7 @@ async fn an_idle_receive_does_not_wait_for_the_write_lock() {
     assert_eq!(q.receive("busy", 1, Duration::ZERO).await.unwrap().len(), 1);
     // Another process's writer, in the middle of a transaction.
     let other = SqliteDatabase::open(&path).await.unwrap();
-    let mut writer = other.pool().begin_with("BEGIN IMMEDIATE").await.unwrap();
+    let writer = other.pool().begin_with("BEGIN IMMEDIATE").await.unwrap();
     // The busy timeout is 10 s: a receive that wrote would block that long, then fail.
     let idle = tokio::time::timeout(Duration::from_secs(3), q.receive("busy", 10, Duration::from_millis(300)))
         .await
