@@ -26,7 +26,7 @@ pub struct Crow {
 /// the page's API object, or `undefined` outside a page.
 #[wasm_bindgen]
 pub fn start(key: String, endpoint: String) -> JsValue {
-    let window = host::WINDOW.with(web_sys::Window::clone);
+    let window = host::window();
     let Some(document) = window.document() else { return JsValue::UNDEFINED };
     let tracker = Rc::new(RefCell::new(Tracker::new(window, document, key, endpoint)));
     let api = host::install(Crow { tracker: tracker.clone() });

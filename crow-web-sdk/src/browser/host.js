@@ -106,6 +106,7 @@ export const privacySignals = () =>
   (navigator.doNotTrack == "1" ? 1 : 0) | (navigator.globalPrivacyControl === true ? 2 : 0);
 
 /** DOM changes so far (a click that changes nothing is dead). */
+export const win = () => window;
 export const mutationCount = () => mutations;
 
 /** Runs the tracker's job `id` after `ms`; returns the timer handle. */

@@ -19,6 +19,12 @@ extern "C" {
     /// The browser's privacy signals: 1 = Do Not Track, 2 = Global Privacy Control.
     #[wasm_bindgen(js_name = privacySignals)]
     pub fn privacy_signals() -> u8;
+    /// The page's `window` (the loader runs only in pages). A function rather than
+    /// `web_sys::window()`, which probes four globals, each an import, and rather than a
+    /// `thread_local_v2` static, whose lazy initialiser is called through the function table
+    /// and so keeps every function in that table (core::fmt's among them) alive in the wasm.
+    #[wasm_bindgen(js_name = win)]
+    pub fn window() -> web_sys::Window;
     /// DOM mutations seen so far.
     #[wasm_bindgen(js_name = mutationCount)]
     pub fn mutation_count() -> u32;
@@ -28,12 +34,4 @@ extern "C" {
     pub fn cancel(handle: i32);
     /// POSTs `body`; the answer goes to `Crow::answered`.
     pub fn post(url: &str, key: &str, body: &str, keepalive: bool);
-}
-
-#[wasm_bindgen]
-extern "C" {
-    /// The page's `window` (the loader runs only in pages). Read directly: `web_sys::window()`
-    /// probes four globals to find it, each an import.
-    #[wasm_bindgen(thread_local_v2, js_name = window)]
-    pub static WINDOW: web_sys::Window;
 }
