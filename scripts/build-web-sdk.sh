@@ -27,7 +27,7 @@ bin=$sdk/js/node_modules/.bin
 
 cargo build -p crow-web-sdk --lib --target wasm32-unknown-unknown --profile wasm-size --locked
 rm -rf "$out" && mkdir -p "$out" "$dist"
-wasm-bindgen --target web --no-typescript --out-dir "$out" target/wasm32-unknown-unknown/wasm-size/crow_web_sdk.wasm
+wasm-bindgen --target web --no-typescript --encode-into always --out-dir "$out" target/wasm32-unknown-unknown/wasm-size/crow_web_sdk.wasm
 # Only features every current browser has (--all-features emits imports Chromium rejects).
 # Import/export names are shortened in the wasm (wasm-opt prints the mapping) and then in the
 # glue (minify-names.mjs), since wasm-bindgen's names carry incompressible hashes.

@@ -7,6 +7,7 @@
 //    mapping as JSON). The long names carry 16-hex-digit hashes, stored twice (wasm and glue)
 //    and incompressible: about 2 KB of the gzipped tracker.
 // 3. Hands the wasm one import module, "a", as binaryen renamed every module to that.
+// 4. Replaces the initialisation with the one call the loader makes.
 //
 // Every step checks that the glue has the shape it expects and fails loudly otherwise, so a new
 // wasm-bindgen version cannot produce a silently broken tracker.
@@ -73,4 +74,30 @@ if (!modules.test(glue) || !glue.includes(`${JSON.stringify(bgModule)}: import0,
   fail("glue's import object has an unexpected shape");
 }
 glue = glue.replace(modules, `return { __proto__: null, "a": Object.assign(import0, { ${direct.join(", ")} }) };`);
+
+// 4. One way in. wasm-bindgen's `--target web` init accepts a path, URL, Request, Response,
+// bytes or module, in a current and a deprecated calling style, sync or async; the loader only
+// ever passes the wasm's URL once. Its replacement streams the compile when the file is served
+// as application/wasm (crow-server does) and falls back to bytes when it is not (a storefront's
+// own CDN, say).
+const init = /\nasync function __wbg_load\(module, imports\) \{[\s\S]*\nexport \{ initSync, __wbg_init as default \};\s*$/;
+if (!init.test(glue) || !glue.includes("function __wbg_finalize_init(instance, module) {")) {
+  fail("glue's initialisation has an unexpected shape");
+}
+glue = glue.replace(
+  init,
+  `
+export default async function (url) {
+    const imports = __wbg_get_imports();
+    const response = fetch(url);
+    let loaded;
+    try {
+        loaded = await WebAssembly.instantiateStreaming(response, imports);
+    } catch (e) {
+        loaded = await WebAssembly.instantiate(await (await response).arrayBuffer(), imports);
+    }
+    return __wbg_finalize_init(loaded.instance, loaded.module);
+}
+`,
+);
 writeFileSync(output, glue);

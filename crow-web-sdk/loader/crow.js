@@ -26,7 +26,7 @@
   });
   import(base + "crow_web_sdk.js")
     .then(function (m) {
-      return m.default({ module_or_path: base + "crow_web_sdk_bg.wasm" }).then(function () {
+      return m.default(base + "crow_web_sdk_bg.wasm").then(function () {
         var t = m.start(key, endpoint);
         if (!t) return;
         methods.forEach(function (n) {
