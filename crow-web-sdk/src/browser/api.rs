@@ -11,6 +11,7 @@ use core::cell::RefCell;
 use wasm_bindgen::JsValue;
 use wasm_bindgen::prelude::wasm_bindgen;
 
+use super::dom::Store::Local;
 use super::{CONSENT, OPT_OUT, Tracker, USER, dom, host};
 use crate::event::{Data, LineItem, Product};
 use crate::path::RECORD;
@@ -23,12 +24,10 @@ pub struct Crow {
 }
 
 /// Starts the tracker: `key` is the shop's publishable key, `endpoint` the ingest URL. Returns
-/// the page's API object, or `undefined` outside a page.
+/// the page's API object. (The loader runs only in pages; host.js reads `document` as it loads.)
 #[wasm_bindgen]
 pub fn start(key: String, endpoint: String) -> JsValue {
-    let window = host::window();
-    let Some(document) = window.document() else { return JsValue::UNDEFINED };
-    let tracker = Rc::new(RefCell::new(Tracker::new(window, document, key, endpoint)));
+    let tracker = Rc::new(RefCell::new(Tracker::new(key, endpoint)));
     let api = host::install(Crow { tracker: tracker.clone() });
     if let Ok(mut t) = tracker.try_borrow_mut() {
         t.page_view();
@@ -60,7 +59,7 @@ impl Crow {
     pub fn identify(&self, id: String) {
         self.with(|t| {
             if t.allowed {
-                dom::set(t.local.as_ref(), USER, &id);
+                dom::set(Local, USER, &id);
                 t.user_id = Some(id);
                 t.emit(Data::Identify);
             }
@@ -103,8 +102,8 @@ impl Crow {
     #[wasm_bindgen(js_name = optOut)]
     pub fn opt_out(&self) {
         self.with(|t| {
-            dom::set(t.local.as_ref(), OPT_OUT, "1");
-            dom::set(t.local.as_ref(), USER, "");
+            dom::set(Local, OPT_OUT, "1");
+            dom::set(Local, USER, "");
             t.user_id = None;
             t.reconsider_privacy();
         });
@@ -114,8 +113,8 @@ impl Crow {
     #[wasm_bindgen(js_name = optIn)]
     pub fn opt_in(&self) {
         self.with(|t| {
-            dom::set(t.local.as_ref(), OPT_OUT, "");
-            dom::set(t.local.as_ref(), CONSENT, "1");
+            dom::set(Local, OPT_OUT, "");
+            dom::set(Local, CONSENT, "1");
             t.reconsider_privacy();
         });
     }
@@ -124,7 +123,7 @@ impl Crow {
     /// Track and Global Privacy Control (a visitor's `optOut` still wins).
     pub fn consent(&self, granted: bool) {
         self.with(|t| {
-            dom::set(t.local.as_ref(), CONSENT, if granted { "1" } else { "0" });
+            dom::set(Local, CONSENT, if granted { "1" } else { "0" });
             t.reconsider_privacy();
         });
     }

@@ -1,56 +1,41 @@
-//! What the tracker reads through web-sys: storage, time, randomness and the URL.
+//! The page's state the tracker reads and writes through host.js: storage, time, randomness and
+//! the URL. Storage can refuse (private mode, quota) or be missing; a refusal reads as nothing
+//! stored and a write that fails is skipped, so the tracker carries on in memory.
 
 use alloc::borrow::ToOwned;
 use alloc::string::String;
 
-use web_sys::{Storage, Window};
+use super::host;
+
+/// Which Web Storage: `localStorage` outlives the tab, `sessionStorage` the page.
+#[derive(Clone, Copy, Debug)]
+pub enum Store {
+    Local,
+    Session,
+}
 
 pub fn now_ms() -> i64 {
     js_sys::Date::now() as i64
 }
 
-pub fn perf_now(w: &Window) -> f64 {
-    w.performance().map_or_else(js_sys::Date::now, |p| p.now())
+pub fn new_id() -> String {
+    let mut bytes = [0u8; 10];
+    host::random(&mut bytes);
+    crate::uuid::v7(u64::try_from(now_ms()).unwrap_or(0), bytes)
 }
 
-/// `len` random bytes from `crypto.getRandomValues`, `Math.random` if that is unavailable.
-pub fn random<const N: usize>(w: &Window) -> [u8; N] {
-    let mut b = [0u8; N];
-    let ok = w.crypto().ok().is_some_and(|c| c.get_random_values_with_u8_array(&mut b).is_ok());
-    if !ok {
-        for x in &mut b {
-            *x = (js_sys::Math::random() * 256.0) as u8;
-        }
-    }
-    b
+pub fn get(store: Store, key: &str) -> Option<String> {
+    host::load(matches!(store, Store::Local), key)
 }
 
-pub fn new_id(w: &Window) -> String {
-    crate::uuid::v7(u64::try_from(now_ms()).unwrap_or(0), random::<10>(w))
-}
-
-pub fn local(w: &Window) -> Option<Storage> {
-    w.local_storage().ok().flatten()
-}
-
-pub fn session(w: &Window) -> Option<Storage> {
-    w.session_storage().ok().flatten()
-}
-
-pub fn get(s: Option<&Storage>, key: &str) -> Option<String> {
-    s?.get_item(key).ok().flatten()
-}
-
-/// Storage can refuse (quota, private mode); the tracker carries on in memory.
-pub fn set(s: Option<&Storage>, key: &str, value: &str) {
-    if let Some(s) = s {
-        let _ = if value.is_empty() { s.remove_item(key) } else { s.set_item(key, value) };
-    }
+/// Stores `value` under `key`; an empty value removes the key.
+pub fn set(store: Store, key: &str, value: &str) {
+    host::store(matches!(store, Store::Local), key, value);
 }
 
 /// The page URL without its fragment.
-pub fn url(w: &Window) -> String {
-    let href = w.location().href().unwrap_or_default();
+pub fn url() -> String {
+    let href = host::href();
     match href.split_once('#') {
         Some((u, _)) => u.to_owned(),
         None => href,

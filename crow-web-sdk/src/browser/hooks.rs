@@ -118,13 +118,13 @@ impl Tracker {
             product.map(|p| Product::from_record(&p)).filter(|p| !p.is_empty()).or_else(|| self.page.product.clone());
         self.emit(Data::Click { path: path.clone(), text, product });
         if action {
-            let job = Job::DeadClick { path, mutations: host::mutation_count(), url: dom::url(&self.window) };
+            let job = Job::DeadClick { path, mutations: host::mutation_count(), url: dom::url() };
             self.later(DEAD_CLICK_MS, job);
         }
     }
 
     pub(super) fn dead_click_check(&mut self, path: String, mutations: u32, url: String) {
-        if host::mutation_count() == mutations && dom::url(&self.window) == url {
+        if host::mutation_count() == mutations && dom::url() == url {
             self.emit(Data::DeadClick { path });
         }
     }

@@ -106,8 +106,43 @@ export const privacySignals = () =>
   (navigator.doNotTrack == "1" ? 1 : 0) | (navigator.globalPrivacyControl === true ? 2 : 0);
 
 /** DOM changes so far (a click that changes nothing is dead). */
-export const win = () => window;
 export const mutationCount = () => mutations;
+
+/** Web Storage, either of which may be missing or refuse (private mode, quota): a refusal
+ * reads as nothing stored, and a write that fails is skipped. */
+const storage = (local) => (local ? w.localStorage : w.sessionStorage);
+export function load(local, key) {
+  try {
+    return storage(local).getItem(key) ?? undefined;
+  } catch (e) {}
+}
+export function store(local, key, value) {
+  try {
+    value ? storage(local).setItem(key, value) : storage(local).removeItem(key);
+  } catch (e) {}
+}
+export function storedKeys(prefix) {
+  const out = [];
+  try {
+    const s = w.localStorage;
+    for (let i = 0; i < s.length; i++) if (s.key(i).startsWith(prefix)) out.push(s.key(i));
+  } catch (e) {}
+  return out.join(RS);
+}
+
+/** Page facts. */
+export const href = () => location.href;
+export const referrer = () => d.referrer;
+export const title = () => d.title;
+export const visible = () => d.visibilityState == "visible";
+export const now = () => performance.now();
+export function random(bytes) {
+  try {
+    crypto.getRandomValues(bytes);
+  } catch (e) {
+    bytes.forEach((_, i) => (bytes[i] = Math.random() * 256));
+  }
+}
 
 /** Runs the tracker's job `id` after `ms`; returns the timer handle. */
 export const later = (ms, id) => setTimeout(() => call("run", id), ms);

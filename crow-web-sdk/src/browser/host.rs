@@ -19,12 +19,25 @@ extern "C" {
     /// The browser's privacy signals: 1 = Do Not Track, 2 = Global Privacy Control.
     #[wasm_bindgen(js_name = privacySignals)]
     pub fn privacy_signals() -> u8;
-    /// The page's `window` (the loader runs only in pages). A function rather than
-    /// `web_sys::window()`, which probes four globals, each an import, and rather than a
-    /// `thread_local_v2` static, whose lazy initialiser is called through the function table
-    /// and so keeps every function in that table (core::fmt's among them) alive in the wasm.
-    #[wasm_bindgen(js_name = win)]
-    pub fn window() -> web_sys::Window;
+    /// The value stored under `key` in localStorage (`local`) or sessionStorage.
+    pub fn load(local: bool, key: &str) -> Option<String>;
+    /// Stores `value` under `key` (an empty value removes the key); a refusal is ignored.
+    pub fn store(local: bool, key: &str, value: &str);
+    /// The localStorage keys starting with `prefix`, separated by U+001E.
+    #[wasm_bindgen(js_name = storedKeys)]
+    pub fn stored_keys(prefix: &str) -> String;
+    /// `location.href`.
+    pub fn href() -> String;
+    /// `document.referrer`.
+    pub fn referrer() -> String;
+    /// `document.title`.
+    pub fn title() -> String;
+    /// Whether the page is visible.
+    pub fn visible() -> bool;
+    /// `performance.now()`: milliseconds since the page started, never going back.
+    pub fn now() -> f64;
+    /// Fills `bytes` from `crypto.getRandomValues` (`Math.random` where that is missing).
+    pub fn random(bytes: &mut [u8]);
     /// DOM mutations seen so far.
     #[wasm_bindgen(js_name = mutationCount)]
     pub fn mutation_count() -> u32;

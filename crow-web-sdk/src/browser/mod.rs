@@ -3,9 +3,9 @@
 //! throw into the page: every browser call that can fail is checked, and a failure only means
 //! an event is not captured.
 //!
-//! Dependency direction: `api` and `hooks` (what JavaScript calls) → `Tracker` → `dom` (web-sys
-//! reads: storage, time, location) and `host` (host.js: DOM facts, listeners, timers, fetch) →
-//! the pure modules.
+//! Dependency direction: `api` and `hooks` (what JavaScript calls) → `Tracker` → `dom` (storage,
+//! time, randomness, the URL) → `host` (host.js: DOM facts, storage, listeners, timers, fetch);
+//! `Tracker` → the pure modules.
 
 mod api;
 mod dom;
@@ -15,12 +15,11 @@ mod host;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use web_sys::{Document, Storage, Window};
-
 use crate::event::{self, Context, Data, Product};
 use crate::queue::Outbox;
 use crate::retry::{self, Outcome};
 use crate::{BATCH, FLUSH_MS, privacy, session};
+use dom::Store::{Local, Session};
 
 const OPT_OUT: &str = "crow_optout";
 const CONSENT: &str = "crow_consent";
@@ -63,9 +62,6 @@ struct Vitals {
 }
 
 struct Tracker {
-    window: Window,
-    document: Document,
-    local: Option<Storage>,
     key: String,
     endpoint: String,
     queue_key: String,
@@ -89,24 +85,19 @@ struct Tracker {
 }
 
 impl Tracker {
-    fn new(window: Window, document: Document, key: String, endpoint: String) -> Self {
-        let local = dom::local(&window);
-        let tab = dom::session(&window).as_ref().and_then(|s| {
-            let existing = dom::get(Some(s), TAB);
-            existing.or_else(|| {
-                let id = dom::new_id(&window);
-                dom::set(Some(s), TAB, &id);
-                Some(id)
-            })
+    fn new(key: String, endpoint: String) -> Self {
+        // This tab's id names its saved queue. Where sessionStorage refuses, every page is a
+        // new tab, and the next page adopts its queue as a closed tab's.
+        let tab = dom::get(Session, TAB).unwrap_or_else(|| {
+            let id = dom::new_id();
+            dom::set(Session, TAB, &id);
+            id
         });
-        let queue_key = format_key(QUEUE_PREFIX, tab.as_deref().unwrap_or("tab"));
-        let allowed = privacy_allows(local.as_ref());
-        let user_id = dom::get(local.as_ref(), USER);
-        let session = dom::get(dom::session(&window).as_ref(), SESSION).unwrap_or_default();
+        let queue_key = format_key(QUEUE_PREFIX, &tab);
+        let allowed = privacy_allows();
+        let user_id = dom::get(Local, USER);
+        let session = dom::get(Session, SESSION).unwrap_or_default();
         let mut t = Self {
-            window,
-            document,
-            local,
             key,
             endpoint,
             queue_key,
@@ -132,21 +123,15 @@ impl Tracker {
     /// Takes over every saved queue: this tab's from before a reload and those of closed tabs. A
     /// queue of a tab that is still open may be sent twice; ingest keeps each event once.
     fn adopt_saved_queues(&mut self) {
-        let Some(local) = self.local.clone() else { return };
         let mut saved = String::new();
-        let mut keys = Vec::new();
-        for i in 0..local.length().unwrap_or(0) {
-            if let Some(k) = local.key(i).ok().flatten().filter(|k| k.starts_with(QUEUE_PREFIX)) {
-                keys.push(k);
-            }
-        }
-        for k in keys {
-            if let Some(v) = dom::get(Some(&local), &k) {
+        let keys = host::stored_keys(QUEUE_PREFIX);
+        for k in keys.split(crate::path::RECORD).filter(|k| k.starts_with(QUEUE_PREFIX)) {
+            if let Some(v) = dom::get(Local, k) {
                 saved.push_str(&v);
                 saved.push('\n');
             }
             if k != self.queue_key {
-                dom::set(Some(&local), &k, "");
+                dom::set(Local, k, "");
             }
         }
         self.outbox = Outbox::load(&saved);
@@ -160,7 +145,7 @@ impl Tracker {
     /// discarded; when it newly is, the page view it missed is recorded.
     fn reconsider_privacy(&mut self) {
         let was = self.allowed;
-        self.allowed = privacy_allows(self.local.as_ref());
+        self.allowed = privacy_allows();
         if !self.allowed {
             self.outbox.clear();
             self.persist();
@@ -173,8 +158,8 @@ impl Tracker {
     /// Writes the outbox and the session to storage now.
     fn persist(&mut self) {
         self.dirty = false;
-        dom::set(self.local.as_ref(), &self.queue_key, &self.outbox.save());
-        dom::set(dom::session(&self.window).as_ref(), SESSION, &self.session);
+        dom::set(Local, &self.queue_key, &self.outbox.save());
+        dom::set(Session, SESSION, &self.session);
     }
 
     /// Writes within [`PERSIST_MS`]: one write per burst of events instead of one per event
@@ -187,7 +172,7 @@ impl Tracker {
     }
 
     fn now(&self) -> f64 {
-        dom::perf_now(&self.window)
+        host::now()
     }
 
     /// Captures one event on the current page.
@@ -200,10 +185,10 @@ impl Tracker {
             return;
         }
         let now = dom::now_ms();
-        let (session_id, saved) = session::touch(Some(&self.session), now, || dom::new_id(&self.window));
+        let (session_id, saved) = session::touch(Some(&self.session), now, dom::new_id);
         self.session = saved;
-        let id = dom::new_id(&self.window);
-        let title = self.document.title();
+        let id = dom::new_id();
+        let title = host::title();
         let ctx = Context {
             id: &id,
             ts: now,
@@ -301,16 +286,16 @@ impl Tracker {
 
     /// A new page: the first load or an SPA route change.
     fn page_view(&mut self) {
-        let url = dom::url(&self.window);
+        let url = dom::url();
         if url == self.page.url {
             return;
         }
-        let referrer = if self.page.url.is_empty() { self.document.referrer() } else { self.page.url.clone() };
+        let referrer = if self.page.url.is_empty() { host::referrer() } else { self.page.url.clone() };
         if !self.page.url.is_empty() {
             self.engagement();
         }
         let now = self.now();
-        let visible = self.document.visibility_state() == web_sys::VisibilityState::Visible;
+        let visible = host::visible();
         self.page = Page { url, started: now, visible_since: visible.then_some(now), ..Page::default() };
         self.emit_at(Data::PageView, Some(&referrer));
         self.detect_products();
@@ -361,11 +346,11 @@ impl Tracker {
 
 /// The privacy rule (`privacy::allowed`) applied to what the visitor and site said (stored) and
 /// what the browser signals.
-fn privacy_allows(local: Option<&Storage>) -> bool {
+fn privacy_allows() -> bool {
     let signals = host::privacy_signals();
     privacy::allowed(
-        dom::get(local, OPT_OUT).is_some(),
-        dom::get(local, CONSENT).map(|c| c == "1"),
+        dom::get(Local, OPT_OUT).is_some(),
+        dom::get(Local, CONSENT).map(|c| c == "1"),
         signals & 1 != 0,
         signals & 2 != 0,
     )
