@@ -24,18 +24,11 @@
       return r;
     };
   });
+  // The tracker replaces the stubs on window.crow and replays the queue (host.js, install).
   import(base + "crow_web_sdk.js")
     .then(function (m) {
       return m.default(base + "crow_web_sdk_bg.wasm").then(function () {
-        var t = m.start(key, endpoint);
-        if (!t) return;
-        methods.forEach(function (n) {
-          crow[n] = function () {
-            try { return t[n].apply(t, arguments); } catch (e) {}
-          };
-        });
-        delete crow._q;
-        q.forEach(function (c) { crow[c[0]].apply(null, c[1]); });
+        m.start(key, endpoint);
       });
     })
     .catch(function () {});

@@ -8,7 +8,6 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
-use wasm_bindgen::JsValue;
 use wasm_bindgen::prelude::wasm_bindgen;
 
 use super::dom::Store::Local;
@@ -23,18 +22,20 @@ pub struct Crow {
     tracker: Rc<RefCell<Tracker>>,
 }
 
-/// Starts the tracker: `key` is the shop's publishable key, `endpoint` the ingest URL. Returns
-/// the page's API object. (The loader runs only in pages; host.js reads `document` as it loads.)
+/// Starts the tracker: `key` is the shop's publishable key, `endpoint` the ingest URL. The
+/// page's API (`window.crow`) is live when this returns, and the calls the page made while the
+/// tracker loaded have been replayed. (The loader runs only in pages; host.js reads `document`
+/// as it loads.)
 #[wasm_bindgen]
-pub fn start(key: String, endpoint: String) -> JsValue {
+pub fn start(key: String, endpoint: String) {
     let tracker = Rc::new(RefCell::new(Tracker::new(key, endpoint)));
-    let api = host::install(Crow { tracker: tracker.clone() });
     if let Ok(mut t) = tracker.try_borrow_mut() {
         t.page_view();
         // Leftovers from an earlier page or an outage go out with the first batch.
         t.schedule(1_000);
     }
-    api
+    // Last, so that replayed calls come after the page view.
+    host::install(Crow { tracker });
 }
 
 impl Crow {

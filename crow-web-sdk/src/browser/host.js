@@ -167,7 +167,8 @@ export function post(url, key, body, keepalive) {
 
 /**
  * Installs every listener and observer for the page's lifetime, forwarding facts to `tracker`,
- * and returns the page's API (`window.crow`).
+ * then puts the page's API on `window.crow` (the loader's object, which the page may hold) and
+ * replays the calls the loader queued while the tracker loaded.
  */
 export function install(tracker) {
   crow = tracker;
@@ -233,7 +234,7 @@ export function install(tracker) {
       new PerformanceObserver(vitals).observe({ type, buffered: true, durationThreshold: 40 });
     } catch (e) {}
   });
-  return {
+  const api = {
     track: (name, props) => call("track", text(name), flat(props)),
     identify: (id) => call("identify", text(id)),
     addToCart: (item) => commerce(0, item, [item]),
@@ -245,4 +246,9 @@ export function install(tracker) {
     consent: (granted) => call("consent", !!granted),
     flush: () => call("flush"),
   };
+  const page = w.crow || (w.crow = {});
+  const queued = page._q || [];
+  delete page._q;
+  Object.assign(page, api);
+  queued.forEach(([method, args]) => api[method] && api[method](...args));
 }

@@ -4,16 +4,16 @@
 
 use alloc::string::String;
 
-use wasm_bindgen::JsValue;
 use wasm_bindgen::prelude::wasm_bindgen;
 
 use super::api::Crow;
 
 #[wasm_bindgen(module = "/src/browser/host.js")]
 extern "C" {
-    /// Installs the listeners and observers, which call the methods of `tracker`, and returns
-    /// the page's API object (`window.crow` once loaded).
-    pub fn install(tracker: Crow) -> JsValue;
+    /// Installs the listeners and observers, which call the methods of `tracker`, puts the
+    /// page's API in place of the loader's stubs on `window.crow` and replays the calls the
+    /// loader queued.
+    pub fn install(tracker: Crow);
     /// The page's schema.org Products as records (`event::Product::from_record`).
     pub fn products() -> String;
     /// The browser's privacy signals: 1 = Do Not Track, 2 = Global Privacy Control.
