@@ -30,11 +30,16 @@ rm -rf "$out" && mkdir -p "$out" "$dist"
 wasm-bindgen --target web --no-typescript --encode-into always --out-dir "$out" target/wasm32-unknown-unknown/wasm-size/crow_web_sdk.wasm
 # Only features every current browser has (--all-features emits imports Chromium rejects).
 # Import/export names are shortened in the wasm (wasm-opt prints the mapping) and then in the
-# glue (minify-names.mjs), since wasm-bindgen's names carry incompressible hashes.
-"$bin/wasm-opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-  --enable-mutable-globals --enable-reference-types --enable-multivalue --strip-debug --strip-producers \
-  --minify-imports-and-exports-and-modules \
-  "$out/crow_web_sdk_bg.wasm" -o "$dist/crow_web_sdk_bg.wasm" > "$out/names.json"
+# glue (minify-names.mjs), since wasm-bindgen's names carry incompressible hashes. A second -Oz
+# round finds what the first one's changes made removable (--converge would print the mapping
+# once per round).
+features="--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals
+  --enable-reference-types --enable-multivalue"
+# shellcheck disable=SC2086 # $features is a list of flags
+"$bin/wasm-opt" -Oz $features --strip-debug --strip-producers --minify-imports-and-exports-and-modules \
+  "$out/crow_web_sdk_bg.wasm" -o "$out/minified.wasm" > "$out/names.json"
+# shellcheck disable=SC2086
+"$bin/wasm-opt" -Oz $features "$out/minified.wasm" -o "$dist/crow_web_sdk_bg.wasm"
 node "$sdk/js/minify-names.mjs" "$out/names.json" "$out/crow_web_sdk.js" "$out/crow_web_sdk.min-names.js"
 "$bin/terser" "$out/crow_web_sdk.min-names.js" --module --compress passes=2 --mangle -o "$dist/crow_web_sdk.js"
 "$bin/terser" "$sdk/loader/crow.js" --compress passes=2 --mangle --comments false -o "$dist/crow.js"
