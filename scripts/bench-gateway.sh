@@ -96,20 +96,27 @@ api_key "$GATEWAY"
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system, in clock ticks
 run() { # label, url, pid of the process serving it, extra wrk args…
   local label=$1 url=$2 pid=$3; shift 3
-  local before after
+  local before after up_before up_after
   before=$(cpu_ticks "$pid")
+  up_before=$(cpu_ticks "$upstream_worker")
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" "$url" > "$work/$label.txt"
   after=$(cpu_ticks "$pid")
-  local rps p50 p99 cpu
+  up_after=$(cpu_ticks "$upstream_worker")
+  local rps p50 p99 cpu up_cpu
   rps=$(awk '/Requests\/sec/ {print $2}' "$work/$label.txt")
-  # CPU time the serving process spent per request (all its threads, kernel time included).
-  cpu=$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v r="$rps" -v d="${DURATION%s}" \
-    'BEGIN { printf "%.1f", t / hz * 1e6 / (r * d) }')
+  per_request() { awk -v t="$1" -v hz="$(getconf CLK_TCK)" -v r="$rps" -v d="${DURATION%s}" \
+    'BEGIN { printf "%.1f", t / hz * 1e6 / (r * d) }'; }
+  # CPU time the serving process spent per request (all its threads, kernel time included),
+  # and the upstream's: the machine's two cores serve wrk, the proxy and the upstream, so what
+  # a proxy makes the upstream do (parse the headers it adds) costs throughput too.
+  cpu=$(per_request $((after - before)))
+  up_cpu=$(per_request $((up_after - up_before)))
   p50=$(awk '$1=="50%" {print $2}' "$work/$label.txt")
   p99=$(awk '$1=="99%" {print $2}' "$work/$label.txt")
   errors=$(awk '/Non-2xx/ {print $5}' "$work/$label.txt")
-  printf '%-14s %12s req/s   p50 %9s   p99 %9s   %6s us CPU/request   non-2xx %s\n' \
-    "$label" "$rps" "$p50" "$p99" "$cpu" "${errors:-0}"
+  printf '%-14s %12s req/s   p50 %9s   p99 %9s   %6s us CPU/request (upstream %s)   non-2xx %s\n' \
+    "$label" "$rps" "$p50" "$p99" "$cpu" "$up_cpu" "${errors:-0}"
+  echo "$cpu $up_cpu" >> "$work/$label.cpu"
   echo "$rps $(to_us "$p99")" >> "$work/$label.sum"
 }
 
@@ -132,8 +139,11 @@ done
 for label in direct nginx-proxy crow-gateway; do
   rps=$(awk '{print $1}' "$work/$label.sum" | median)
   p99=$(awk '{print $2}' "$work/$label.sum" | median)
+  cpu=$(awk '{print $1}' "$work/$label.cpu" | median)
+  up_cpu=$(awk '{print $2}' "$work/$label.cpu" | median)
   echo "$rps $p99" > "$work/$label.median"
-  printf 'median %-14s %12.0f req/s   p99 %8.0f us\n' "$label" "$rps" "$p99"
+  printf 'median %-14s %12.0f req/s   p99 %8.0f us   %5.1f us CPU/request (upstream %.1f)\n' \
+    "$label" "$rps" "$p99" "$cpu" "$up_cpu"
 done
 read -r _ d < "$work/direct.median"
 read -r n_rps n < "$work/nginx-proxy.median"
