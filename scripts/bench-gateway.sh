@@ -4,7 +4,7 @@
 #   2. wrk → nginx as a plain reverse proxy → the upstream;
 #   3. wrk → crow-server's gateway (API-key auth, rate limiting, organization resolution,
 #      header hygiene) → the upstream, reached as a split service over HTTP.
-# The three run in alternating rounds (ROUNDS, default 3): this shared machine's speed drifts by
+# The three run in alternating rounds (ROUNDS, default 5): this shared machine's speed drifts by
 # ±20 % within minutes, so one run of each compares moments, not proxies. Prints every round,
 # then the medians of throughput and p99 per path, each proxy's added latency and the target,
 # judged on the medians. Then both proxies
@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-6s}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-1}
 
