@@ -74,6 +74,19 @@ async function shop(v) {
   const promo = await page.locator("#promo").boundingBox();
   for (let i = 0; i < 4; i++) await page.mouse.click(promo.x + 20 + i, promo.y + 10);
   await page.evaluate(() => crow.track("wishlist", { product: "mug-blue", source: "e2e" }));
+  // Arguments the tracker cannot read (no event results) must not throw into the page.
+  v.hostile = await page.evaluate(() =>
+    [
+      () => crow.track("unreadable", { n: 10n }), // JSON has no BigInt
+      () => crow.addToCart({ get id() { throw new Error("a throwing getter"); } }),
+    ].map((call) => {
+      try {
+        call();
+        return "ok";
+      } catch (e) {
+        return String(e);
+      }
+    }));
   // A single-page-app route change: no load, only history.pushState.
   await page.evaluate(() => history.pushState({}, "", "/products/mug-blue?tab=reviews"));
   await page.click("#cart-link");
@@ -138,7 +151,8 @@ try {
   } else {
     const v = await visitor(null);
     await (scenario === "outage" ? outage(v) : shop(v));
-    result({ scenario, ids: [...v.sent.ids], sends: v.sent.sends, requests: v.sent.requests, errors: v.pageErrors });
+    result({ scenario, ids: [...v.sent.ids], sends: v.sent.sends, requests: v.sent.requests, errors: v.pageErrors,
+      hostile: v.hostile });
     await v.context.close();
   }
 } finally {

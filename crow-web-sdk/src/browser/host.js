@@ -246,6 +246,16 @@ export function install(tracker) {
     consent: (granted) => call("consent", !!granted),
     flush: () => call("flush"),
   };
+  // Reading what the page passed can throw too (a throwing getter, a BigInt for JSON): the
+  // page never sees it.
+  for (const name in api) {
+    const f = api[name];
+    api[name] = (...args) => {
+      try {
+        f(...args);
+      } catch (e) {}
+    };
+  }
   const page = w.crow || (w.crow = {});
   const queued = page._q || [];
   delete page._q;
