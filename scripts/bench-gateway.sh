@@ -3,8 +3,13 @@
 #   1. wrk → a trivial upstream (nginx answering 200 from memory), directly;
 #   2. wrk → nginx as a plain reverse proxy → the upstream;
 #   3. wrk → crow-server's gateway (API-key auth, rate limiting, organization resolution,
-#      header hygiene) → the upstream, reached as a split service over HTTP.
-# The three run in alternating rounds (ROUNDS, default 5): this shared machine's speed drifts by
+#      header hygiene) → the upstream, reached as a split service over HTTP;
+#   4. for reference, wrk → nginx carrying the gateway's header contract without its work: the
+#      same forwarded headers (internal key, organization, user, request id — nginx's has 32
+#      hex digits to the gateway's 36-character UUID — and a bearer token of the gateway's JWT's
+#      length) and the same security headers in answers. The target is
+#      judged against the plain proxy (2); this path shows what the contract alone costs.
+# The paths run in alternating rounds (ROUNDS, default 5): this shared machine's speed drifts by
 # ±20 % within minutes, so one run of each compares moments, not proxies. Prints every round,
 # then the medians of throughput and p99 per path, each proxy's added latency and the target,
 # judged on the medians. Then both proxies
@@ -31,7 +36,7 @@ cargo build --release -p crow-server -q
 work=$(mktemp -d)
 cleanup() {
   for pid in ${crow_pid:-} ${counted_pids:-}; do kill "$pid" 2>/dev/null || true; done
-  for conf in upstream proxy; do
+  for conf in upstream proxy contract; do
     [ -f "$work/$conf.pid" ] && kill "$(cat "$work/$conf.pid")" 2>/dev/null || true
   done
   rm -rf "$work"
@@ -41,6 +46,7 @@ trap cleanup EXIT
 UPSTREAM=127.0.0.1:18901
 PROXY=127.0.0.1:18902
 GATEWAY=127.0.0.1:18903
+CONTRACT=127.0.0.1:18906
 
 nginx_conf() { # name, server block
   cat > "$work/$1.conf" <<CONF
@@ -59,6 +65,20 @@ CONF
 }
 nginx_conf upstream "server { listen $UPSTREAM; location / { default_type application/json; return 200 '{\"ok\":true}'; } }"
 nginx_conf proxy "server { listen $PROXY; location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection \"\"; } }"
+# A bearer token as long as the gateway's EdDSA JWT (header, claims, signature: 488 characters).
+token=$(head -c 366 /dev/zero | base64 -w0 | tr -d '=' | head -c 488)
+uuid=01a2080d-feb7-73cf-ba8f-ce71b355ac8c
+nginx_conf contract "server { listen $CONTRACT; location / {
+  proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection \"\";
+  proxy_set_header x-request-id \$request_id; proxy_set_header x-internal-key $(printf '%064d' 0);
+  proxy_set_header x-organization-id $uuid; proxy_set_header x-user-id $uuid;
+  proxy_set_header authorization \"Bearer $token\";
+  proxy_hide_header server; server_tokens off; add_header vary Origin always;
+  add_header x-request-id \$request_id always;
+  add_header strict-transport-security \"max-age=63072000; includeSubDomains\" always;
+  add_header x-content-type-options nosniff always; add_header x-frame-options DENY always;
+  add_header content-security-policy \"default-src 'none'; frame-ancestors 'none'\" always;
+  add_header referrer-policy no-referrer always; } }"
 
 # The gateway: auth, users and organizations in-process; the `patterns` service is the upstream.
 start_gateway() { # listen address, data dir, command prefix (e.g. valgrind)…; sets gateway_pid
@@ -126,17 +146,19 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 echo "gateway benchmark: $ROUNDS alternating rounds of wrk -t$THREADS -c$CONNECTIONS -d$DURATION on loopback ($(nproc) cores shared by all processes)"
 upstream_worker=$(pgrep -P "$(cat "$work/upstream.pid")" | head -1)
 proxy_worker=$(pgrep -P "$(cat "$work/proxy.pid")" | head -1)
+contract_worker=$(pgrep -P "$(cat "$work/contract.pid")" | head -1)
 for round in $(seq 1 "$ROUNDS"); do
   echo "round $round:"
   run direct "http://$UPSTREAM/api/v1/patterns/x" "$upstream_worker"
   run nginx-proxy "http://$PROXY/api/v1/patterns/x" "$proxy_worker"
   run crow-gateway "http://$GATEWAY/api/v1/patterns/x" "$crow_pid" -H "x-api-key: $key"
+  run nginx-contract "http://$CONTRACT/api/v1/patterns/x" "$contract_worker"
   # This round's share, so the spread between rounds is visible beside the medians.
   paste <(tail -1 "$work/crow-gateway.sum") <(tail -1 "$work/nginx-proxy.sum") \
     | awk '{ printf "  this round: the gateway at %.1f%% of nginx'"'"'s throughput\n", 100 * $1 / $3 }'
 done
 
-for label in direct nginx-proxy crow-gateway; do
+for label in direct nginx-proxy crow-gateway nginx-contract; do
   rps=$(awk '{print $1}' "$work/$label.sum" | median)
   p99=$(awk '{print $2}' "$work/$label.sum" | median)
   cpu=$(awk '{print $1}' "$work/$label.cpu" | median)
@@ -148,10 +170,14 @@ done
 read -r _ d < "$work/direct.median"
 read -r n_rps n < "$work/nginx-proxy.median"
 read -r g_rps g < "$work/crow-gateway.median"
+read -r c_rps _ < "$work/nginx-contract.median"
 echo "added p99 latency (medians): nginx $(awk -v a="$n" -v b="$d" 'BEGIN{printf "%.0f", a-b}') us, crow gateway $(awk -v a="$g" -v b="$d" 'BEGIN{printf "%.0f", a-b}') us"
 awk -v g="$g_rps" -v n="$n_rps" -v gp="$g" -v np="$n" 'BEGIN {
   printf "target (medians): gateway p99 added <= nginx: %s; gateway throughput >= nginx: %s (%.1f%% of nginx)\n",
     (gp <= np ? "met" : "MISSED"), (g >= n ? "met" : "MISSED"), 100*g/n }'
+awk -v g="$g_rps" -v c="$c_rps" -v n="$n_rps" 'BEGIN {
+  printf "reference (medians): nginx with the header contract at %.1f%% of plain nginx; the gateway at %.1f%% of it\n",
+    100*c/n, 100*g/c }'
 
 [ "$INSTRUCTIONS" = 1 ] || exit 0
 # User-space instructions per request (callgrind, counting only while wrk runs).
