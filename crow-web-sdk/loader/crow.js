@@ -1,8 +1,8 @@
 /*! CROW web tracker loader. Add to a page:
  *  <script src="https://HOST/sdk/crow.js" data-key="crow_pk_…" async></script>
- * It defines window.crow at once, queues calls until the WebAssembly tracker has loaded, then
- * replays them. If anything fails to load, calls stay harmless no-ops: the page never sees an
- * error from the tracker. Optional: data-endpoint="https://…/api/v1/ingest/events". */
+ * It defines window.crow at once and queues calls until the WebAssembly tracker has loaded;
+ * the tracker then takes over window.crow and replays them. If anything fails to load, calls
+ * stay harmless no-ops: the page never sees an error from the tracker. Optional: data-endpoint="https://…/api/v1/ingest/events". */
 (function (w, d) {
   var s = d.currentScript;
   if (!s || (w.crow && w.crow.track)) return; // no script element, or already loaded
