@@ -36,7 +36,8 @@ pub fn delay_ms(attempt: u32, retry_after_ms: Option<u64>, unit_random: f64) -> 
 
 /// Parses `Retry-After` given in seconds (the HTTP-date form is not used by ingest).
 pub fn retry_after_ms(header: Option<&str>) -> Option<u64> {
-    let secs: u64 = header?.trim().parse().ok()?;
+    // HTTP whitespace is ASCII (RFC 9110 §5.6.3: spaces and tabs).
+    let secs: u64 = header?.trim_ascii().parse().ok()?;
     Some(secs.saturating_mul(1000))
 }
 
@@ -64,5 +65,6 @@ mod tests {
         assert!((CAP_MS / 2..=CAP_MS).contains(&delay_ms(30, None, 0.3)));
         assert_eq!(delay_ms(0, retry_after_ms(Some("7")), 0.0), 7000);
         assert_eq!(retry_after_ms(Some("soon")), None);
+        assert_eq!(retry_after_ms(Some(" 7\t")), Some(7000));
     }
 }

@@ -11,7 +11,9 @@ pub const IDLE_MS: i64 = 30 * 60 * 1000;
 pub fn touch(stored: Option<&str>, now: i64, fresh: impl FnOnce() -> String) -> (String, String) {
     let current = stored.and_then(|s| {
         let (id, last) = s.split_once('|')?;
-        let last: i64 = last.parse().ok()?;
+        // Parsed as u64 like `Retry-After` (one integer parser in the wasm); stored times are
+        // never negative.
+        let last = i64::try_from(last.parse::<u64>().ok()?).ok()?;
         (!id.is_empty() && now - last < IDLE_MS && now >= last - IDLE_MS).then(|| id.to_owned())
     });
     let id = current.unwrap_or_else(fresh);
