@@ -114,6 +114,10 @@ crow_pid=$gateway_pid
 api_key "$GATEWAY"
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system, in clock ticks
+per_request() { # CPU ticks spent during one run, requests per second → µs per request
+  awk -v t="$1" -v hz="$(getconf CLK_TCK)" -v r="$2" -v d="${DURATION%s}" \
+    'BEGIN { printf "%.1f", t / hz * 1e6 / (r * d) }'
+}
 run() { # label, url, pid of the process serving it, extra wrk args…
   local label=$1 url=$2 pid=$3; shift 3
   local before after up_before up_after
@@ -124,13 +128,11 @@ run() { # label, url, pid of the process serving it, extra wrk args…
   up_after=$(cpu_ticks "$upstream_worker")
   local rps p50 p99 cpu up_cpu
   rps=$(awk '/Requests\/sec/ {print $2}' "$work/$label.txt")
-  per_request() { awk -v t="$1" -v hz="$(getconf CLK_TCK)" -v r="$rps" -v d="${DURATION%s}" \
-    'BEGIN { printf "%.1f", t / hz * 1e6 / (r * d) }'; }
   # CPU time the serving process spent per request (all its threads, kernel time included),
   # and the upstream's: the machine's two cores serve wrk, the proxy and the upstream, so what
-  # a proxy makes the upstream do (parse the headers it adds) costs throughput too.
-  cpu=$(per_request $((after - before)))
-  up_cpu=$(per_request $((up_after - up_before)))
+  # a proxy makes the upstream do (parse the headers it adds, wake it) costs throughput too.
+  cpu=$(per_request $((after - before)) "$rps")
+  up_cpu=$(per_request $((up_after - up_before)) "$rps")
   p50=$(awk '$1=="50%" {print $2}' "$work/$label.txt")
   p99=$(awk '$1=="99%" {print $2}' "$work/$label.txt")
   errors=$(awk '/Non-2xx/ {print $5}' "$work/$label.txt")

@@ -4,8 +4,8 @@
 //! an event is not captured.
 //!
 //! Dependency direction: `api` and `hooks` (what JavaScript calls) → `Tracker` → `dom` (storage,
-//! time, randomness, the URL) → `host` (host.js: DOM facts, storage, listeners, timers, fetch);
-//! `Tracker` → the pure modules.
+//! time, randomness, the URL, over `host`) and `host` itself (host.js: page facts, listeners,
+//! timers, fetch) → the pure modules.
 
 mod api;
 mod dom;
