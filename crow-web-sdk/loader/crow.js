@@ -24,10 +24,12 @@
       return r;
     };
   });
-  // The tracker replaces the stubs on window.crow and replays the queue (host.js, install).
+  // The tracker replaces the stubs on window.crow and replays the queue (host.js, install),
+  // calling the module it finds on crow._m.
   import(base + "crow_web_sdk.js")
     .then(function (m) {
       return m.default(base + "crow_web_sdk_bg.wasm").then(function () {
+        crow._m = m;
         m.start(key, endpoint);
       });
     })

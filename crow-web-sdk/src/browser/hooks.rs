@@ -1,12 +1,12 @@
 //! What `host.js` calls: the facts its listeners and observers gathered, timers that fired and
-//! answers to sends. Methods of the `Crow` handle, like the page's API, but reachable only from
-//! host.js (the loader does not expose them).
+//! answers to sends. Exported functions, like the page's API, but not part of it: host.js
+//! alone calls them (the page's `window.crow` carries only the API).
 
 use alloc::string::String;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
-use super::api::Crow;
+use super::api::with;
 use super::{Job, Tracker, dom, host};
 use crate::event::{Data, Product};
 use crate::path;
@@ -16,83 +16,88 @@ const DEAD_CLICK_MS: i32 = 2_500;
 /// Errors reported per page, so a failing loop cannot flood the queue.
 const MAX_ERRORS: u8 = 10;
 
+/// A click at (`x`, `y`) on the element described by `target` (`path::of` levels); `el` is
+/// its nearest interactive ancestor, if any, with that element's raw `text` (never an
+/// input's), the product record of its `data-crow-product` owner, and whether it is an
+/// action (a link or button, which should change something).
 #[wasm_bindgen]
-impl Crow {
-    /// A click at (`x`, `y`) on the element described by `target` (`path::of` levels); `el` is
-    /// its nearest interactive ancestor, if any, with that element's raw `text` (never an
-    /// input's), the product record of its `data-crow-product` owner, and whether it is an
-    /// action (a link or button, which should change something).
-    #[allow(clippy::too_many_arguments)]
-    pub fn click(
-        &self,
-        x: f64,
-        y: f64,
-        target: String,
-        el: Option<String>,
-        text: Option<String>,
-        product: Option<String>,
-        action: bool,
-    ) {
-        self.with(|t| t.click(x, y, &target, el, text, product, action));
-    }
+#[allow(clippy::too_many_arguments)]
+pub fn click(
+    x: f64,
+    y: f64,
+    target: String,
+    el: Option<String>,
+    text: Option<String>,
+    product: Option<String>,
+    action: bool,
+) {
+    with(|t| t.click(x, y, &target, el, text, product, action));
+}
 
-    /// A form was submitted: its id, its levels, and how many controls it has (never values).
-    pub fn submit(&self, id: String, levels: String, fields: u32) {
-        let form = if id.is_empty() { path::of(&levels) } else { super::format_key("#", &id) };
-        self.with(|t| t.emit(Data::FormSubmit { form, field_count: fields }));
-    }
+/// A form was submitted: its id, its levels, and how many controls it has (never values).
+#[wasm_bindgen]
+pub fn submit(id: String, levels: String, fields: u32) {
+    let form = if id.is_empty() { path::of(&levels) } else { super::format_key("#", &id) };
+    with(|t| t.emit(Data::FormSubmit { form, field_count: fields }));
+}
 
-    /// The page was hidden or shown; `leaving`: by `pagehide`.
-    pub fn visibility(&self, hidden: bool, leaving: bool) {
-        self.with(|t| match (hidden, leaving) {
-            (false, _) => t.visible(),
-            (true, true) if t.page.visible_since.is_none() => {}
-            (true, _) => t.hidden(),
-        });
-    }
+/// The page was hidden or shown; `leaving`: by `pagehide`.
+#[wasm_bindgen]
+pub fn visibility(hidden: bool, leaving: bool) {
+    with(|t| match (hidden, leaving) {
+        (false, _) => t.visible(),
+        (true, true) if t.page.visible_since.is_none() => {}
+        (true, _) => t.hidden(),
+    });
+}
 
-    /// The percentage of the page seen so far (bottom of the viewport over the page height).
-    pub fn scroll(&self, pct: f64) {
-        self.with(|t| t.scrolled(pct));
-    }
+/// The percentage of the page seen so far (bottom of the viewport over the page height).
+#[wasm_bindgen]
+pub fn scroll(pct: f64) {
+    with(|t| t.scrolled(pct));
+}
 
-    /// An SPA route change (history API or popstate).
-    pub fn navigated(&self) {
-        self.with(Tracker::navigated);
-    }
+/// An SPA route change (history API or popstate).
+#[wasm_bindgen]
+pub fn navigated() {
+    with(Tracker::navigated);
+}
 
-    /// An uncaught error or unhandled rejection.
-    pub fn error(&self, message: String, source: Option<String>, line: Option<u32>) {
-        self.with(|t| {
-            if t.page.errors < MAX_ERRORS {
-                t.page.errors += 1;
-                t.emit(Data::JsError { message, source: source.filter(|s| !s.is_empty()), line });
-            }
-        });
-    }
+/// An uncaught error or unhandled rejection.
+#[wasm_bindgen]
+pub fn error(message: String, source: Option<String>, line: Option<u32>) {
+    with(|t| {
+        if t.page.errors < MAX_ERRORS {
+            t.page.errors += 1;
+            t.emit(Data::JsError { message, source: source.filter(|s| !s.is_empty()), line });
+        }
+    });
+}
 
-    /// A performance entry: 0 = LCP candidate (start time), 1 = layout shift without recent
-    /// input (its value), 2 = an interaction (its duration).
-    pub fn vital(&self, kind: u8, value: f64) {
-        self.with(|t| {
-            let v = &mut t.vitals;
-            match kind {
-                0 => v.lcp = Some(value),
-                1 => v.cls += value,
-                _ => v.inp = Some(v.inp.map_or(value, |m| m.max(value))),
-            }
-        });
-    }
+/// A performance entry: 0 = LCP candidate (start time), 1 = layout shift without recent
+/// input (its value), 2 = an interaction (its duration).
+#[wasm_bindgen]
+pub fn vital(kind: u8, value: f64) {
+    with(|t| {
+        let v = &mut t.vitals;
+        match kind {
+            0 => v.lcp = Some(value),
+            1 => v.cls += value,
+            _ => v.inp = Some(v.inp.map_or(value, |m| m.max(value))),
+        }
+    });
+}
 
-    /// Timer `id` fired.
-    pub fn run(&self, id: u32) {
-        self.with(|t| t.run(id));
-    }
+/// Timer `id` fired.
+#[wasm_bindgen]
+pub fn run(id: u32) {
+    with(|t| t.run(id));
+}
 
-    /// The answer to the last send: its status (0: network error) and `Retry-After`.
-    pub fn answered(&self, status: u16, retry_after: Option<String>) {
-        self.with(|t| t.answered(status, retry_after.as_deref()));
-    }
+/// The answer to the last send: its status (0: network error) and `Retry-After`.
+#[wasm_bindgen]
+pub fn answered(status: u16, retry_after: Option<String>) {
+    with(|t| t.answered(status, retry_after.as_deref()));
 }
 
 impl Tracker {

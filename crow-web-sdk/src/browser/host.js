@@ -19,6 +19,7 @@ const INTERACTIVE =
 /** Elements whose clicks should change something (dead-click candidates). */
 const ACTIONS = "a,button,[role=button],[role=link],[onclick]";
 
+/** The tracker's module (its exported functions), which the loader leaves on `window.crow._m`. */
 let crow;
 let mutations = 0;
 
@@ -64,7 +65,7 @@ function flat(props) {
   return JSON.stringify(out);
 }
 
-/** An e-commerce call: `kind` as `Crow::commerce` takes it, the order (or the item) and its lines. */
+/** An e-commerce call: `kind` as `api::commerce` takes it, the order (or the item) and its lines. */
 function commerce(kind, order, lines) {
   lines = (Array.isArray(lines) ? lines : []).slice(0, 100).map((o) => o || {});
   order = order || {};
@@ -166,12 +167,14 @@ export function post(url, key, body, keepalive) {
 }
 
 /**
- * Installs every listener and observer for the page's lifetime, forwarding facts to `tracker`,
- * then puts the page's API on `window.crow` (the loader's object, which the page may hold) and
- * replays the calls the loader queued while the tracker loaded.
+ * Installs every listener and observer for the page's lifetime, forwarding facts to the
+ * tracker's module, then puts the page's API on `window.crow` (the loader's object, which the
+ * page may hold) and replays the calls the loader queued while the tracker loaded.
  */
-export function install(tracker) {
-  crow = tracker;
+export function install() {
+  const page = w.crow || (w.crow = {});
+  crow = page._m || {};
+  delete page._m;
   const on = (target, type, f, capture) => target.addEventListener(type, f, capture);
   // Clicks and submits in the capture phase: a page that stops propagation still counts.
   on(d, "click", (e) => {
@@ -256,7 +259,6 @@ export function install(tracker) {
       } catch (e) {}
     };
   }
-  const page = w.crow || (w.crow = {});
   const queued = page._q || [];
   delete page._q;
   Object.assign(page, api);

@@ -6,14 +6,12 @@ use alloc::string::String;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
-use super::api::Crow;
-
 #[wasm_bindgen(module = "/src/browser/host.js")]
 extern "C" {
     /// Installs the listeners and observers, which call the methods of `tracker`, puts the
     /// page's API in place of the loader's stubs on `window.crow` and replays the calls the
     /// loader queued.
-    pub fn install(tracker: Crow);
+    pub fn install();
     /// The page's schema.org Products as records (`event::Product::from_record`).
     pub fn products() -> String;
     /// The browser's privacy signals: 1 = Do Not Track, 2 = Global Privacy Control.
@@ -41,10 +39,10 @@ extern "C" {
     /// DOM mutations seen so far.
     #[wasm_bindgen(js_name = mutationCount)]
     pub fn mutation_count() -> u32;
-    /// Calls `Crow::run(id)` after `ms`; returns the timer handle.
+    /// Calls `hooks::run(id)` after `ms`; returns the timer handle.
     pub fn later(ms: i32, id: u32) -> i32;
     /// Cancels a timer.
     pub fn cancel(handle: i32);
-    /// POSTs `body`; the answer goes to `Crow::answered`.
+    /// POSTs `body`; the answer goes to `hooks::answered`.
     pub fn post(url: &str, key: &str, body: &str, keepalive: bool);
 }

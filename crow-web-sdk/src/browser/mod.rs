@@ -1,5 +1,6 @@
-//! The tracker in the page. One `Tracker` per page, held by the `Crow` handle that `host.js`
-//! calls (for the page's API object it builds, and for listeners, timers and answers). Nothing here may
+//! The tracker in the page. One `Tracker` per page, held by `api` and reached through the
+//! functions `host.js` calls (for the page's API object it builds, and for listeners, timers
+//! and answers). Nothing here may
 //! throw into the page: every browser call that can fail is checked, and a failure only means
 //! an event is not captured.
 //!
@@ -43,7 +44,7 @@ struct Page {
     errors: u8,
 }
 
-/// Timer ids (`host::later` → `Crow::run`): two fixed ones, then one per [`Job`].
+/// Timer ids (`host::later` → `hooks::run`): two fixed ones, then one per [`Job`].
 const FLUSH_TIMER: u32 = 0;
 const PERSIST_TIMER: u32 = 1;
 
