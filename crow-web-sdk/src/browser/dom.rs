@@ -15,7 +15,7 @@ pub enum Store {
 }
 
 pub fn now_ms() -> i64 {
-    js_sys::Date::now() as i64
+    host::clock() as i64
 }
 
 pub fn new_id() -> String {

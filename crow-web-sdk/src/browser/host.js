@@ -137,6 +137,8 @@ export const referrer = () => d.referrer;
 export const title = () => d.title;
 export const visible = () => d.visibilityState == "visible";
 export const now = () => performance.now();
+export const clock = () => Date.now();
+export const uniform = () => Math.random();
 export function random(bytes) {
   try {
     crypto.getRandomValues(bytes);

@@ -32,6 +32,10 @@ extern "C" {
     pub fn title() -> String;
     /// Whether the page is visible.
     pub fn visible() -> bool;
+    /// `Date.now()`: Unix time in milliseconds.
+    pub fn clock() -> f64;
+    /// `Math.random()`: uniform in [0, 1).
+    pub fn uniform() -> f64;
     /// `performance.now()`: milliseconds since the page started, never going back.
     pub fn now() -> f64;
     /// Fills `bytes` from `crypto.getRandomValues` (`Math.random` where that is missing).

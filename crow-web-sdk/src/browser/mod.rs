@@ -277,7 +277,7 @@ impl Tracker {
             }
             Outcome::Retry => {
                 self.outbox.release(&ids);
-                let delay = retry::delay_ms(self.failures, retry::retry_after_ms(retry_after), js_sys::Math::random());
+                let delay = retry::delay_ms(self.failures, retry::retry_after_ms(retry_after), host::uniform());
                 self.failures = self.failures.saturating_add(1);
                 self.not_before = self.now() + delay as f64;
                 self.schedule(i32::try_from(delay).unwrap_or(i32::MAX));
