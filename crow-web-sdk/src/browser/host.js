@@ -126,7 +126,10 @@ export function storedKeys(prefix) {
   const out = [];
   try {
     const s = w.localStorage;
-    for (let i = 0; i < s.length; i++) if (s.key(i).startsWith(prefix)) out.push(s.key(i));
+    for (let i = 0; i < s.length; i++) {
+      const k = s.key(i);
+      if (k.startsWith(prefix)) out.push(k);
+    }
   } catch (e) {}
   return out.join(RS);
 }

@@ -8,9 +8,9 @@ use wasm_bindgen::prelude::wasm_bindgen;
 
 #[wasm_bindgen(module = "/src/browser/host.js")]
 extern "C" {
-    /// Installs the listeners and observers, which call the methods of `tracker`, puts the
-    /// page's API in place of the loader's stubs on `window.crow` and replays the calls the
-    /// loader queued.
+    /// Installs the listeners and observers, which call the module's exported functions (`api`,
+    /// `hooks`; the loader leaves the module on `window.crow._m`), puts the page's API in place
+    /// of the loader's stubs on `window.crow` and replays the calls the loader queued.
     pub fn install();
     /// The page's schema.org Products as records (`event::Product::from_record`).
     pub fn products() -> String;
