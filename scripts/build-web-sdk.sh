@@ -3,9 +3,11 @@
 #   crow.js               the loader (the one <script> tag)
 #   crow_web_sdk.js       wasm-bindgen's ES-module glue
 #   crow_web_sdk_bg.wasm  the tracker
+# and beside each a .gz and a .br, which crow-server serves to browsers that accept them.
 # Installs what it needs, idempotently: the wasm32 target, wasm-bindgen-cli pinned to the
-# wasm-bindgen crate version, and binaryen's wasm-opt + terser from npm (Debian's binaryen 108
-# emits wasm that Chromium rejects). Prints each file's size, raw and gzipped.
+# wasm-bindgen crate version, binaryen's wasm-opt + terser from npm (Debian's binaryen 108
+# emits wasm that Chromium rejects) and Debian's zopfli. Prints each file's size: raw, as
+# served gzipped and as served with brotli.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +16,7 @@ sdk=crow-web-sdk
 out=target/web-sdk
 dist=$sdk/dist
 
+command -v zopfli >/dev/null || { apt-get update -qq && apt-get install -y -qq zopfli; }
 rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$' || rustup target add wasm32-unknown-unknown
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
@@ -44,11 +47,19 @@ node "$sdk/js/minify-names.mjs" "$out/names.json" "$out/crow_web_sdk.js" "$out/c
 "$bin/terser" "$out/crow_web_sdk.min-names.js" --module --compress passes=2 --mangle -o "$dist/crow_web_sdk.js"
 "$bin/terser" "$sdk/loader/crow.js" --compress passes=2 --mangle --comments false -o "$dist/crow.js"
 
+# crow-server serves each file precompressed, as the browser accepts: brotli (quality 11) or
+# gzip written by zopfli (a slower deflate search, ≈ 5 % smaller than gzip -9, read by every
+# gzip decoder; deterministic, no name or time in the header).
+node "$sdk/js/precompress.mjs" "$dist/crow.js" "$dist/crow_web_sdk.js" "$dist/crow_web_sdk_bg.wasm"
 total=0
+total_br=0
 for f in crow.js crow_web_sdk.js crow_web_sdk_bg.wasm; do
+  zopfli -c "$dist/$f" > "$dist/$f.gz"
   raw=$(wc -c <"$dist/$f")
-  gz=$(gzip -9 -c "$dist/$f" | wc -c)
+  gz=$(wc -c <"$dist/$f.gz")
+  br=$(wc -c <"$dist/$f.br")
   total=$((total + gz))
-  printf '%-22s %7d bytes  %6d gzipped\n' "$f" "$raw" "$gz"
+  total_br=$((total_br + br))
+  printf '%-22s %7d bytes  %6d gzipped  %6d brotli\n' "$f" "$raw" "$gz" "$br"
 done
-printf '%-22s %7s        %6d gzipped (loader + glue + wasm)\n' total "" "$total"
+printf '%-22s %7s        %6d gzipped  %6d brotli (loader + glue + wasm)\n' total "" "$total" "$total_br"

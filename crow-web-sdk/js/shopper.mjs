@@ -34,7 +34,7 @@ async function visitor(privacy) {
   if (privacy === "dnt") await context.addInitScript(() => Object.defineProperty(Navigator.prototype, "doNotTrack", { get: () => "1" }));
   if (privacy === "gpc") await context.addInitScript(() => Object.defineProperty(Navigator.prototype, "globalPrivacyControl", { get: () => true }));
   const page = await context.newPage();
-  const sent = { requests: 0, ids: new Set(), sends: 0 };
+  const sent = { requests: 0, ids: new Set(), sends: 0, codings: {} };
   const pageErrors = [];
   page.on("pageerror", (e) => pageErrors.push(String(e)));
   context.on("request", (req) => {
@@ -43,6 +43,11 @@ async function visitor(privacy) {
     try {
       for (const e of JSON.parse(req.postData()).events) { sent.ids.add(e.id); sent.sends += 1; }
     } catch (e) {}
+  });
+  // How each of the tracker's files came over the wire (Content-Encoding, "" for none).
+  context.on("response", (res) => {
+    const file = new URL(res.url()).pathname.match(/^\/sdk\/(.+)$/);
+    if (file && res.status() === 200) sent.codings[file[1]] = res.headers()["content-encoding"] || "";
   });
   return { context, page, sent, pageErrors };
 }
@@ -152,7 +157,7 @@ try {
     const v = await visitor(null);
     await (scenario === "outage" ? outage(v) : shop(v));
     result({ scenario, ids: [...v.sent.ids], sends: v.sent.sends, requests: v.sent.requests, errors: v.pageErrors,
-      hostile: v.hostile });
+      hostile: v.hostile, codings: v.sent.codings });
     await v.context.close();
   }
 } finally {

@@ -146,6 +146,11 @@ async fn a_shopper_in_chromium_is_tracked_end_to_end_and_privacy_is_honoured() {
     let sent = &results[0];
     assert_eq!(sent["errors"], serde_json::json!([]), "the tracker threw into the page");
     assert_eq!(sent["hostile"], serde_json::json!(["ok", "ok"]), "an API call threw into the page");
+    // Chromium asks for compressed files and loads the tracker from them.
+    for file in ["crow.js", "crow_web_sdk.js", "crow_web_sdk_bg.wasm"] {
+        let coding = sent["codings"][file].as_str().unwrap_or("not loaded");
+        assert!(coding == "gzip" || coding == "br", "{file} came as {coding:?}: {sent}");
+    }
     assert!(sent["requests"].as_u64().unwrap() >= 1);
     let stored = exactly_once(&shop.owner, sent).await;
 

@@ -120,3 +120,71 @@ async fn local_secrets_are_generated_once_and_reused() {
     assert_eq!(std::fs::read_to_string(dir.path().join("secrets.toml")).unwrap(), secrets);
     second.stop().await;
 }
+
+/// One request on its own connection; the answer's head (lower-cased) and body.
+async fn raw_exchange(addr: std::net::SocketAddr, request: &str) -> (String, Vec<u8>) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut io = tokio::net::TcpStream::connect(addr).await.unwrap();
+    io.write_all(request.as_bytes()).await.unwrap();
+    let mut wire = Vec::new();
+    io.read_to_end(&mut wire).await.unwrap();
+    let end = wire.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete head") + 4;
+    (String::from_utf8_lossy(&wire[..end]).to_lowercase(), wire[end..].to_vec())
+}
+
+fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(':')).map(str::trim)
+}
+
+/// The tracker's files reach a storefront's browser compressed as it accepts, and a cached copy
+/// is revalidated with a 304 instead of downloaded again.
+#[tokio::test]
+async fn the_tracker_is_served_precompressed_and_revalidated_by_etag() {
+    let app = start(&[]).await;
+    let addr = app.server.local_addr();
+    let built = include_bytes!("../../crow-web-sdk/dist/crow_web_sdk_bg.wasm");
+    let gzip = include_bytes!("../../crow-web-sdk/dist/crow_web_sdk_bg.wasm.gz");
+    let brotli = include_bytes!("../../crow-web-sdk/dist/crow_web_sdk_bg.wasm.br");
+    let get = async |method: &str, extra: &str| {
+        let request =
+            format!("{method} /sdk/crow_web_sdk_bg.wasm HTTP/1.1\r\nHost: shop\r\n{extra}Connection: close\r\n\r\n");
+        raw_exchange(addr, &request).await
+    };
+
+    // No Accept-Encoding: the file as built.
+    let (head, body) = get("GET", "").await;
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert_eq!(header(&head, "content-encoding"), None, "{head}");
+    assert_eq!(body, built);
+    assert_eq!(header(&head, "content-type"), Some("application/wasm"));
+    assert_eq!(header(&head, "vary"), Some("accept-encoding"));
+    assert_eq!(header(&head, "access-control-allow-origin"), Some("*"));
+    let plain_tag = header(&head, "etag").expect("an etag").to_owned();
+
+    // What Chromium sends over plain HTTP, then over HTTPS.
+    let (head, body) = get("GET", "Accept-Encoding: gzip, deflate\r\n").await;
+    assert_eq!(header(&head, "content-encoding"), Some("gzip"), "{head}");
+    assert_eq!(body, gzip);
+    let (head, body) = get("GET", "Accept-Encoding: gzip, deflate, br, zstd\r\n").await;
+    assert_eq!(header(&head, "content-encoding"), Some("br"), "{head}");
+    assert_eq!(body, brotli);
+    assert!(brotli.len() < gzip.len() && gzip.len() < built.len());
+    let br_tag = header(&head, "etag").expect("an etag").to_owned();
+    assert_ne!(br_tag, plain_tag, "each coding is its own representation");
+
+    // HEAD: the length a GET would send, no body.
+    let (head, body) = get("HEAD", "Accept-Encoding: br\r\n").await;
+    assert_eq!(header(&head, "content-length"), Some(brotli.len().to_string().as_str()), "{head}");
+    assert!(body.is_empty());
+
+    // Revalidation: the tag of the representation held → 304, no body; another coding's tag → 200.
+    let revalidate = format!("Accept-Encoding: gzip, deflate, br\r\nIf-None-Match: W/\"x\", {br_tag}\r\n");
+    let (head, body) = get("GET", &revalidate).await;
+    assert!(head.starts_with("http/1.1 304"), "{head}");
+    assert!(body.is_empty());
+    assert_eq!(header(&head, "etag"), Some(br_tag.as_str()));
+    let (head, body) = get("GET", &format!("Accept-Encoding: gzip\r\nIf-None-Match: {br_tag}\r\n")).await;
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert_eq!(body, gzip);
+    app.server.stop().await;
+}
