@@ -159,6 +159,7 @@ async fn the_tracker_is_served_precompressed_and_revalidated_by_etag() {
     assert_eq!(header(&head, "content-type"), Some("application/wasm"));
     assert_eq!(header(&head, "vary"), Some("accept-encoding"));
     assert_eq!(header(&head, "access-control-allow-origin"), Some("*"));
+    assert_eq!(header(&head, "cache-control"), Some("public, max-age=300, stale-while-revalidate=86400"));
     let plain_tag = header(&head, "etag").expect("an etag").to_owned();
 
     // What Chromium sends over plain HTTP, then over HTTPS.
