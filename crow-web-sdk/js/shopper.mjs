@@ -37,6 +37,10 @@ async function visitor(privacy) {
   const sent = { requests: 0, ids: new Set(), sends: 0, codings: {} };
   const pageErrors = [];
   page.on("pageerror", (e) => pageErrors.push(String(e)));
+  // The store sends a strict Content-Security-Policy; anything it blocks is logged like this.
+  page.on("console", (m) => {
+    if (/Content Security Policy/i.test(m.text())) pageErrors.push(m.text());
+  });
   context.on("request", (req) => {
     if (!req.url().includes("/api/v1/ingest/events") || req.method() !== "POST") return;
     sent.requests += 1;
