@@ -7,6 +7,7 @@
 // check that each arrived exactly once however often it was sent.
 import { chromium } from "playwright-core";
 import readline from "node:readline";
+import { readFileSync } from "node:fs";
 
 const [scenario, store] = process.argv.slice(2);
 const lines = readline.createInterface({ input: process.stdin });
@@ -33,6 +34,13 @@ async function visitor(privacy) {
   const context = await browser.newContext();
   if (privacy === "dnt") await context.addInitScript(() => Object.defineProperty(Navigator.prototype, "doNotTrack", { get: () => "1" }));
   if (privacy === "gpc") await context.addInitScript(() => Object.defineProperty(Navigator.prototype, "globalPrivacyControl", { get: () => true }));
+  // The catalogue page calls the tracker before its loader has run, through the stub README
+  // documents: those calls must be replayed once the tracker has loaded.
+  const stub = readFileSync(new URL("../loader/stub.js", import.meta.url), "utf8");
+  await context.addInitScript(`if (location.pathname === "/") {
+    ${stub}
+    crow.track("before-loader", { early: true });
+  }`);
   const page = await context.newPage();
   const sent = { requests: 0, ids: new Set(), sends: 0, codings: {} };
   const pageErrors = [];

@@ -2,16 +2,22 @@
  *  <script src="https://HOST/sdk/crow.js" data-key="crow_pk_…" async></script>
  * It defines window.crow at once and queues calls until the WebAssembly tracker has loaded;
  * the tracker then takes over window.crow and replays them. If anything fails to load, calls
- * stay harmless no-ops: the page never sees an error from the tracker. Optional: data-endpoint="https://…/api/v1/ingest/events". */
+ * stay harmless no-ops: the page never sees an error from the tracker. Optional: data-endpoint="https://…/api/v1/ingest/events".
+ * Calls made before this script runs are kept too when the page queues them in window.crow._q
+ * as [method, arguments] (README has a one-line stub that does). */
 (function (w, d) {
   var s = d.currentScript;
-  if (!s || (w.crow && w.crow.track)) return; // no script element, or already loaded
+  var crow = w.crow || {};
+  if (!s || crow._l) return; // no script element, or the tracker is loading or loaded already
   var key = s.getAttribute("data-key");
   var base = s.src.replace(/[^/]*$/, "");
   var endpoint = s.getAttribute("data-endpoint") || new URL(s.src).origin + "/api/v1/ingest/events";
   var methods = ["track", "identify", "addToCart", "removeFromCart", "checkoutStarted", "purchase", "optOut", "optIn", "consent", "flush"];
-  var q = [];
-  var crow = (w.crow = { _q: q });
+  // A page's stub queue is adopted, so its calls are replayed first, in order.
+  var q = Array.isArray(crow._q) ? crow._q : [];
+  crow._q = q;
+  crow._l = 1;
+  w.crow = crow;
   methods.forEach(function (m) {
     crow[m] = function () { q.push([m, arguments]); };
   });

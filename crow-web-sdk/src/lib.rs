@@ -52,3 +52,15 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 #[global_allocator]
 static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
     lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
+
+#[cfg(test)]
+mod tests {
+    /// README gives shops the stub to paste; the browser test runs `loader/stub.js`. They must be
+    /// the same script, or the documented one is untested.
+    #[test]
+    fn readme_carries_the_tested_stub() {
+        let stub = include_str!("../loader/stub.js").trim();
+        let readme = include_str!("../../README.md");
+        assert!(readme.contains(&format!("<script>{stub}</script>")), "README's stub differs from loader/stub.js");
+    }
+}

@@ -183,7 +183,12 @@ async fn a_shopper_in_chromium_is_tracked_end_to_end_and_privacy_is_honoured() {
     assert_eq!(forms[0]["payload"]["form"], "#checkout-form");
     assert_eq!(forms[0]["payload"]["fieldCount"], 4);
     let custom = of_kind(&stored, "custom");
-    assert_eq!(custom[0]["payload"]["props"]["product"], "mug-blue");
+    let named = |name: &str| custom.iter().filter(|c| c["payload"]["name"] == name).collect::<Vec<_>>();
+    assert_eq!(named("wishlist")[0]["payload"]["props"]["product"], "mug-blue");
+    // Called through the page's stub before the loader ran: queued, replayed once.
+    let early = named("before-loader");
+    assert_eq!(early.len(), 1, "{custom:?}");
+    assert_eq!(early[0]["payload"]["props"]["early"], true);
     // No field value left the page.
     let everything = serde_json::to_string(&stored).unwrap();
     assert!(!everything.contains("Ada Lovelace") && !everything.contains("ada@example.com"));

@@ -264,8 +264,14 @@ export function install() {
       } catch (e) {}
     };
   }
-  const queued = page._q || [];
+  // The queue may hold what a page's own stub pushed before the loader ran: an entry that is
+  // not [known method, arguments] is skipped.
+  const queued = [].concat(page._q || []);
   delete page._q;
   Object.assign(page, api);
-  queued.forEach(([method, args]) => api[method] && api[method](...args));
+  queued.forEach((entry) => {
+    try {
+      api[entry[0]](...entry[1]);
+    } catch (e) {}
+  });
 }

@@ -1,0 +1,1 @@
+window.crow=window.crow||{_q:[]};"track identify addToCart removeFromCart checkoutStarted purchase optOut optIn consent flush".split(" ").forEach(function(m){crow[m]=crow[m]||function(){crow._q.push([m,arguments])}});
