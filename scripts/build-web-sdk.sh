@@ -39,7 +39,7 @@ wasm-bindgen --target web --no-typescript --encode-into always --out-dir "$out" 
 features="--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals
   --enable-reference-types --enable-multivalue"
 # shellcheck disable=SC2086 # $features is a list of flags
-"$bin/wasm-opt" -Oz $features --strip-debug --strip-producers --minify-imports-and-exports-and-modules \
+"$bin/wasm-opt" -Oz $features --strip-debug --strip-producers --strip-target-features --minify-imports-and-exports-and-modules \
   "$out/crow_web_sdk_bg.wasm" -o "$out/minified.wasm" > "$out/names.json"
 # shellcheck disable=SC2086
 "$bin/wasm-opt" -Oz $features "$out/minified.wasm" -o "$dist/crow_web_sdk_bg.wasm"
