@@ -4,6 +4,7 @@
 //! tracker and ingest cannot drift apart.
 
 use alloc::string::String;
+
 use alloc::vec::Vec;
 
 use crate::json::{Obj, array};
@@ -30,67 +31,51 @@ pub struct Context<'a> {
     pub title: Option<&'a str>,
 }
 
-/// A product as the page names it.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Product {
-    /// The shop's id (`data-crow-product`, schema.org `productID`/`@id`).
-    pub external_id: Option<String>,
-    /// SKU.
-    pub sku: Option<String>,
-    /// Product page.
-    pub url: Option<String>,
-    /// Name.
-    pub name: Option<String>,
-}
-
-impl Product {
-    /// True when nothing identifies the product.
-    pub fn is_empty(&self) -> bool {
-        self.external_id.is_none() && self.sku.is_none() && self.url.is_none() && self.name.is_none()
-    }
-
-    /// A product from a host.js record `id␟sku␟url␟name`; empty fields are absent.
-    pub fn from_record(record: &str) -> Self {
-        let mut f = record.split(crate::path::FIELD).map(|v| Some(v).filter(|v| !v.is_empty()).map(String::from));
-        let mut next = || f.next().flatten();
-        Self { external_id: next(), sku: next(), url: next(), name: next() }
-    }
-
-    fn json(&self) -> String {
-        Obj::new()
-            .opt_str("externalId", self.external_id.as_deref().map(clip))
-            .opt_str("sku", self.sku.as_deref().map(clip))
-            .opt_str("url", self.url.as_deref().map(clip))
-            .opt_str("name", self.name.as_deref().map(clip))
-            .end()
-    }
-}
-
-/// One cart or order line.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LineItem {
-    /// The product.
-    pub product: Product,
-    /// Quantity (at least 1).
-    pub quantity: u32,
-    /// Unit price.
-    pub price: Option<f64>,
-}
-
-impl LineItem {
-    fn json(&self) -> String {
-        let mut o = Obj::new();
-        o.raw("product", &self.product.json()).int("quantity", i64::from(self.quantity));
-        if let Some(p) = self.price.filter(|p| *p >= 0.0) {
-            o.num("price", p);
+/// A product as the page names it, from a host.js record `id␟sku␟url␟name` (the shop's id from
+/// `data-crow-product` or schema.org `productID`/`@id`, SKU, product page, name), written as
+/// the schema's product object. Empty fields are left out; `{}` when nothing names a product.
+pub fn product(record: &str) -> String {
+    let mut o = Obj::new();
+    for (key, value) in
+        ["externalId", "sku", "url", "name"].into_iter().zip(crate::fields::split(record, crate::fields::FIELD))
+    {
+        if !value.is_empty() {
+            o.str(key, clip(value));
         }
-        o.end()
     }
+    o.end()
 }
 
-fn items_json(items: &[LineItem]) -> String {
-    let lines: Vec<String> = items.iter().take(100).map(LineItem::json).collect();
-    array(lines.iter().map(String::as_str))
+/// [`product`], unless nothing names the product.
+pub fn named_product(record: &str) -> Option<String> {
+    Some(product(record)).filter(|p| p.len() > 2)
+}
+
+/// One cart or order line: its product record, quantity (at least 1) and unit price (left out
+/// when absent or negative).
+pub fn line_item(record: &str, quantity: u32, price: Option<f64>) -> String {
+    let mut o = Obj::new();
+    o.raw("product", &product(record)).int("quantity", i64::from(quantity));
+    if let Some(p) = price.filter(|p| *p >= 0.0) {
+        o.num("price", p);
+    }
+    o.end()
+}
+
+/// The lines of an e-commerce call as host.js passes them: `records` holds one product record
+/// per line (separated by U+001E; a record is never empty, so an empty string is no lines),
+/// `numbers` each line's quantity and unit price, then the order's value (NaN where the page gave
+/// none). Returns the [`line_item`]s (100 at most) and the value.
+pub fn order_lines(records: &str, numbers: &[f64]) -> (Vec<String>, Option<f64>) {
+    let number = |i: usize| numbers.get(i).copied().filter(|v| v.is_finite());
+    let lines: Vec<String> = crate::fields::split(records, crate::fields::RECORD)
+        .filter(|r| !r.is_empty())
+        .take(100)
+        .enumerate()
+        .map(|(i, p)| line_item(p, number(2 * i).map_or(1, |q| q.clamp(1.0, 1e6) as u32), number(2 * i + 1)))
+        .collect();
+    let value = number(2 * lines.len());
+    (lines, value)
 }
 
 /// The event-specific part.
@@ -98,16 +83,16 @@ fn items_json(items: &[LineItem]) -> String {
 pub enum Data {
     /// Page shown.
     PageView,
-    /// Product seen.
-    ProductView(Product),
+    /// Product seen: its [`product`] object.
+    ProductView(String),
     /// Click on an interactive element.
     Click {
         /// Short element path.
         path: String,
         /// Trimmed text.
         text: Option<String>,
-        /// Product of the element or page.
-        product: Option<Product>,
+        /// Product of the element or page ([`product`] object).
+        product: Option<String>,
     },
     /// ≥ 3 clicks within 1 s and 30 px.
     RageClick {
@@ -140,14 +125,14 @@ pub enum Data {
         /// Number of controls.
         field_count: u32,
     },
-    /// Added to cart.
-    AddToCart(LineItem),
-    /// Removed from cart.
-    RemoveFromCart(LineItem),
+    /// Added to cart: the [`line_item`].
+    AddToCart(String),
+    /// Removed from cart: the [`line_item`].
+    RemoveFromCart(String),
     /// Checkout started.
     CheckoutStarted {
-        /// Lines.
-        items: Vec<LineItem>,
+        /// Lines: a JSON array of [`line_item`]s.
+        items: String,
         /// Cart value.
         value: Option<f64>,
         /// ISO 4217.
@@ -157,8 +142,8 @@ pub enum Data {
     Purchase {
         /// Shop's order id.
         order_id: String,
-        /// Lines.
-        items: Vec<LineItem>,
+        /// Lines: a JSON array of [`line_item`]s.
+        items: String,
         /// Order value.
         value: f64,
         /// ISO 4217.
@@ -218,13 +203,13 @@ pub fn write(ctx: &Context<'_>, data: &Data) -> String {
     let kind = match data {
         Data::PageView => "page_view",
         Data::ProductView(p) => {
-            o.raw("product", &p.json());
+            o.raw("product", p);
             "product_view"
         }
         Data::Click { path, text, product } => {
             o.str("path", clip(path)).opt_str("text", text.as_deref().map(clip));
-            if let Some(p) = product.as_ref().filter(|p| !p.is_empty()) {
-                o.raw("product", &p.json());
+            if let Some(p) = product {
+                o.raw("product", p);
             }
             "click"
         }
@@ -250,15 +235,15 @@ pub fn write(ctx: &Context<'_>, data: &Data) -> String {
             "form_submit"
         }
         Data::AddToCart(item) => {
-            o.raw("item", &item.json());
+            o.raw("item", item);
             "add_to_cart"
         }
         Data::RemoveFromCart(item) => {
-            o.raw("item", &item.json());
+            o.raw("item", item);
             "remove_from_cart"
         }
         Data::CheckoutStarted { items, value, currency } => {
-            o.raw("items", &items_json(items));
+            o.raw("items", items);
             if let Some(v) = value.filter(|v| *v >= 0.0) {
                 o.num("value", v);
             }
@@ -267,7 +252,7 @@ pub fn write(ctx: &Context<'_>, data: &Data) -> String {
         }
         Data::Purchase { order_id, items, value, currency } => {
             o.str("orderId", clip(order_id))
-                .raw("items", &items_json(items))
+                .raw("items", items)
                 .num("value", value.max(0.0))
                 .str("currency", clip(currency));
             "purchase"
@@ -303,17 +288,15 @@ mod tests {
     use crow_core::domain::InteractionKind;
     use crow_core::event::{Envelope, Limits, parse_event};
 
-    fn product() -> Product {
-        Product {
-            external_id: Some("mug-1".into()),
-            sku: Some("SKU-1".into()),
-            url: None,
-            name: Some("Blue \"mug\"".into()),
-        }
+    /// A product record as host.js writes it: id, SKU, no URL, a name that needs escaping.
+    const MUG: &str = "mug-1\u{1f}SKU-1\u{1f}\u{1f}Blue \"mug\"";
+
+    fn product() -> String {
+        super::product(MUG)
     }
 
-    fn line() -> LineItem {
-        LineItem { product: product(), quantity: 2, price: Some(12.5) }
+    fn line() -> String {
+        line_item(MUG, 2, Some(12.5))
     }
 
     /// Every kind the tracker writes parses with crow-core's schema and becomes the right kind.
@@ -344,11 +327,20 @@ mod tests {
             (Data::AddToCart(line()), InteractionKind::AddToCart),
             (Data::RemoveFromCart(line()), InteractionKind::RemoveFromCart),
             (
-                Data::CheckoutStarted { items: vec![line()], value: Some(25.0), currency: Some("EUR".into()) },
+                Data::CheckoutStarted {
+                    items: array([line().as_str()]),
+                    value: Some(25.0),
+                    currency: Some("EUR".into()),
+                },
                 InteractionKind::CheckoutStarted,
             ),
             (
-                Data::Purchase { order_id: "o-1".into(), items: vec![line()], value: 25.0, currency: "EUR".into() },
+                Data::Purchase {
+                    order_id: "o-1".into(),
+                    items: array([line().as_str()]),
+                    value: 25.0,
+                    currency: "EUR".into(),
+                },
                 InteractionKind::Purchase,
             ),
             (Data::WebVital { name: "CLS", value: 0.05 }, InteractionKind::WebVital),
@@ -391,11 +383,30 @@ mod tests {
 
     #[test]
     fn products_are_read_from_host_records() {
-        let p = Product::from_record("mug-1\u{1f}SKU-1\u{1f}\u{1f}Blue \"mug\"");
-        assert_eq!(p, product());
-        assert!(Product::from_record("").is_empty());
-        assert!(Product::from_record("\u{1f}\u{1f}\u{1f}").is_empty());
-        assert_eq!(Product::from_record("\u{1f}\u{1f}/p/1").url.as_deref(), Some("/p/1"));
+        let p: serde_json::Value = serde_json::from_str(&product()).unwrap();
+        assert_eq!(p, serde_json::json!({"externalId": "mug-1", "sku": "SKU-1", "name": "Blue \"mug\""}));
+        assert_eq!(named_product(""), None);
+        assert_eq!(named_product("\u{1f}\u{1f}\u{1f}"), None);
+        assert_eq!(named_product("\u{1f}\u{1f}/p/1").as_deref(), Some(r#"{"url":"/p/1"}"#));
+    }
+
+    #[test]
+    fn order_lines_pair_records_with_their_numbers() {
+        let records = format!("{MUG}\u{1e}\u{1f}\u{1f}\u{1f}");
+        let (lines, value) = order_lines(&records, &[2.0, 12.5, f64::NAN, -1.0, 25.0]);
+        let lines: Vec<serde_json::Value> = lines.iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines[0]["quantity"], 2);
+        assert_eq!(lines[0]["price"], 12.5);
+        assert_eq!(lines[0]["product"]["externalId"], "mug-1");
+        assert_eq!(
+            lines[1],
+            serde_json::json!({"product": {}, "quantity": 1}),
+            "no quantity is 1, a negative price none"
+        );
+        assert_eq!(value, Some(25.0));
+        // No lines: the only number is the order's value.
+        assert_eq!(order_lines("", &[40.0]), (Vec::new(), Some(40.0)));
+        assert_eq!(order_lines("", &[f64::NAN]), (Vec::new(), None));
     }
 
     #[test]

@@ -130,19 +130,15 @@ pub fn int(out: &mut String, value: i64) {
     if value < 0 {
         out.push('-');
     }
-    let mut n = value.unsigned_abs();
-    let mut divisor = 1u64;
-    while n / divisor >= 10 {
-        divisor *= 10;
+    digits(out, value.unsigned_abs());
+}
+
+/// Appends `n`'s digits, most significant first (at most 20 levels deep; no buffer to index).
+fn digits(out: &mut String, n: u64) {
+    if n >= 10 {
+        digits(out, n / 10);
     }
-    loop {
-        out.push(char::from(b'0' + (n / divisor) as u8));
-        n %= divisor;
-        if divisor == 1 {
-            break;
-        }
-        divisor /= 10;
-    }
+    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ extern crate alloc;
 
 pub mod clicks;
 pub mod event;
+pub mod fields;
 pub mod json;
 pub mod num;
 pub mod path;

@@ -23,3 +23,34 @@ pub fn fmt_f64(value: f64) -> String {
 pub fn fmt_f64(value: f64) -> String {
     value.to_string()
 }
+
+/// A decimal integer of ASCII digits only (no sign, no space), as stored times and
+/// `Retry-After` seconds are written; `None` for anything else or on overflow. (`str::parse`
+/// would do, at twice the wasm bytes, for a `+` sign nobody writes here.)
+pub fn parse_u64(s: &str) -> Option<u64> {
+    if s.is_empty() {
+        return None;
+    }
+    s.bytes().try_fold(0u64, |n, b| {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        n.checked_mul(10)?.checked_add(u64::from(digit))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_u64;
+
+    #[test]
+    fn parses_plain_decimal_integers_only() {
+        assert_eq!(parse_u64("0"), Some(0));
+        assert_eq!(parse_u64("1795373276123"), Some(1_795_373_276_123));
+        assert_eq!(parse_u64("18446744073709551615"), Some(u64::MAX));
+        for bad in ["", "18446744073709551616", "+1", "-1", " 1", "1.5", "x", "٣"] {
+            assert_eq!(parse_u64(bad), None, "{bad:?}");
+        }
+    }
+}

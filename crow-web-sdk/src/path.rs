@@ -4,65 +4,54 @@
 
 use alloc::borrow::ToOwned;
 use alloc::string::String;
-use alloc::vec::Vec;
+
+use crate::fields::{FIELD, RECORD, split};
 
 /// Levels above the clicked element.
 pub const DEPTH: usize = 3;
 
-/// One path segment: the tag, then `#id`, or up to two classes.
-pub fn segment(tag: &str, id: &str, classes: &[String]) -> String {
+/// One path segment: the tag, then `#id`, or up to two of the first three classes (of at most
+/// 30 characters each; `classes` is the `class` attribute).
+pub fn segment(tag: &str, id: &str, classes: &str) -> String {
     let mut s = tag.to_ascii_lowercase();
     if !id.is_empty() && id.len() <= 40 {
         s.push('#');
         s.push_str(id);
         return s;
     }
-    for class in classes.iter().filter(|c| !c.is_empty() && c.len() <= 30).take(2) {
+    for class in classes.split_ascii_whitespace().take(3).filter(|c| c.len() <= 30).take(2) {
         s.push('.');
         s.push_str(class);
     }
     s
 }
 
-/// Joins segments collected from the element upwards.
-pub fn join(upward: Vec<String>) -> String {
-    let mut out = String::new();
-    for (i, s) in upward.iter().rev().enumerate() {
-        if i > 0 {
-            out.push('>');
-        }
-        out.push_str(s);
-    }
-    out
-}
-
-/// Separates the fields of a record from host.js.
-pub const FIELD: char = '\u{1f}';
-/// Separates records.
-pub const RECORD: char = '\u{1e}';
-
 /// The path of an element described by host.js: its levels, nearest first, each
 /// `TAG␟id␟classes` (classes separated by whitespace). The path stops at the first level with
 /// an id, and after [`DEPTH`] levels above the element.
 pub fn of(levels: &str) -> String {
-    let mut segments = Vec::with_capacity(DEPTH + 1);
-    for level in levels.split(RECORD).take(DEPTH + 1) {
-        let mut fields = level.split(FIELD);
+    let mut path = String::new();
+    for level in split(levels, RECORD).take(DEPTH + 1) {
+        let mut fields = split(level, FIELD);
         let (tag, id) = (fields.next().unwrap_or(""), fields.next().unwrap_or(""));
-        let classes: Vec<String> =
-            fields.next().unwrap_or("").split_whitespace().take(3).map(ToOwned::to_owned).collect();
-        segments.push(segment(tag, id, &classes));
+        let mut s = segment(tag, id, fields.next().unwrap_or(""));
+        // Collected from the element upwards, written from the top down.
+        if !path.is_empty() {
+            s.push('>');
+        }
+        path.insert_str(0, &s);
         if !id.is_empty() {
             break;
         }
     }
-    join(segments)
+    path
 }
 
-/// Visible text, whitespace collapsed, cut to 64 characters.
+/// Visible text, ASCII whitespace collapsed (HTML's white space; a no-break space is kept), cut to
+/// 64 characters.
 pub fn text(raw: &str) -> Option<String> {
     let mut out = String::new();
-    for word in raw.split_whitespace() {
+    for word in raw.split_ascii_whitespace() {
         if !out.is_empty() {
             out.push(' ');
         }
@@ -81,12 +70,18 @@ mod tests {
 
     #[test]
     fn builds_short_paths() {
-        let p = join(vec![
-            segment("BUTTON", "", &["btn".into(), "primary".into(), "large".into()]),
-            segment("DIV", "card-7", &["card".into()]),
-            segment("MAIN", "", &[]),
-        ]);
-        assert_eq!(p, "main>div#card-7>button.btn.primary");
+        assert_eq!(segment("BUTTON", "", "btn  primary large"), "button.btn.primary");
+        assert_eq!(segment("DIV", "card-7", "card"), "div#card-7");
+        assert_eq!(
+            segment("A", &"i".repeat(41), &format!("{} x y", "c".repeat(31))),
+            "a.x.y",
+            "long ids and classes skipped"
+        );
+        assert_eq!(segment("LI", "", "a b c d"), "li.a.b");
+        assert_eq!(
+            of("BUTTON\u{1f}\u{1f}btn\u{1e}DIV\u{1f}\u{1f}card\u{1e}MAIN\u{1f}\u{1f}"),
+            "main>div.card>button.btn"
+        );
         let levels = "BUTTON\u{1f}\u{1f}btn  primary large\u{1e}DIV\u{1f}card-7\u{1f}card\u{1e}MAIN\u{1f}\u{1f}";
         assert_eq!(of(levels), "div#card-7>button.btn.primary", "stops at the first id");
         let deep =

@@ -12,23 +12,17 @@ pub const MAX_EVENTS: usize = 1000;
 /// Most bytes kept (localStorage quotas are ~5 MB per origin, shared with the shop).
 pub const MAX_BYTES: usize = 256 * 1024;
 
-#[derive(Debug, Clone, PartialEq)]
-struct Entry {
-    json: String,
-    in_flight: bool,
+/// The id of an event written by `event::write`, which starts every event with it.
+fn id(json: &str) -> &str {
+    json.get(7..43).unwrap_or("")
 }
 
-impl Entry {
-    /// Events are written by `event::write`, which starts every event with its id.
-    fn id(&self) -> &str {
-        self.json.get(7..43).unwrap_or("")
-    }
-}
-
-/// The queue.
+/// The queue, oldest first. One batch at a time is sent, always the oldest events, so the
+/// events in flight are the first `in_flight` entries: acknowledging drops them, a failed send
+/// only resets the count.
 #[derive(Debug, Default)]
 pub struct Outbox {
-    entries: Vec<Entry>,
+    entries: Vec<String>,
     bytes: usize,
     in_flight: usize,
 }
@@ -39,9 +33,8 @@ impl Outbox {
         let mut q = Self::default();
         // Several tabs' queues may hold the same event; keep it once. (Quadratic, but only here,
         // at most 1,000 entries, and a set type would add kilobytes to the wasm.)
-        for line in saved.split('\n').filter(|l| l.starts_with("{\"id\":\"")) {
-            let id = line.get(7..43).unwrap_or("");
-            if !q.entries.iter().any(|e| e.id() == id) {
+        for line in crate::fields::split(saved, b'\n').filter(|l| l.starts_with("{\"id\":\"")) {
+            if !q.entries.iter().any(|e| id(e) == id(line)) {
                 q.push(line.to_owned());
             }
         }
@@ -50,37 +43,48 @@ impl Outbox {
 
     /// One line per event.
     pub fn save(&self) -> String {
+        // A loop, not `join`: the same result in fewer wasm bytes.
         let mut out = String::with_capacity(self.bytes + self.entries.len());
         for (i, e) in self.entries.iter().enumerate() {
             if i > 0 {
                 out.push('\n');
             }
-            out.push_str(&e.json);
+            out.push_str(e);
         }
         out
     }
 
-    /// Adds a new event (its id is fresh), dropping the oldest beyond the bounds.
+    /// Adds a new event (its id is fresh), dropping the oldest beyond the bounds — in flight or
+    /// not: an acknowledgement then drops only the survivors of its batch.
     pub fn push(&mut self, json: String) {
-        let entry = Entry { json, in_flight: false };
-        self.bytes += entry.json.len();
-        self.entries.push(entry);
-        // Oldest first out. A plain Vec (not VecDeque): cheaper in wasm bytes, and trimming is
-        // rare and at most 1,000 entries.
+        self.bytes += json.len();
+        self.entries.push(json);
+        // A plain Vec (not VecDeque): cheaper in wasm bytes, and trimming is rare and at most
+        // 1,000 entries.
         let mut drop = 0;
         let (mut len, mut bytes) = (self.entries.len(), self.bytes);
         for old in &self.entries {
             if len <= MAX_EVENTS && (bytes <= MAX_BYTES || len <= 1) {
                 break;
             }
-            (len, bytes) = (len - 1, bytes - old.json.len());
-            self.in_flight -= usize::from(old.in_flight);
+            (len, bytes) = (len - 1, bytes - old.len());
             drop += 1;
         }
         if drop > 0 {
-            self.entries.drain(..drop);
-            self.bytes = bytes;
+            self.forget_oldest(drop);
         }
+    }
+
+    /// Forgets the `n` oldest events. (`retain`, not `drain`: no range check whose panic
+    /// message would stay in the wasm's data.)
+    fn forget_oldest(&mut self, n: usize) {
+        let mut seen = 0;
+        self.entries.retain(|_| {
+            seen += 1;
+            seen > n
+        });
+        self.bytes = self.entries.iter().map(String::len).sum();
+        self.in_flight = self.in_flight.saturating_sub(n);
     }
 
     /// Events waiting and not already being sent.
@@ -98,37 +102,22 @@ impl Outbox {
         self.entries.is_empty()
     }
 
-    /// Takes up to `max` waiting events (marking them in flight) and returns their JSON and ids.
-    pub fn take(&mut self, max: usize) -> Batch {
-        let mut batch = Batch::default();
-        for e in self.entries.iter_mut().filter(|e| !e.in_flight).take(max) {
-            e.in_flight = true;
-            self.in_flight += 1;
-            batch.ids.push(e.id().to_owned());
-            batch.events.push(e.json.clone());
-        }
-        batch
+    /// Takes the oldest `max` waiting events for sending (they are in flight until
+    /// [`Outbox::acknowledge`] or [`Outbox::release`]).
+    pub fn take(&mut self, max: usize) -> &[String] {
+        let start = self.in_flight;
+        self.in_flight = self.entries.len().min(start + max);
+        self.entries.get(start..self.in_flight).unwrap_or_default()
     }
 
-    /// Waiting events to send with a page-leave beacon, in flight or not (the earlier request may
-    /// never finish once the page is gone; ingest drops repeats).
-    pub fn peek(&self, max: usize) -> Vec<&str> {
-        self.entries.iter().take(max).map(|e| e.json.as_str()).collect()
+    /// Ingest acknowledged (or refused for good) the events in flight: forget them.
+    pub fn acknowledge(&mut self) {
+        self.forget_oldest(self.in_flight);
     }
 
-    /// Ingest acknowledged (or refused for good) these events: forget them.
-    pub fn remove(&mut self, ids: &[String]) {
-        self.entries.retain(|e| !ids.iter().any(|id| id == e.id()));
-        self.bytes = self.entries.iter().map(|e| e.json.len()).sum();
-        self.in_flight = self.entries.iter().filter(|e| e.in_flight).count();
-    }
-
-    /// Sending failed: these events wait again.
-    pub fn release(&mut self, ids: &[String]) {
-        for e in self.entries.iter_mut().filter(|e| e.in_flight && ids.iter().any(|id| id == e.id())) {
-            e.in_flight = false;
-            self.in_flight -= 1;
-        }
+    /// Sending failed: the events in flight wait again.
+    pub fn release(&mut self) {
+        self.in_flight = 0;
     }
 
     /// Opt-out: forget everything.
@@ -137,15 +126,6 @@ impl Outbox {
         self.bytes = 0;
         self.in_flight = 0;
     }
-}
-
-/// Events taken for one request.
-#[derive(Debug, Default, Clone, PartialEq)]
-pub struct Batch {
-    /// Their ids.
-    pub ids: Vec<String>,
-    /// Their JSON.
-    pub events: Vec<String>,
 }
 
 #[cfg(test)]
@@ -157,25 +137,47 @@ mod tests {
     }
 
     #[test]
-    fn survives_a_reload_and_acknowledges_by_id() {
+    fn survives_a_reload_and_acknowledges_what_was_sent() {
         let mut q = Outbox::default();
         for n in 0..5 {
             q.push(ev(n));
         }
         assert_eq!(Outbox::load(&format!("{}\n{}\n{}", ev(1), ev(2), ev(1))).len(), 2, "a repeated id is kept once");
         assert_eq!(q.len(), 5);
-        let first = q.take(3);
-        assert_eq!(first.ids.len(), 3);
+        assert_eq!(q.take(3), [ev(0), ev(1), ev(2)]);
         assert_eq!(q.waiting(), 2);
         q.push(ev(5));
-        q.remove(&first.ids);
-        assert_eq!(q.len(), 3);
+        q.acknowledge();
+        assert_eq!(q.save(), [ev(3), ev(4), ev(5)].join("\n"));
 
-        let second = q.take(20);
-        q.release(&second.ids);
+        assert_eq!(q.take(20).len(), 3);
+        assert_eq!(q.waiting(), 0);
+        q.release();
+        assert_eq!(q.waiting(), 3);
         let restored = Outbox::load(&q.save());
         assert_eq!(restored.save(), q.save());
         assert_eq!(restored.waiting(), 3, "after a reload nothing is in flight");
+    }
+
+    #[test]
+    fn an_acknowledgement_drops_only_what_survived_of_its_batch() {
+        let mut q = Outbox::default();
+        for n in 0..MAX_EVENTS {
+            q.push(ev(n));
+        }
+        assert_eq!(q.take(20).len(), 20);
+        // Five newer events push the five oldest, all in flight, out.
+        for n in MAX_EVENTS..MAX_EVENTS + 5 {
+            q.push(ev(n));
+        }
+        assert_eq!(q.waiting(), MAX_EVENTS - 15);
+        q.acknowledge();
+        assert_eq!(q.len(), MAX_EVENTS - 15);
+        assert!(q.save().starts_with(&ev(20)), "the 15 survivors of the batch are gone, nothing else");
+        q.clear();
+        q.push(ev(1));
+        q.acknowledge();
+        assert_eq!(q.len(), 1, "after a clear, an old batch's answer drops nothing new");
     }
 
     #[test]

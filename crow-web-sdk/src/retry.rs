@@ -37,7 +37,7 @@ pub fn delay_ms(attempt: u32, retry_after_ms: Option<u64>, unit_random: f64) -> 
 /// Parses `Retry-After` given in seconds (the HTTP-date form is not used by ingest).
 pub fn retry_after_ms(header: Option<&str>) -> Option<u64> {
     // HTTP whitespace is ASCII (RFC 9110 §5.6.3: spaces and tabs).
-    let secs: u64 = header?.trim_ascii().parse().ok()?;
+    let secs = crate::num::parse_u64(header?.trim_ascii())?;
     Some(secs.saturating_mul(1000))
 }
 

@@ -10,10 +10,11 @@ pub const IDLE_MS: i64 = 30 * 60 * 1000;
 /// the value to store back. `fresh` makes a new id when needed.
 pub fn touch(stored: Option<&str>, now: i64, fresh: impl FnOnce() -> String) -> (String, String) {
     let current = stored.and_then(|s| {
-        let (id, last) = s.split_once('|')?;
+        let mut parts = crate::fields::split(s, b'|');
+        let (id, last) = (parts.next()?, parts.next()?);
         // Parsed as u64 like `Retry-After` (one integer parser in the wasm); stored times are
         // never negative.
-        let last = i64::try_from(last.parse::<u64>().ok()?).ok()?;
+        let last = i64::try_from(crate::num::parse_u64(last)?).ok()?;
         (!id.is_empty() && now - last < IDLE_MS && now >= last - IDLE_MS).then(|| id.to_owned())
     });
     let id = current.unwrap_or_else(fresh);

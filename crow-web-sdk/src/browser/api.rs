@@ -14,8 +14,8 @@ use wasm_bindgen::prelude::wasm_bindgen;
 
 use super::dom::Store::Local;
 use super::{CONSENT, OPT_OUT, Tracker, USER, dom, host};
-use crate::event::{Data, LineItem, Product};
-use crate::path::RECORD;
+use crate::event::{self, Data};
+use crate::json::array;
 
 /// The running tracker, set by [`start`]. A page is single-threaded, so the lock is never
 /// contended; it is taken with `try_lock` and never spins.
@@ -73,25 +73,21 @@ pub fn identify(id: String) {
 /// page gave none).
 #[wasm_bindgen]
 pub fn commerce(kind: u8, products: String, numbers: Vec<f64>, order_id: String, currency: String) {
-    let number = |i: usize| numbers.get(i).copied().filter(|v| v.is_finite());
-    let mut items: Vec<LineItem> = products
-        .split(RECORD)
-        .enumerate()
-        .map(|(i, p)| LineItem {
-            product: Product::from_record(p),
-            quantity: number(2 * i).map_or(1, |q| q.clamp(1.0, 1e6) as u32),
-            price: number(2 * i + 1),
-        })
-        .collect();
-    let value = number(2 * items.len());
+    let (mut lines, value) = event::order_lines(&products, &numbers);
     let currency = Some(currency).filter(|c| !c.is_empty());
     let data = match kind {
-        0 | 1 if items.len() == 1 => {
-            let item = items.remove(0);
+        0 | 1 if lines.len() == 1 => {
+            let Some(item) = lines.pop() else { return };
             if kind == 0 { Data::AddToCart(item) } else { Data::RemoveFromCart(item) }
         }
-        2 => Data::CheckoutStarted { items, value, currency },
-        3 => Data::Purchase { order_id, items, value: value.unwrap_or(0.0), currency: currency.unwrap_or_default() },
+        2 | 3 => {
+            let items = array(lines.iter().map(String::as_str));
+            if kind == 2 {
+                Data::CheckoutStarted { items, value, currency }
+            } else {
+                Data::Purchase { order_id, items, value: value.unwrap_or(0.0), currency: currency.unwrap_or_default() }
+            }
+        }
         _ => return,
     };
     with(|t| t.emit(data));

@@ -36,8 +36,5 @@ pub fn set(store: Store, key: &str, value: &str) {
 /// The page URL without its fragment.
 pub fn url() -> String {
     let href = host::href();
-    match href.split_once('#') {
-        Some((u, _)) => u.to_owned(),
-        None => href,
-    }
+    crate::fields::split(&href, b'#').next().unwrap_or_default().to_owned()
 }

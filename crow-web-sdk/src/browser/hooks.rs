@@ -8,7 +8,7 @@ use wasm_bindgen::prelude::wasm_bindgen;
 
 use super::api::with;
 use super::{Job, Tracker, dom, host};
-use crate::event::{Data, Product};
+use crate::event::{self, Data};
 use crate::path;
 
 /// Time after a click within which the page must react, or the click was dead.
@@ -119,8 +119,7 @@ impl Tracker {
         let Some(el) = el else { return };
         let path = path::of(&el);
         let text = text.and_then(|t| path::text(&t));
-        let product =
-            product.map(|p| Product::from_record(&p)).filter(|p| !p.is_empty()).or_else(|| self.page.product.clone());
+        let product = product.and_then(|p| event::named_product(&p)).or_else(|| self.page.product.clone());
         self.emit(Data::Click { path: path.clone(), text, product });
         if action {
             let job = Job::DeadClick { path, mutations: host::mutation_count(), url: dom::url() };

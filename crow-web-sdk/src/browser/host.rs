@@ -12,7 +12,7 @@ extern "C" {
     /// `hooks`; the loader leaves the module on `window.crow._m`), puts the page's API in place
     /// of the loader's stubs on `window.crow` and replays the calls the loader queued.
     pub fn install();
-    /// The page's schema.org Products as records (`event::Product::from_record`).
+    /// The page's schema.org Products as records (`id␟sku␟url␟name`, read by `event::product`).
     pub fn products() -> String;
     /// The browser's privacy signals: 1 = Do Not Track, 2 = Global Privacy Control.
     #[wasm_bindgen(js_name = privacySignals)]

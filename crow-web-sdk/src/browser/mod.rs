@@ -16,7 +16,8 @@ mod host;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::event::{self, Context, Data, Product};
+use crate::event::{self, Context, Data};
+use crate::fields::{self, RECORD};
 use crate::queue::Outbox;
 use crate::retry::{self, Outcome};
 use crate::{BATCH, FLUSH_MS, privacy, session};
@@ -39,7 +40,8 @@ struct Page {
     visible_since: Option<f64>,
     active_ms: f64,
     scroll_pct: u8,
-    product: Option<Product>,
+    /// The page's one product (its `event::product` object), which clicks are about.
+    product: Option<String>,
     found_products: bool,
     errors: u8,
 }
@@ -75,8 +77,8 @@ struct Tracker {
     /// `"id|last_activity_ms"`, as kept in sessionStorage.
     session: String,
     dirty: bool,
-    /// Ids of the batch being sent.
-    in_flight: Option<Vec<String>>,
+    /// A batch is being sent (its events are the outbox's in flight).
+    sending: bool,
     failures: u32,
     not_before: f64,
     /// The flush timer: handle and due time.
@@ -110,7 +112,7 @@ impl Tracker {
             rage: Default::default(),
             session,
             dirty: false,
-            in_flight: None,
+            sending: false,
             failures: 0,
             not_before: 0.0,
             timer: None,
@@ -126,7 +128,7 @@ impl Tracker {
     fn adopt_saved_queues(&mut self) {
         let mut saved = String::new();
         let keys = host::stored_keys(QUEUE_PREFIX);
-        for k in keys.split(crate::path::RECORD).filter(|k| k.starts_with(QUEUE_PREFIX)) {
+        for k in fields::split(&keys, RECORD).filter(|k| k.starts_with(QUEUE_PREFIX)) {
             if let Some(v) = dom::get(Local, k) {
                 saved.push_str(&v);
                 saved.push('\n');
@@ -250,7 +252,7 @@ impl Tracker {
     /// Sends the next batch. `leaving`: the page is being hidden or unloaded, so the request
     /// must outlive it (`keepalive`) and backoff is ignored — it is the last chance.
     fn flush(&mut self, leaving: bool) {
-        if !self.allowed || self.in_flight.is_some() || self.outbox.waiting() == 0 {
+        if !self.allowed || self.sending || self.outbox.waiting() == 0 {
             return;
         }
         let now = self.now();
@@ -258,17 +260,18 @@ impl Tracker {
             self.schedule((self.not_before - now) as i32 + 1);
             return;
         }
-        let batch = self.outbox.take(BATCH);
-        let body = event::envelope(dom::now_ms(), batch.events.iter().map(String::as_str));
-        self.in_flight = Some(batch.ids);
+        let body = event::envelope(dom::now_ms(), self.outbox.take(BATCH).iter().map(String::as_str));
+        self.sending = true;
         host::post(&self.endpoint, &self.key, &body, leaving);
     }
 
     fn answered(&mut self, status: u16, retry_after: Option<&str>) {
-        let Some(ids) = self.in_flight.take() else { return };
+        if !core::mem::take(&mut self.sending) {
+            return;
+        }
         match retry::outcome(status) {
             Outcome::Done | Outcome::Drop => {
-                self.outbox.remove(&ids);
+                self.outbox.acknowledge();
                 self.failures = 0;
                 self.persist_soon();
                 if self.outbox.waiting() > 0 {
@@ -276,7 +279,7 @@ impl Tracker {
                 }
             }
             Outcome::Retry => {
-                self.outbox.release(&ids);
+                self.outbox.release();
                 let delay = retry::delay_ms(self.failures, retry::retry_after_ms(retry_after), host::uniform());
                 self.failures = self.failures.saturating_add(1);
                 self.not_before = self.now() + delay as f64;
@@ -304,8 +307,7 @@ impl Tracker {
 
     fn detect_products(&mut self) {
         let records = host::products();
-        let products: Vec<Product> =
-            records.split(crate::path::RECORD).map(Product::from_record).filter(|p| !p.is_empty()).collect();
+        let products: Vec<String> = fields::split(&records, RECORD).filter_map(event::named_product).collect();
         self.page.found_products = !products.is_empty();
         self.page.product = if products.len() == 1 { products.first().cloned() } else { None };
         for p in products {
