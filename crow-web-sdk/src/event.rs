@@ -4,7 +4,6 @@
 //! tracker and ingest cannot drift apart.
 
 use alloc::string::String;
-
 use alloc::vec::Vec;
 
 use crate::json::{Obj, array};
@@ -78,102 +77,142 @@ pub fn order_lines(records: &str, numbers: &[f64]) -> (Vec<String>, Option<f64>)
     (lines, value)
 }
 
-/// The event-specific part.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Data {
+/// The event-specific part: its type and its fields, written as it is made (no enum of owned
+/// values to build, move, match and drop: each kind is written where it is captured).
+#[derive(Debug)]
+pub struct Data {
+    kind: &'static str,
+    fields: Obj,
+}
+
+impl Data {
+    fn new(kind: &'static str) -> Self {
+        Self { kind, fields: Obj::new() }
+    }
+
     /// Page shown.
-    PageView,
+    pub fn page_view() -> Self {
+        Self::new("page_view")
+    }
+
     /// Product seen: its [`product`] object.
-    ProductView(String),
-    /// Click on an interactive element.
-    Click {
-        /// Short element path.
-        path: String,
-        /// Trimmed text.
-        text: Option<String>,
-        /// Product of the element or page ([`product`] object).
-        product: Option<String>,
-    },
-    /// ≥ 3 clicks within 1 s and 30 px.
-    RageClick {
-        /// Element path.
-        path: String,
-        /// Clicks in the burst.
-        count: u32,
-    },
+    pub fn product_view(product: &str) -> Self {
+        let mut d = Self::new("product_view");
+        d.fields.raw("product", product);
+        d
+    }
+
+    /// Click on an interactive element: its short path, trimmed text and the [`product`] of the
+    /// element or page.
+    pub fn click(path: &str, text: Option<&str>, product: Option<&str>) -> Self {
+        let mut d = Self::new("click");
+        d.fields.str("path", clip(path)).opt_str("text", text.map(clip));
+        if let Some(p) = product {
+            d.fields.raw("product", p);
+        }
+        d
+    }
+
+    /// `count` ≥ 3 clicks within 1 s and 30 px.
+    pub fn rage_click(path: &str, count: u32) -> Self {
+        let mut d = Self::new("rage_click");
+        d.fields.str("path", clip(path)).int("count", i64::from(count));
+        d
+    }
+
     /// No DOM or URL change within 2.5 s of a click.
-    DeadClick {
-        /// Element path.
-        path: String,
-    },
-    /// A scroll milestone.
-    Scroll {
-        /// Percent of the page seen.
-        depth_pct: u8,
-    },
-    /// Time on page.
-    Engagement {
-        /// Visible time.
-        active_ms: u64,
-        /// Since the page view.
-        total_ms: u64,
-    },
-    /// Form submitted; no values.
-    FormSubmit {
-        /// Form id or path.
-        form: String,
-        /// Number of controls.
-        field_count: u32,
-    },
-    /// Added to cart: the [`line_item`].
-    AddToCart(String),
-    /// Removed from cart: the [`line_item`].
-    RemoveFromCart(String),
-    /// Checkout started.
-    CheckoutStarted {
-        /// Lines: a JSON array of [`line_item`]s.
-        items: String,
-        /// Cart value.
-        value: Option<f64>,
-        /// ISO 4217.
-        currency: Option<String>,
-    },
-    /// Order placed.
-    Purchase {
-        /// Shop's order id.
-        order_id: String,
-        /// Lines: a JSON array of [`line_item`]s.
-        items: String,
-        /// Order value.
-        value: f64,
-        /// ISO 4217.
-        currency: String,
-    },
+    pub fn dead_click(path: &str) -> Self {
+        let mut d = Self::new("dead_click");
+        d.fields.str("path", clip(path));
+        d
+    }
+
+    /// A scroll milestone: the percent of the page seen.
+    pub fn scroll(depth_pct: u8) -> Self {
+        let mut d = Self::new("scroll");
+        d.fields.int("depthPct", i64::from(depth_pct.min(100)));
+        d
+    }
+
+    /// Time on page: visible and since the page view.
+    pub fn engagement(active_ms: u64, total_ms: u64) -> Self {
+        let mut d = Self::new("engagement");
+        d.fields
+            .int("activeMs", i64::try_from(active_ms).unwrap_or(i64::MAX))
+            .int("totalMs", i64::try_from(total_ms).unwrap_or(i64::MAX));
+        d
+    }
+
+    /// Form submitted: its id or path and its number of controls; never values.
+    pub fn form_submit(form: &str, field_count: u32) -> Self {
+        let mut d = Self::new("form_submit");
+        d.fields.str("form", clip(form)).int("fieldCount", i64::from(field_count));
+        d
+    }
+
+    /// Added to cart (`removed`: removed from it): the [`line_item`].
+    pub fn cart(item: &str, removed: bool) -> Self {
+        let mut d = Self::new(if removed { "remove_from_cart" } else { "add_to_cart" });
+        d.fields.raw("item", item);
+        d
+    }
+
+    /// Checkout started: a JSON array of [`line_item`]s, the cart's value, ISO 4217 currency.
+    pub fn checkout_started(items: &str, value: Option<f64>, currency: Option<&str>) -> Self {
+        let mut d = Self::new("checkout_started");
+        d.fields.raw("items", items);
+        if let Some(v) = value.filter(|v| *v >= 0.0) {
+            d.fields.num("value", v);
+        }
+        d.fields.opt_str("currency", currency.map(clip));
+        d
+    }
+
+    /// Order placed: the shop's order id, a JSON array of [`line_item`]s, value and currency.
+    pub fn purchase(order_id: &str, items: &str, value: f64, currency: &str) -> Self {
+        let mut d = Self::new("purchase");
+        d.fields
+            .str("orderId", clip(order_id))
+            .raw("items", items)
+            .num("value", non_negative(value))
+            .str("currency", clip(currency));
+        d
+    }
+
     /// A web vital: `LCP`, `CLS` or `INP`.
-    WebVital {
-        /// Which.
-        name: &'static str,
-        /// Value.
-        value: f64,
-    },
-    /// Uncaught error.
-    JsError {
-        /// Message.
-        message: String,
-        /// Script.
-        source: Option<String>,
-        /// Line.
-        line: Option<u32>,
-    },
+    pub fn web_vital(name: &str, value: f64) -> Self {
+        let mut d = Self::new("web_vital");
+        d.fields.str("name", name).num("value", non_negative(value));
+        d
+    }
+
+    /// Uncaught error: message (500 characters at most), script and line.
+    pub fn js_error(message: &str, source: Option<&str>, line: Option<u32>) -> Self {
+        let mut d = Self::new("js_error");
+        d.fields.str("message", cut(message, 500)).opt_str("source", source.map(clip));
+        if let Some(l) = line {
+            d.fields.int("line", i64::from(l));
+        }
+        d
+    }
+
     /// `identify`.
-    Identify,
-    /// `track(name, props)`; `props` is a JSON object already.
-    Custom {
-        /// Name.
-        name: String,
-        /// Flat JSON object.
-        props: String,
-    },
+    pub fn identify() -> Self {
+        Self::new("identify")
+    }
+
+    /// `track(name, props)`; `props` is a flat JSON object already.
+    pub fn custom(name: &str, props: &str) -> Self {
+        let mut d = Self::new("custom");
+        d.fields.str("name", clip(name)).raw("props", props);
+        d
+    }
+}
+
+/// `value`, or 0 when it is negative or NaN, as `value.max(0.0)` would (which is a libm call in
+/// the wasm).
+fn non_negative(value: f64) -> f64 {
+    if value >= 0.0 { value } else { 0.0 }
 }
 
 /// Cuts a string to [`MAX_CHARS`] characters.
@@ -183,11 +222,18 @@ pub fn clip(s: &str) -> &str {
 
 /// The first `n` characters of `s`.
 pub fn cut(s: &str, n: usize) -> &str {
-    // `get`, not indexing: no panic path (and its formatting code) in the wasm.
-    match s.char_indices().nth(n) {
-        Some((i, _)) => s.get(..i).unwrap_or(s),
-        None => s,
+    // Characters are counted by their first bytes (any byte but a UTF-8 continuation byte), so
+    // no UTF-8 decoder is needed; `get`, not indexing: no panic path in the wasm.
+    let mut chars = 0;
+    for (i, b) in s.bytes().enumerate() {
+        if b & 0xC0 != 0x80 {
+            if chars == n {
+                return s.get(..i).unwrap_or(s);
+            }
+            chars += 1;
+        }
     }
+    s
 }
 
 /// Writes one event.
@@ -200,81 +246,8 @@ pub fn write(ctx: &Context<'_>, data: &Data) -> String {
         .str("url", clip(ctx.url))
         .opt_str("referrer", ctx.referrer.filter(|r| !r.is_empty()).map(clip))
         .opt_str("title", ctx.title.filter(|t| !t.is_empty()).map(clip));
-    let kind = match data {
-        Data::PageView => "page_view",
-        Data::ProductView(p) => {
-            o.raw("product", p);
-            "product_view"
-        }
-        Data::Click { path, text, product } => {
-            o.str("path", clip(path)).opt_str("text", text.as_deref().map(clip));
-            if let Some(p) = product {
-                o.raw("product", p);
-            }
-            "click"
-        }
-        Data::RageClick { path, count } => {
-            o.str("path", clip(path)).int("count", i64::from(*count));
-            "rage_click"
-        }
-        Data::DeadClick { path } => {
-            o.str("path", clip(path));
-            "dead_click"
-        }
-        Data::Scroll { depth_pct } => {
-            o.int("depthPct", i64::from((*depth_pct).min(100)));
-            "scroll"
-        }
-        Data::Engagement { active_ms, total_ms } => {
-            o.int("activeMs", i64::try_from(*active_ms).unwrap_or(i64::MAX))
-                .int("totalMs", i64::try_from(*total_ms).unwrap_or(i64::MAX));
-            "engagement"
-        }
-        Data::FormSubmit { form, field_count } => {
-            o.str("form", clip(form)).int("fieldCount", i64::from(*field_count));
-            "form_submit"
-        }
-        Data::AddToCart(item) => {
-            o.raw("item", item);
-            "add_to_cart"
-        }
-        Data::RemoveFromCart(item) => {
-            o.raw("item", item);
-            "remove_from_cart"
-        }
-        Data::CheckoutStarted { items, value, currency } => {
-            o.raw("items", items);
-            if let Some(v) = value.filter(|v| *v >= 0.0) {
-                o.num("value", v);
-            }
-            o.opt_str("currency", currency.as_deref().map(clip));
-            "checkout_started"
-        }
-        Data::Purchase { order_id, items, value, currency } => {
-            o.str("orderId", clip(order_id))
-                .raw("items", items)
-                .num("value", value.max(0.0))
-                .str("currency", clip(currency));
-            "purchase"
-        }
-        Data::WebVital { name, value } => {
-            o.str("name", name).num("value", value.max(0.0));
-            "web_vital"
-        }
-        Data::JsError { message, source, line } => {
-            o.str("message", cut(message, 500)).opt_str("source", source.as_deref().map(clip));
-            if let Some(l) = line {
-                o.int("line", i64::from(*l));
-            }
-            "js_error"
-        }
-        Data::Identify => "identify",
-        Data::Custom { name, props } => {
-            o.str("name", clip(name)).raw("props", props);
-            "custom"
-        }
-    };
-    o.str("type", kind).end()
+    o.fields(&data.fields);
+    o.str("type", data.kind).end()
 }
 
 /// `{"v":1,"sentAt":…,"events":[…]}` around already-written events.
@@ -312,47 +285,26 @@ mod tests {
             title: Some("Mug — Shop"),
         };
         let cases = [
-            (Data::PageView, InteractionKind::PageView),
-            (Data::ProductView(product()), InteractionKind::ProductView),
+            (Data::page_view(), InteractionKind::PageView),
+            (Data::product_view(&product()), InteractionKind::ProductView),
+            (Data::click("main>button.buy", Some("Buy"), Some(&product())), InteractionKind::Click),
+            (Data::click("a", None, None), InteractionKind::Click),
+            (Data::rage_click("button", 3), InteractionKind::RageClick),
+            (Data::dead_click("button"), InteractionKind::DeadClick),
+            (Data::scroll(75), InteractionKind::Scroll),
+            (Data::engagement(1200, 5000), InteractionKind::Engagement),
+            (Data::form_submit("#newsletter", 3), InteractionKind::FormSubmit),
+            (Data::cart(&line(), false), InteractionKind::AddToCart),
+            (Data::cart(&line(), true), InteractionKind::RemoveFromCart),
             (
-                Data::Click { path: "main>button.buy".into(), text: Some("Buy".into()), product: Some(product()) },
-                InteractionKind::Click,
-            ),
-            (Data::Click { path: "a".into(), text: None, product: None }, InteractionKind::Click),
-            (Data::RageClick { path: "button".into(), count: 3 }, InteractionKind::RageClick),
-            (Data::DeadClick { path: "button".into() }, InteractionKind::DeadClick),
-            (Data::Scroll { depth_pct: 75 }, InteractionKind::Scroll),
-            (Data::Engagement { active_ms: 1200, total_ms: 5000 }, InteractionKind::Engagement),
-            (Data::FormSubmit { form: "#newsletter".into(), field_count: 3 }, InteractionKind::FormSubmit),
-            (Data::AddToCart(line()), InteractionKind::AddToCart),
-            (Data::RemoveFromCart(line()), InteractionKind::RemoveFromCart),
-            (
-                Data::CheckoutStarted {
-                    items: array([line().as_str()]),
-                    value: Some(25.0),
-                    currency: Some("EUR".into()),
-                },
+                Data::checkout_started(&array([line().as_str()]), Some(25.0), Some("EUR")),
                 InteractionKind::CheckoutStarted,
             ),
-            (
-                Data::Purchase {
-                    order_id: "o-1".into(),
-                    items: array([line().as_str()]),
-                    value: 25.0,
-                    currency: "EUR".into(),
-                },
-                InteractionKind::Purchase,
-            ),
-            (Data::WebVital { name: "CLS", value: 0.05 }, InteractionKind::WebVital),
-            (
-                Data::JsError { message: "boom".into(), source: Some("app.js".into()), line: Some(3) },
-                InteractionKind::JsError,
-            ),
-            (Data::Identify, InteractionKind::Identify),
-            (
-                Data::Custom { name: "wishlist".into(), props: r#"{"color":"red","n":2}"#.into() },
-                InteractionKind::Custom,
-            ),
+            (Data::purchase("o-1", &array([line().as_str()]), 25.0, "EUR"), InteractionKind::Purchase),
+            (Data::web_vital("CLS", 0.05), InteractionKind::WebVital),
+            (Data::js_error("boom", Some("app.js"), Some(3)), InteractionKind::JsError),
+            (Data::identify(), InteractionKind::Identify),
+            (Data::custom("wishlist", r#"{"color":"red","n":2}"#), InteractionKind::Custom),
         ];
         for (data, kind) in cases {
             let json = write(&ctx, &data);
@@ -362,6 +314,15 @@ mod tests {
             assert_eq!(event.session_id, "s-1");
             assert_eq!(event.user_id.as_deref(), Some("user-7"));
         }
+    }
+
+    #[test]
+    fn cut_counts_characters_not_bytes() {
+        assert_eq!(cut("héllo🦀!", 6), "héllo🦀");
+        assert_eq!(cut("héllo🦀!", 5), "héllo");
+        assert_eq!(cut("abc", 0), "");
+        assert_eq!(cut("abc", 3), "abc");
+        assert_eq!(cut("", 2), "");
     }
 
     #[test]
@@ -376,7 +337,7 @@ mod tests {
             referrer: None,
             title: None,
         };
-        let json = write(&ctx, &Data::Click { path: long.clone(), text: Some(long.clone()), product: None });
+        let json = write(&ctx, &Data::click(&long, Some(&long), None));
         let raw: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert!(parse_event(raw, &Limits::default()).is_ok());
     }

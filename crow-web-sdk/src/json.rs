@@ -80,6 +80,17 @@ impl Obj {
         self
     }
 
+    /// The fields of `other` (written by another `Obj`), after this one's.
+    pub fn fields(&mut self, other: &Obj) -> &mut Self {
+        if let Some(fields) = other.buf.get(1..).filter(|f| !f.is_empty()) {
+            if self.buf.len() > 1 {
+                self.buf.push(',');
+            }
+            self.buf.push_str(fields);
+        }
+        self
+    }
+
     /// `}`
     pub fn end(&mut self) -> String {
         self.buf.push('}');
@@ -100,28 +111,41 @@ pub fn array<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
     out
 }
 
-/// Appends `value` as a JSON string literal.
+/// Appends `value` as a JSON string literal. It is read byte by byte: what needs escaping is
+/// ASCII (`"`, `\`, control characters) or U+2028/U+2029 (`E2 80 A8`/`A9`, which JavaScript
+/// treats as line ends), and everything between is copied as it is, so no UTF-8 decoder or
+/// encoder is needed.
 pub fn string(out: &mut String, value: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bytes = value.as_bytes();
     out.push('"');
-    for c in value.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            // Other control characters, and the two separators JavaScript treats as line ends.
-            c if (c as u32) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => {
-                let n = c as u32;
+    let mut copied = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let (code, len) = match b {
+            0..=0x1f | b'"' | b'\\' => (u32::from(b), 1),
+            0xE2 => match bytes.get(i + 1..i + 3) {
+                Some(&[0x80, c @ (0xA8 | 0xA9)]) => (0x2000 + u32::from(c - 0x80), 3),
+                _ => continue,
+            },
+            _ => continue,
+        };
+        out.push_str(value.get(copied..i).unwrap_or_default());
+        copied = i + len;
+        match code {
+            0x22 => out.push_str("\\\""),
+            0x5c => out.push_str("\\\\"),
+            0x0a => out.push_str("\\n"),
+            0x0d => out.push_str("\\r"),
+            0x09 => out.push_str("\\t"),
+            _ => {
                 out.push_str("\\u");
                 for shift in [12, 8, 4, 0] {
-                    out.push(HEX[((n >> shift) & 0xF) as usize] as char);
+                    out.push(HEX[((code >> shift) & 0xF) as usize] as char);
                 }
             }
-            c => out.push(c),
         }
     }
+    out.push_str(value.get(copied..).unwrap_or_default());
     out.push('"');
 }
 
@@ -155,6 +179,14 @@ mod tests {
         assert_eq!(v["z"], 0);
         assert_eq!(v["b"], true);
         assert!(!json.contains('\u{2028}'), "line separators are escaped for script contexts");
+        // Every escape, and the neighbours of U+2028/U+2029 (same lead bytes) left as they are.
+        for s in ["", "\t\r\n\u{0}\u{1f}\u{7f}", "\u{2027}\u{2029}\u{202a}€", "a\u{2028}", "\"\\\"", "🦀é\u{2029}x"]
+        {
+            let mut out = String::new();
+            string(&mut out, s);
+            assert_eq!(serde_json::from_str::<String>(&out).unwrap(), s, "{out}");
+            assert!(!out.contains(['\u{2028}', '\u{2029}']) && !out.bytes().any(|b| b < 0x20), "{out}");
+        }
     }
 
     #[test]

@@ -38,7 +38,7 @@ pub fn delay_ms(attempt: u32, retry_after_ms: Option<u64>, unit_random: f64) -> 
 pub fn retry_after_ms(header: Option<&str>) -> Option<u64> {
     // HTTP whitespace is ASCII (RFC 9110 §5.6.3: spaces and tabs).
     let secs = crate::num::parse_u64(header?.trim_ascii())?;
-    Some(secs.saturating_mul(1000))
+    Some(secs.min(u64::MAX / 1000) * 1000)
 }
 
 #[cfg(test)]

@@ -52,7 +52,7 @@ pub(super) fn with(f: impl FnOnce(&mut Tracker)) {
 /// of the page's properties.
 #[wasm_bindgen]
 pub fn track(name: String, props: String) {
-    with(|t| t.emit(Data::Custom { name, props }));
+    with(|t| t.emit(Data::custom(&name, &props)));
 }
 
 /// `crow.identify(id)`: later events carry the shop's own user id.
@@ -62,7 +62,7 @@ pub fn identify(id: String) {
         if t.allowed {
             dom::set(Local, USER, &id);
             t.user_id = Some(id);
-            t.emit(Data::Identify);
+            t.emit(Data::identify());
         }
     });
 }
@@ -78,14 +78,14 @@ pub fn commerce(kind: u8, products: String, numbers: Vec<f64>, order_id: String,
     let data = match kind {
         0 | 1 if lines.len() == 1 => {
             let Some(item) = lines.pop() else { return };
-            if kind == 0 { Data::AddToCart(item) } else { Data::RemoveFromCart(item) }
+            Data::cart(&item, kind == 1)
         }
         2 | 3 => {
             let items = array(lines.iter().map(String::as_str));
             if kind == 2 {
-                Data::CheckoutStarted { items, value, currency }
+                Data::checkout_started(&items, value, currency.as_deref())
             } else {
-                Data::Purchase { order_id, items, value: value.unwrap_or(0.0), currency: currency.unwrap_or_default() }
+                Data::purchase(&order_id, &items, value.unwrap_or(0.0), currency.as_deref().unwrap_or_default())
             }
         }
         _ => return,

@@ -17,28 +17,20 @@ const DEAD_CLICK_MS: i32 = 2_500;
 const MAX_ERRORS: u8 = 10;
 
 /// A click at (`x`, `y`) on the element described by `target` (`path::of` levels); `el` is
-/// its nearest interactive ancestor, if any, with that element's raw `text` (never an
-/// input's), the product record of its `data-crow-product` owner, and whether it is an
-/// action (a link or button, which should change something).
+/// its nearest interactive ancestor (empty: none), with that element's raw `text` (never an
+/// input's), the product record of its `data-crow-product` owner (empty: none), and whether it
+/// is an action (a link or button, which should change something). Absent strings cross as
+/// empty ones: an `Option<String>` costs a conversion of its own in the wasm and the glue.
 #[wasm_bindgen]
-#[allow(clippy::too_many_arguments)]
-pub fn click(
-    x: f64,
-    y: f64,
-    target: String,
-    el: Option<String>,
-    text: Option<String>,
-    product: Option<String>,
-    action: bool,
-) {
-    with(|t| t.click(x, y, &target, el, text, product, action));
+pub fn click(x: f64, y: f64, target: String, el: String, text: String, product: String, action: bool) {
+    with(|t| t.click(x, y, &target, &el, &text, &product, action));
 }
 
 /// A form was submitted: its id, its levels, and how many controls it has (never values).
 #[wasm_bindgen]
 pub fn submit(id: String, levels: String, fields: u32) {
     let form = if id.is_empty() { path::of(&levels) } else { super::format_key("#", &id) };
-    with(|t| t.emit(Data::FormSubmit { form, field_count: fields }));
+    with(|t| t.emit(Data::form_submit(&form, fields)));
 }
 
 /// The page was hidden or shown; `leaving`: by `pagehide`.
@@ -63,13 +55,15 @@ pub fn navigated() {
     with(Tracker::navigated);
 }
 
-/// An uncaught error or unhandled rejection.
+/// An uncaught error or unhandled rejection: its message, script (empty: unknown) and line
+/// (0: unknown; lines count from 1).
 #[wasm_bindgen]
-pub fn error(message: String, source: Option<String>, line: Option<u32>) {
+pub fn error(message: String, source: String, line: u32) {
     with(|t| {
         if t.page.errors < MAX_ERRORS {
             t.page.errors += 1;
-            t.emit(Data::JsError { message, source: source.filter(|s| !s.is_empty()), line });
+            let source = Some(source.as_str()).filter(|s| !s.is_empty());
+            t.emit(Data::js_error(&message, source, Some(line).filter(|l| *l > 0)));
         }
     });
 }
@@ -94,33 +88,26 @@ pub fn run(id: u32) {
     with(|t| t.run(id));
 }
 
-/// The answer to the last send: its status (0: network error) and `Retry-After`.
+/// The answer to the last send: its status (0: network error) and `Retry-After` (empty: none).
 #[wasm_bindgen]
-pub fn answered(status: u16, retry_after: Option<String>) {
-    with(|t| t.answered(status, retry_after.as_deref()));
+pub fn answered(status: u16, retry_after: String) {
+    with(|t| t.answered(status, Some(retry_after.as_str()).filter(|r| !r.is_empty())));
 }
 
 impl Tracker {
     #[allow(clippy::too_many_arguments)]
-    fn click(
-        &mut self,
-        x: f64,
-        y: f64,
-        target: &str,
-        el: Option<String>,
-        text: Option<String>,
-        product: Option<String>,
-        action: bool,
-    ) {
+    fn click(&mut self, x: f64, y: f64, target: &str, el: &str, text: &str, product: &str, action: bool) {
         let now = self.now();
         if let Some(count) = self.rage.click(now, x, y) {
-            self.emit(Data::RageClick { path: path::of(target), count });
+            self.emit(Data::rage_click(&path::of(target), count));
         }
-        let Some(el) = el else { return };
-        let path = path::of(&el);
-        let text = text.and_then(|t| path::text(&t));
-        let product = product.and_then(|p| event::named_product(&p)).or_else(|| self.page.product.clone());
-        self.emit(Data::Click { path: path.clone(), text, product });
+        if el.is_empty() {
+            return;
+        }
+        let path = path::of(el);
+        let text = path::text(text);
+        let product = event::named_product(product).or_else(|| self.page.product.clone());
+        self.emit(Data::click(&path, text.as_deref(), product.as_deref()));
         if action {
             let job = Job::DeadClick { path, mutations: host::mutation_count(), url: dom::url() };
             self.later(DEAD_CLICK_MS, job);
@@ -129,7 +116,7 @@ impl Tracker {
 
     pub(super) fn dead_click_check(&mut self, path: String, mutations: u32, url: String) {
         if host::mutation_count() == mutations && dom::url() == url {
-            self.emit(Data::DeadClick { path });
+            self.emit(Data::dead_click(&path));
         }
     }
 
@@ -138,7 +125,7 @@ impl Tracker {
         let reached = [100u8, 75, 50, 25].into_iter().find(|m| pct + 0.5 >= f64::from(*m)).unwrap_or(0);
         if reached > self.page.scroll_pct {
             self.page.scroll_pct = reached;
-            self.emit(Data::Scroll { depth_pct: reached });
+            self.emit(Data::scroll(reached));
         }
     }
 

@@ -6,7 +6,9 @@
 // Each DOM call made from wasm costs an import, a JS shim and the code that moves strings and
 // references across the boundary: done here, the same work is a few bytes.
 //
-// Records cross the boundary as strings: fields separated by U+001F, records by U+001E.
+// Records cross the boundary as strings: fields separated by U+001F, records by U+001E. Every
+// string argument of the module's functions must be a string (an absent one is ""): anything
+// else makes the glue throw, and the call is lost.
 // Nothing here throws into the page; a failing call only means an event is not captured.
 
 const w = window;
@@ -157,7 +159,7 @@ export const cancel = (handle) => clearTimeout(handle);
 
 /** POSTs a batch; the answer, or a network error as status 0, goes to `answered` exactly once. */
 export function post(url, key, body, keepalive) {
-  const failed = () => call("answered", 0);
+  const failed = () => call("answered", 0, "");
   try {
     fetch(url, {
       method: "POST",
@@ -165,7 +167,7 @@ export function post(url, key, body, keepalive) {
       keepalive,
       credentials: "omit", // cookieless: the key identifies the shop, nothing the visitor
       headers: { "Content-Type": "application/json", "X-API-Key": key },
-    }).then((r) => call("answered", r.status, r.headers.get("Retry-After") || undefined), failed);
+    }).then((r) => call("answered", r.status, r.headers.get("Retry-After") || ""), failed);
   } catch (e) {
     failed();
   }
@@ -192,18 +194,19 @@ export function install() {
       e.clientX,
       e.clientY,
       levels(t),
-      el ? levels(el) : undefined,
+      el ? levels(el) : "",
       // What a visitor typed is never read.
-      el && !/^(input|textarea)$/i.test(el.tagName) ? (el.textContent || "").slice(0, 512) : undefined,
+      el && !/^(input|textarea)$/i.test(el.tagName) ? (el.textContent || "").slice(0, 512) : "",
       owner
         ? product(attr(owner, "data-crow-product"), attr(owner, "data-crow-sku"), "", attr(owner, "data-crow-name"))
-        : undefined,
+        : "",
       !!el && el.matches(ACTIONS),
     );
   }, true);
   on(d, "submit", (e) => {
     const f = e.target;
-    if (f instanceof HTMLFormElement) call("submit", f.id, levels(f), f.elements.length);
+    // The attribute, not `f.id`: a control named "id" shadows that property.
+    if (f instanceof HTMLFormElement) call("submit", attr(f, "id"), levels(f), f.elements.length);
   }, true);
   on(d, "visibilitychange", () => call("visibility", d.visibilityState == "hidden", false));
   on(w, "pagehide", () => call("visibility", true, true));
@@ -214,11 +217,12 @@ export function install() {
   // crow:navigate is dispatched by the loader's history.pushState/replaceState wrappers.
   ["popstate", "crow:navigate"].forEach((type) => on(w, type, () => call("navigated")));
   on(w, "error", (e) => {
-    if (e instanceof ErrorEvent) call("error", "" + e.message, e.filename || undefined, e.lineno || undefined);
+    if (e instanceof ErrorEvent) call("error", "" + e.message, e.filename || "", e.lineno || 0);
   });
   on(w, "unhandledrejection", (e) => {
     const r = e.reason;
-    call("error", r && typeof r.message == "string" ? r.message : typeof r == "string" ? r : "unhandled rejection");
+    const message = r && typeof r.message == "string" ? r.message : typeof r == "string" ? r : "unhandled rejection";
+    call("error", message, "", 0);
   });
   try {
     new MutationObserver(() => mutations++).observe(d.documentElement, {

@@ -301,7 +301,7 @@ impl Tracker {
         let now = self.now();
         let visible = host::visible();
         self.page = Page { url, started: now, visible_since: visible.then_some(now), ..Page::default() };
-        self.emit_at(Data::PageView, Some(&referrer));
+        self.emit_at(Data::page_view(), Some(&referrer));
         self.detect_products();
     }
 
@@ -311,14 +311,14 @@ impl Tracker {
         self.page.found_products = !products.is_empty();
         self.page.product = if products.len() == 1 { products.first().cloned() } else { None };
         for p in products {
-            self.emit(Data::ProductView(p));
+            self.emit(Data::product_view(&p));
         }
     }
 
     fn engagement(&mut self) {
         let now = self.now();
         let active = self.page.active_ms + self.page.visible_since.map_or(0.0, |s| now - s);
-        self.emit(Data::Engagement { active_ms: active as u64, total_ms: (now - self.page.started) as u64 });
+        self.emit(Data::engagement(active as u64, (now - self.page.started) as u64));
     }
 
     /// The page is hidden (tab switch, navigation, close): report time and vitals, send now.
@@ -331,11 +331,11 @@ impl Tracker {
         if !self.vitals.sent {
             self.vitals.sent = true;
             if let Some(v) = self.vitals.lcp {
-                self.emit(Data::WebVital { name: "LCP", value: v });
+                self.emit(Data::web_vital("LCP", v));
             }
-            self.emit(Data::WebVital { name: "CLS", value: self.vitals.cls });
+            self.emit(Data::web_vital("CLS", self.vitals.cls));
             if let Some(v) = self.vitals.inp {
-                self.emit(Data::WebVital { name: "INP", value: v });
+                self.emit(Data::web_vital("INP", v));
             }
         }
         self.flush(true);
