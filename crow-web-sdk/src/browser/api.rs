@@ -7,8 +7,8 @@
 //! wrapper with a finalizer, a handle argument and a borrow check on every call, and the
 //! `Rc<RefCell<…>>` behind it (about 1 KB of the gzipped tracker).
 
+use alloc::borrow::ToOwned;
 use alloc::string::String;
-use alloc::vec::Vec;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
@@ -26,8 +26,8 @@ static TRACKER: spin::Mutex<Option<Tracker>> = spin::Mutex::new(None);
 /// tracker loaded have been replayed. (The loader runs only in pages; host.js reads `document`
 /// as it loads.)
 #[wasm_bindgen]
-pub fn start(key: String, endpoint: String) {
-    let mut tracker = Tracker::new(key, endpoint);
+pub fn start(key: &str, endpoint: &str) {
+    let mut tracker = Tracker::new(key.to_owned(), endpoint.to_owned());
     tracker.page_view();
     // Leftovers from an earlier page or an outage go out with the first batch.
     tracker.schedule(1_000);
@@ -51,17 +51,17 @@ pub(super) fn with(f: impl FnOnce(&mut Tracker)) {
 /// `crow.track(name, props)`: a custom event; `props` is the flat JSON object host.js made
 /// of the page's properties.
 #[wasm_bindgen]
-pub fn track(name: String, props: String) {
-    with(|t| t.emit(Data::custom(&name, &props)));
+pub fn track(name: &str, props: &str) {
+    with(|t| t.emit(Data::custom(name, props)));
 }
 
 /// `crow.identify(id)`: later events carry the shop's own user id.
 #[wasm_bindgen]
-pub fn identify(id: String) {
+pub fn identify(id: &str) {
     with(|t| {
         if t.allowed {
-            dom::set(Local, USER, &id);
-            t.user_id = Some(id);
+            dom::set(Local, USER, id);
+            t.user_id = Some(id.to_owned());
             t.emit(Data::identify());
         }
     });
@@ -72,8 +72,8 @@ pub fn identify(id: String) {
 /// line; `numbers` each line's quantity and unit price, then the order's value (NaN where the
 /// page gave none).
 #[wasm_bindgen]
-pub fn commerce(kind: u8, products: String, numbers: Vec<f64>, order_id: String, currency: String) {
-    let (mut lines, value) = event::order_lines(&products, &numbers);
+pub fn commerce(kind: u8, products: &str, numbers: &[f64], order_id: &str, currency: &str) {
+    let (mut lines, value) = event::order_lines(products, numbers);
     let currency = Some(currency).filter(|c| !c.is_empty());
     let data = match kind {
         0 | 1 if lines.len() == 1 => {
@@ -83,9 +83,9 @@ pub fn commerce(kind: u8, products: String, numbers: Vec<f64>, order_id: String,
         2 | 3 => {
             let items = array(lines.iter().map(String::as_str));
             if kind == 2 {
-                Data::checkout_started(&items, value, currency.as_deref())
+                Data::checkout_started(&items, value, currency)
             } else {
-                Data::purchase(&order_id, &items, value.unwrap_or(0.0), currency.as_deref().unwrap_or_default())
+                Data::purchase(order_id, &items, value.unwrap_or(0.0), currency.unwrap_or_default())
             }
         }
         _ => return,

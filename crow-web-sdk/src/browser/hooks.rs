@@ -22,14 +22,14 @@ const MAX_ERRORS: u8 = 10;
 /// is an action (a link or button, which should change something). Absent strings cross as
 /// empty ones: an `Option<String>` costs a conversion of its own in the wasm and the glue.
 #[wasm_bindgen]
-pub fn click(x: f64, y: f64, target: String, el: String, text: String, product: String, action: bool) {
-    with(|t| t.click(x, y, &target, &el, &text, &product, action));
+pub fn click(x: f64, y: f64, target: &str, el: &str, text: &str, product: &str, action: bool) {
+    with(|t| t.click(x, y, target, el, text, product, action));
 }
 
 /// A form was submitted: its id, its levels, and how many controls it has (never values).
 #[wasm_bindgen]
-pub fn submit(id: String, levels: String, fields: u32) {
-    let form = if id.is_empty() { path::of(&levels) } else { super::format_key("#", &id) };
+pub fn submit(id: &str, levels: &str, fields: u32) {
+    let form = if id.is_empty() { path::of(levels) } else { super::format_key("#", id) };
     with(|t| t.emit(Data::form_submit(&form, fields)));
 }
 
@@ -58,12 +58,12 @@ pub fn navigated() {
 /// An uncaught error or unhandled rejection: its message, script (empty: unknown) and line
 /// (0: unknown; lines count from 1).
 #[wasm_bindgen]
-pub fn error(message: String, source: String, line: u32) {
+pub fn error(message: &str, source: &str, line: u32) {
     with(|t| {
         if t.page.errors < MAX_ERRORS {
             t.page.errors += 1;
-            let source = Some(source.as_str()).filter(|s| !s.is_empty());
-            t.emit(Data::js_error(&message, source, Some(line).filter(|l| *l > 0)));
+            let source = Some(source).filter(|s| !s.is_empty());
+            t.emit(Data::js_error(message, source, Some(line).filter(|l| *l > 0)));
         }
     });
 }
@@ -90,8 +90,8 @@ pub fn run(id: u32) {
 
 /// The answer to the last send: its status (0: network error) and `Retry-After` (empty: none).
 #[wasm_bindgen]
-pub fn answered(status: u16, retry_after: String) {
-    with(|t| t.answered(status, Some(retry_after.as_str()).filter(|r| !r.is_empty())));
+pub fn answered(status: u16, retry_after: &str) {
+    with(|t| t.answered(status, Some(retry_after).filter(|r| !r.is_empty())));
 }
 
 impl Tracker {

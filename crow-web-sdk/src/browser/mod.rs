@@ -307,12 +307,14 @@ impl Tracker {
 
     fn detect_products(&mut self) {
         let records = host::products();
-        let products: Vec<String> = fields::split(&records, RECORD).filter_map(event::named_product).collect();
-        self.page.found_products = !products.is_empty();
-        self.page.product = if products.len() == 1 { products.first().cloned() } else { None };
-        for p in products {
+        // The page's product (none when a page starts) is its only one: a second unsets it.
+        let mut found = 0;
+        for p in fields::split(&records, RECORD).filter_map(event::named_product) {
             self.emit(Data::product_view(&p));
+            found += 1;
+            self.page.product = (found == 1).then_some(p);
         }
+        self.page.found_products = found > 0;
     }
 
     fn engagement(&mut self) {
