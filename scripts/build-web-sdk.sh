@@ -44,7 +44,7 @@ features="--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-e
 # shellcheck disable=SC2086
 "$bin/wasm-opt" -Oz $features "$out/minified.wasm" -o "$dist/crow_web_sdk_bg.wasm"
 node "$sdk/js/minify-names.mjs" "$out/names.json" "$out/crow_web_sdk.js" "$out/crow_web_sdk.min-names.js"
-"$bin/terser" "$out/crow_web_sdk.min-names.js" --module --compress passes=2 --mangle -o "$dist/crow_web_sdk.js"
+"$bin/terser" "$out/crow_web_sdk.min-names.js" --module --compress passes=2,unsafe_arrows,ecma=2020 --mangle -o "$dist/crow_web_sdk.js"
 "$bin/terser" "$sdk/loader/crow.js" --compress passes=2 --mangle --comments false -o "$dist/crow.js"
 
 # crow-server serves each file precompressed, as the browser accepts: brotli (quality 11) or

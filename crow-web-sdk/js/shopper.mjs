@@ -108,6 +108,26 @@ async function shop(v) {
   await page.evaluate(() => history.pushState({}, "", "/products/mug-blue?tab=reviews"));
   await page.click("#cart-link");
   await ready(page);
+  // A button that does nothing: no DOM or URL change within 2.5 s, a dead click.
+  await page.evaluate(() => {
+    const b = document.createElement("button");
+    b.id = "noop";
+    b.textContent = "Does nothing";
+    document.body.append(b);
+  });
+  await page.click("#noop");
+  await sleep(2800);
+  // An SPA route whose product JSON-LD is rendered after its URL changed: found on a rescan.
+  await page.evaluate(() => {
+    history.pushState({}, "", "/cart?view=late");
+    setTimeout(() => {
+      const s = document.createElement("script");
+      s.type = "application/ld+json";
+      s.textContent = JSON.stringify({ "@type": "Product", productID: "late-lamp", name: "Late Lamp" });
+      document.head.append(s);
+    }, 100);
+  });
+  await sleep(900);
   await page.click("#to-checkout");
   await ready(page);
   await page.fill("input[name=name]", "Ada Lovelace");

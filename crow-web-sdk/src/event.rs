@@ -4,7 +4,6 @@
 //! tracker and ingest cannot drift apart.
 
 use alloc::string::String;
-use alloc::vec::Vec;
 
 use crate::json::{Obj, array};
 
@@ -61,20 +60,42 @@ pub fn line_item(record: &str, quantity: u32, price: Option<f64>) -> String {
     o.end()
 }
 
+/// The lines of an e-commerce call, written.
+#[derive(Debug, PartialEq)]
+pub struct OrderLines {
+    /// A JSON array of [`line_item`]s.
+    pub items: String,
+    /// How many there are.
+    pub count: usize,
+    /// The order's value, when the page gave a finite one.
+    pub value: Option<f64>,
+}
+
+impl OrderLines {
+    /// The line, when there is exactly one: the array's one element.
+    pub fn single(&self) -> Option<&str> {
+        if self.count == 1 { self.items.get(1..self.items.len() - 1) } else { None }
+    }
+}
+
 /// The lines of an e-commerce call as host.js passes them: `records` holds one product record
 /// per line (separated by U+001E; a record is never empty, so an empty string is no lines),
 /// `numbers` each line's quantity and unit price, then the order's value (NaN where the page gave
-/// none). Returns the [`line_item`]s (100 at most) and the value.
-pub fn order_lines(records: &str, numbers: &[f64]) -> (Vec<String>, Option<f64>) {
+/// none). 100 lines at most.
+pub fn order_lines(records: &str, numbers: &[f64]) -> OrderLines {
     let number = |i: usize| numbers.get(i).copied().filter(|v| v.is_finite());
-    let lines: Vec<String> = crate::fields::split(records, crate::fields::RECORD)
-        .filter(|r| !r.is_empty())
-        .take(100)
-        .enumerate()
-        .map(|(i, p)| line_item(p, number(2 * i).map_or(1, |q| q.clamp(1.0, 1e6) as u32), number(2 * i + 1)))
-        .collect();
-    let value = number(2 * lines.len());
-    (lines, value)
+    let mut items = String::from("[");
+    let mut count = 0;
+    for record in crate::fields::split(records, crate::fields::RECORD).filter(|r| !r.is_empty()).take(100) {
+        if count > 0 {
+            items.push(',');
+        }
+        let quantity = number(2 * count).map_or(1, |q| q.clamp(1.0, 1e6) as u32);
+        items.push_str(&line_item(record, quantity, number(2 * count + 1)));
+        count += 1;
+    }
+    items.push(']');
+    OrderLines { items, count, value: number(2 * count) }
 }
 
 /// The event-specific part: its type and its fields, written as it is made (no enum of owned
@@ -134,12 +155,10 @@ impl Data {
         d
     }
 
-    /// Time on page: visible and since the page view.
-    pub fn engagement(active_ms: u64, total_ms: u64) -> Self {
+    /// Time on page, visible and since the page view, in milliseconds (whole, at least 0).
+    pub fn engagement(active_ms: f64, total_ms: f64) -> Self {
         let mut d = Self::new("engagement");
-        d.fields
-            .int("activeMs", i64::try_from(active_ms).unwrap_or(i64::MAX))
-            .int("totalMs", i64::try_from(total_ms).unwrap_or(i64::MAX));
+        d.fields.int("activeMs", non_negative(active_ms) as i64).int("totalMs", non_negative(total_ms) as i64);
         d
     }
 
@@ -292,7 +311,7 @@ mod tests {
             (Data::rage_click("button", 3), InteractionKind::RageClick),
             (Data::dead_click("button"), InteractionKind::DeadClick),
             (Data::scroll(75), InteractionKind::Scroll),
-            (Data::engagement(1200, 5000), InteractionKind::Engagement),
+            (Data::engagement(1200.7, 5000.0), InteractionKind::Engagement),
             (Data::form_submit("#newsletter", 3), InteractionKind::FormSubmit),
             (Data::cart(&line(), false), InteractionKind::AddToCart),
             (Data::cart(&line(), true), InteractionKind::RemoveFromCart),
@@ -354,8 +373,9 @@ mod tests {
     #[test]
     fn order_lines_pair_records_with_their_numbers() {
         let records = format!("{MUG}\u{1e}\u{1f}\u{1f}\u{1f}");
-        let (lines, value) = order_lines(&records, &[2.0, 12.5, f64::NAN, -1.0, 25.0]);
-        let lines: Vec<serde_json::Value> = lines.iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let order = order_lines(&records, &[2.0, 12.5, f64::NAN, -1.0, 25.0]);
+        let lines: Vec<serde_json::Value> = serde_json::from_str(&order.items).unwrap();
+        assert_eq!((lines.len(), order.count, order.single()), (2, 2, None));
         assert_eq!(lines[0]["quantity"], 2);
         assert_eq!(lines[0]["price"], 12.5);
         assert_eq!(lines[0]["product"]["externalId"], "mug-1");
@@ -364,10 +384,12 @@ mod tests {
             serde_json::json!({"product": {}, "quantity": 1}),
             "no quantity is 1, a negative price none"
         );
-        assert_eq!(value, Some(25.0));
+        assert_eq!(order.value, Some(25.0));
+        let one = order_lines(MUG, &[3.0]);
+        assert_eq!(one.single(), Some(line_item(MUG, 3, None).as_str()));
         // No lines: the only number is the order's value.
-        assert_eq!(order_lines("", &[40.0]), (Vec::new(), Some(40.0)));
-        assert_eq!(order_lines("", &[f64::NAN]), (Vec::new(), None));
+        assert_eq!(order_lines("", &[40.0]), OrderLines { items: "[]".into(), count: 0, value: Some(40.0) });
+        assert_eq!(order_lines("", &[f64::NAN]).value, None);
     }
 
     #[test]

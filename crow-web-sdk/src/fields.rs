@@ -26,10 +26,10 @@ impl<'a> Iterator for Split<'a> {
 
     fn next(&mut self) -> Option<&'a str> {
         let s = self.rest?;
-        match s.bytes().position(|b| b == self.sep) {
-            Some(i) => {
-                self.rest = s.get(i + 1..);
-                s.get(..i)
+        match s.bytes().position(|b| b == self.sep).and_then(|i| s.split_at_checked(i)) {
+            Some((part, rest)) => {
+                self.rest = rest.get(1..);
+                Some(part)
             }
             None => {
                 self.rest = None;

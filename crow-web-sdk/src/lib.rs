@@ -29,6 +29,7 @@ pub mod path;
 pub mod privacy;
 pub mod queue;
 pub mod retry;
+pub mod scroll;
 pub mod session;
 pub mod uuid;
 

@@ -175,6 +175,12 @@ async fn a_shopper_in_chromium_is_tracked_end_to_end_and_privacy_is_honoured() {
     assert_eq!(of_kind(&stored, "checkout_started").len(), 1);
     let scroll = of_kind(&stored, "scroll");
     assert!(scroll.iter().any(|s| s["payload"]["depthPct"].as_u64().unwrap() >= 75), "{scroll:?}");
+    let dead = of_kind(&stored, "dead_click");
+    assert!(dead.iter().any(|d| d["payload"]["path"] == "button#noop"), "dead click: {dead:?}");
+    assert!(
+        viewed.iter().any(|v| v["payload"]["product"]["externalId"] == "late-lamp"),
+        "JSON-LD rendered after an SPA route change is found on the rescan: {viewed:?}"
+    );
     let rage = of_kind(&stored, "rage_click");
     assert_eq!(rage.len(), 1, "four clicks on the banner are one rage click");
     assert!(rage[0]["payload"]["path"].as_str().unwrap().contains("promo"));

@@ -8,14 +8,12 @@
 //! `Rc<RefCell<…>>` behind it (about 1 KB of the gzipped tracker).
 
 use alloc::borrow::ToOwned;
-use alloc::string::String;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
 use super::dom::Store::Local;
 use super::{CONSENT, OPT_OUT, Tracker, USER, dom, host};
 use crate::event::{self, Data};
-use crate::json::array;
 
 /// The running tracker, set by [`start`]. A page is single-threaded, so the lock is never
 /// contended; it is taken with `try_lock` and never spins.
@@ -73,21 +71,12 @@ pub fn identify(id: &str) {
 /// page gave none).
 #[wasm_bindgen]
 pub fn commerce(kind: u8, products: &str, numbers: &[f64], order_id: &str, currency: &str) {
-    let (mut lines, value) = event::order_lines(products, numbers);
+    let order = event::order_lines(products, numbers);
     let currency = Some(currency).filter(|c| !c.is_empty());
-    let data = match kind {
-        0 | 1 if lines.len() == 1 => {
-            let Some(item) = lines.pop() else { return };
-            Data::cart(&item, kind == 1)
-        }
-        2 | 3 => {
-            let items = array(lines.iter().map(String::as_str));
-            if kind == 2 {
-                Data::checkout_started(&items, value, currency)
-            } else {
-                Data::purchase(order_id, &items, value.unwrap_or(0.0), currency.unwrap_or_default())
-            }
-        }
+    let data = match (kind, order.single()) {
+        (0 | 1, Some(item)) => Data::cart(item, kind == 1),
+        (2, _) => Data::checkout_started(&order.items, order.value, currency),
+        (3, _) => Data::purchase(order_id, &order.items, order.value.unwrap_or(0.0), currency.unwrap_or_default()),
         _ => return,
     };
     with(|t| t.emit(data));

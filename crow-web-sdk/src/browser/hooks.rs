@@ -2,12 +2,10 @@
 //! answers to sends. Exported functions, like the page's API, but not part of it: host.js
 //! alone calls them (the page's `window.crow` carries only the API).
 
-use alloc::string::String;
-
 use wasm_bindgen::prelude::wasm_bindgen;
 
 use super::api::with;
-use super::{Job, Tracker, dom, host};
+use super::{PendingClick, RESCAN_TIMER, Tracker, dom, host};
 use crate::event::{self, Data};
 use crate::path;
 
@@ -109,20 +107,13 @@ impl Tracker {
         let product = event::named_product(product).or_else(|| self.page.product.clone());
         self.emit(Data::click(&path, text.as_deref(), product.as_deref()));
         if action {
-            let job = Job::DeadClick { path, mutations: host::mutation_count(), url: dom::url() };
-            self.later(DEAD_CLICK_MS, job);
-        }
-    }
-
-    pub(super) fn dead_click_check(&mut self, path: String, mutations: u32, url: String) {
-        if host::mutation_count() == mutations && dom::url() == url {
-            self.emit(Data::dead_click(&path));
+            let click = PendingClick { path, mutations: host::mutation_count(), url: dom::url() };
+            self.check_later(DEAD_CLICK_MS, click);
         }
     }
 
     fn scrolled(&mut self, pct: f64) {
-        let pct = pct.clamp(0.0, 100.0);
-        let reached = [100u8, 75, 50, 25].into_iter().find(|m| pct + 0.5 >= f64::from(*m)).unwrap_or(0);
+        let reached = crate::scroll::milestone(pct);
         if reached > self.page.scroll_pct {
             self.page.scroll_pct = reached;
             self.emit(Data::scroll(reached));
@@ -133,13 +124,7 @@ impl Tracker {
         self.page_view();
         if !self.page.found_products {
             // An SPA often renders the new route's JSON-LD after changing the URL.
-            self.later(500, Job::Rescan(self.page.url.clone()));
-        }
-    }
-
-    pub(super) fn rescan(&mut self, url: String) {
-        if self.page.url == url && !self.page.found_products {
-            self.detect_products();
+            host::later(500, RESCAN_TIMER);
         }
     }
 }

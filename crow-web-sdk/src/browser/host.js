@@ -116,7 +116,7 @@ export const mutationCount = () => mutations;
 const storage = (local) => (local ? w.localStorage : w.sessionStorage);
 export function load(local, key) {
   try {
-    return storage(local).getItem(key) ?? undefined;
+    return storage(local).getItem(key); // null, like undefined, is None in the wasm
   } catch (e) {}
 }
 export function store(local, key, value) {

@@ -46,14 +46,18 @@ struct Page {
     errors: u8,
 }
 
-/// Timer ids (`host::later` → `hooks::run`): two fixed ones, then one per [`Job`].
+/// Timer ids (`host::later` → `hooks::run`): three fixed ones, then one per [`PendingClick`].
 const FLUSH_TIMER: u32 = 0;
 const PERSIST_TIMER: u32 = 1;
+/// Looks for products again on an SPA route that had none when its URL changed.
+const RESCAN_TIMER: u32 = 2;
 
-/// Work scheduled for later that carries data.
-enum Job {
-    DeadClick { path: String, mutations: u32, url: String },
-    Rescan(String),
+/// A click on an action, checked later for a change (dead clicks): its element's
+/// path, and the DOM mutations and URL at the click.
+struct PendingClick {
+    path: String,
+    mutations: u32,
+    url: String,
 }
 
 #[derive(Debug, Default)]
@@ -83,8 +87,8 @@ struct Tracker {
     not_before: f64,
     /// The flush timer: handle and due time.
     timer: Option<(i32, f64)>,
-    jobs: Vec<(u32, Job)>,
-    next_job: u32,
+    pending: Vec<(u32, PendingClick)>,
+    next_timer: u32,
 }
 
 impl Tracker {
@@ -116,8 +120,8 @@ impl Tracker {
             failures: 0,
             not_before: 0.0,
             timer: None,
-            jobs: Vec::new(),
-            next_job: PERSIST_TIMER + 1,
+            pending: Vec::new(),
+            next_timer: RESCAN_TIMER + 1,
         };
         t.adopt_saved_queues();
         t
@@ -222,11 +226,11 @@ impl Tracker {
         self.timer = Some((host::later(ms, FLUSH_TIMER), due));
     }
 
-    /// Runs `job` after `ms`.
-    fn later(&mut self, ms: i32, job: Job) {
-        let id = self.next_job;
-        self.next_job = self.next_job.wrapping_add(1).max(PERSIST_TIMER + 1);
-        self.jobs.push((id, job));
+    /// Checks `click` after `ms`.
+    fn check_later(&mut self, ms: i32, click: PendingClick) {
+        let id = self.next_timer;
+        self.next_timer = self.next_timer.wrapping_add(1).max(RESCAN_TIMER + 1);
+        self.pending.push((id, click));
         host::later(ms, id);
     }
 
@@ -239,11 +243,15 @@ impl Tracker {
             }
             PERSIST_TIMER if self.dirty => self.persist(),
             PERSIST_TIMER => {}
+            // Fired on a later route, it looks there, which had none either (or it is found
+            // already and this does nothing): no product is reported twice.
+            RESCAN_TIMER if !self.page.found_products => self.detect_products(),
+            RESCAN_TIMER => {}
             _ => {
-                let Some(at) = self.jobs.iter().position(|(j, _)| *j == id) else { return };
-                match self.jobs.swap_remove(at).1 {
-                    Job::DeadClick { path, mutations, url } => self.dead_click_check(path, mutations, url),
-                    Job::Rescan(url) => self.rescan(url),
+                let Some(at) = self.pending.iter().position(|(j, _)| *j == id) else { return };
+                let click = self.pending.swap_remove(at).1;
+                if host::mutation_count() == click.mutations && dom::url() == click.url {
+                    self.emit(Data::dead_click(&click.path));
                 }
             }
         }
@@ -320,7 +328,7 @@ impl Tracker {
     fn engagement(&mut self) {
         let now = self.now();
         let active = self.page.active_ms + self.page.visible_since.map_or(0.0, |s| now - s);
-        self.emit(Data::engagement(active as u64, (now - self.page.started) as u64));
+        self.emit(Data::engagement(active, now - self.page.started));
     }
 
     /// The page is hidden (tab switch, navigation, close): report time and vitals, send now.
