@@ -23,8 +23,6 @@ pub struct Context<'a> {
     pub user_id: Option<&'a str>,
     /// Page URL without fragment.
     pub url: &'a str,
-    /// Referrer (page views only).
-    pub referrer: Option<&'a str>,
     /// Page title.
     pub title: Option<&'a str>,
 }
@@ -111,9 +109,13 @@ impl Data {
         Self { kind, fields: Obj::new() }
     }
 
-    /// Page shown.
-    pub fn page_view() -> Self {
-        Self::new("page_view")
+    /// Page shown, with its referrer (the page before it on an SPA route change).
+    pub fn page_view(referrer: &str) -> Self {
+        let mut d = Self::new("page_view");
+        if !referrer.is_empty() {
+            d.fields.str("referrer", clip(referrer));
+        }
+        d
     }
 
     /// Product seen: its [`product`] object.
@@ -263,7 +265,6 @@ pub fn write(ctx: &Context<'_>, data: &Data) -> String {
         .str("sessionId", clip(ctx.session_id))
         .opt_str("userId", ctx.user_id.map(clip))
         .str("url", clip(ctx.url))
-        .opt_str("referrer", ctx.referrer.filter(|r| !r.is_empty()).map(clip))
         .opt_str("title", ctx.title.filter(|t| !t.is_empty()).map(clip));
     o.fields(&data.fields);
     o.str("type", data.kind).end()
@@ -300,11 +301,10 @@ mod tests {
             session_id: "s-1",
             user_id: Some("user-7"),
             url: "https://shop.example/p/1",
-            referrer: Some("https://search.example/"),
             title: Some("Mug — Shop"),
         };
         let cases = [
-            (Data::page_view(), InteractionKind::PageView),
+            (Data::page_view("https://search.example/"), InteractionKind::PageView),
             (Data::product_view(&product()), InteractionKind::ProductView),
             (Data::click("main>button.buy", Some("Buy"), Some(&product())), InteractionKind::Click),
             (Data::click("a", None, None), InteractionKind::Click),
@@ -332,6 +332,8 @@ mod tests {
             assert_eq!(event.data.kind(), kind, "{json}");
             assert_eq!(event.session_id, "s-1");
             assert_eq!(event.user_id.as_deref(), Some("user-7"));
+            let referrer = (kind == InteractionKind::PageView).then_some("https://search.example/");
+            assert_eq!(event.referrer.as_deref(), referrer);
         }
     }
 
@@ -353,7 +355,6 @@ mod tests {
             session_id: "s",
             user_id: None,
             url: &long,
-            referrer: None,
             title: None,
         };
         let json = write(&ctx, &Data::click(&long, Some(&long), None));

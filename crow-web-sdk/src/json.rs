@@ -114,7 +114,8 @@ pub fn array<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
 /// Appends `value` as a JSON string literal. It is read byte by byte: what needs escaping is
 /// ASCII (`"`, `\`, control characters) or U+2028/U+2029 (`E2 80 A8`/`A9`, which JavaScript
 /// treats as line ends), and everything between is copied as it is, so no UTF-8 decoder or
-/// encoder is needed.
+/// encoder is needed. Every escape is written as `\uXXXX`: one form instead of six, for
+/// characters that are rare in what the tracker sends.
 pub fn string(out: &mut String, value: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = value.as_bytes();
@@ -131,18 +132,9 @@ pub fn string(out: &mut String, value: &str) {
         };
         out.push_str(value.get(copied..i).unwrap_or_default());
         copied = i + len;
-        match code {
-            0x22 => out.push_str("\\\""),
-            0x5c => out.push_str("\\\\"),
-            0x0a => out.push_str("\\n"),
-            0x0d => out.push_str("\\r"),
-            0x09 => out.push_str("\\t"),
-            _ => {
-                out.push_str("\\u");
-                for shift in [12, 8, 4, 0] {
-                    out.push(HEX[((code >> shift) & 0xF) as usize] as char);
-                }
-            }
+        out.push_str("\\u");
+        for shift in [12, 8, 4, 0] {
+            out.push(HEX[((code >> shift) & 0xF) as usize] as char);
         }
     }
     out.push_str(value.get(copied..).unwrap_or_default());

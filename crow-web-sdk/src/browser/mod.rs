@@ -184,10 +184,6 @@ impl Tracker {
 
     /// Captures one event on the current page.
     fn emit(&mut self, data: Data) {
-        self.emit_at(data, None);
-    }
-
-    fn emit_at(&mut self, data: Data, referrer: Option<&str>) {
         if !self.allowed {
             return;
         }
@@ -202,7 +198,6 @@ impl Tracker {
             session_id: &session_id,
             user_id: self.user_id.as_deref(),
             url: &self.page.url,
-            referrer,
             title: Some(&title),
         };
         self.outbox.push(event::write(&ctx, &data));
@@ -309,7 +304,7 @@ impl Tracker {
         let now = self.now();
         let visible = host::visible();
         self.page = Page { url, started: now, visible_since: visible.then_some(now), ..Page::default() };
-        self.emit_at(Data::page_view(), Some(&referrer));
+        self.emit(Data::page_view(&referrer));
         self.detect_products();
     }
 
