@@ -186,8 +186,10 @@ async fn a_shopper_in_chromium_is_tracked_end_to_end_and_privacy_is_honoured() {
     assert!(rage[0]["payload"]["path"].as_str().unwrap().contains("promo"));
     let forms = of_kind(&stored, "form_submit");
     assert_eq!(forms.len(), 1);
+    // Named by its id attribute although a control named "id" (a cart form's variant id, say)
+    // shadows the form's `id` property.
     assert_eq!(forms[0]["payload"]["form"], "#checkout-form");
-    assert_eq!(forms[0]["payload"]["fieldCount"], 4);
+    assert_eq!(forms[0]["payload"]["fieldCount"], 5);
     let custom = of_kind(&stored, "custom");
     let named = |name: &str| custom.iter().filter(|c| c["payload"]["name"] == name).collect::<Vec<_>>();
     assert_eq!(named("wishlist")[0]["payload"]["props"]["product"], "mug-blue");

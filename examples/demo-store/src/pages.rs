@@ -122,7 +122,8 @@ pub fn cart(tracker: &Tracker) -> String {
 /// `/checkout`: field values stay in the page; the tracker only counts the submit.
 pub fn checkout(tracker: &Tracker) -> String {
     let body = r#"<h1>Checkout</h1><ul id="lines"></ul><p>Total: €<span id="total">0.00</span></p>
-<form id="checkout-form"><label>Name <input name="name" required></label>
+<form id="checkout-form"><input type="hidden" name="id" value="checkout-1">
+<label>Name <input name="name" required></label>
 <label>Email <input name="email" type="email" required></label>
 <label>Address <input name="address" required></label>
 <button type="submit" id="place-order">Place order</button></form>"#;
