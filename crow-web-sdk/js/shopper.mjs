@@ -112,7 +112,7 @@ async function shop(v) {
   await page.evaluate(() => {
     const b = document.createElement("button");
     b.id = "noop";
-    b.textContent = "Does nothing";
+    b.textContent = "  Does\n   nothing ";
     document.body.append(b);
   });
   await page.click("#noop");

@@ -11,7 +11,7 @@ use crate::fields::{FIELD, RECORD, split};
 pub const DEPTH: usize = 3;
 
 /// One path segment: the tag, then `#id`, or up to two of the first three classes (of at most
-/// 30 characters each; `classes` is the `class` attribute).
+/// 30 characters each; `classes` is the `class` attribute, its white space collapsed by host.js).
 pub fn segment(tag: &str, id: &str, classes: &str) -> String {
     let mut s = tag.to_ascii_lowercase();
     if !id.is_empty() && id.len() <= 40 {
@@ -19,7 +19,7 @@ pub fn segment(tag: &str, id: &str, classes: &str) -> String {
         s.push_str(id);
         return s;
     }
-    for class in classes.split_ascii_whitespace().take(3).filter(|c| c.len() <= 30).take(2) {
+    for class in split(classes, b' ').filter(|c| !c.is_empty()).take(3).filter(|c| c.len() <= 30).take(2) {
         s.push('.');
         s.push_str(class);
     }
@@ -27,7 +27,7 @@ pub fn segment(tag: &str, id: &str, classes: &str) -> String {
 }
 
 /// The path of an element described by host.js: its levels, nearest first, each
-/// `TAG␟id␟classes` (classes separated by whitespace). The path stops at the first level with
+/// `TAG␟id␟classes` (classes separated by single spaces). The path stops at the first level with
 /// an id, and after [`DEPTH`] levels above the element.
 pub fn of(levels: &str) -> String {
     let mut path = String::new();
@@ -47,20 +47,9 @@ pub fn of(levels: &str) -> String {
     path
 }
 
-/// Visible text, ASCII whitespace collapsed (HTML's white space; a no-break space is kept), cut to
-/// 64 characters.
-pub fn text(raw: &str) -> Option<String> {
-    let mut out = String::new();
-    for word in raw.split_ascii_whitespace() {
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(word);
-        if out.len() > 256 {
-            break;
-        }
-    }
-    let cut = crate::event::cut(&out, 64);
+/// Visible text (host.js collapses its white space), cut to 64 characters; `None` when empty.
+pub fn text(collapsed: &str) -> Option<String> {
+    let cut = crate::event::cut(collapsed, 64);
     (!cut.is_empty()).then(|| cut.to_owned())
 }
 
@@ -70,7 +59,7 @@ mod tests {
 
     #[test]
     fn builds_short_paths() {
-        assert_eq!(segment("BUTTON", "", "btn  primary large"), "button.btn.primary");
+        assert_eq!(segment("BUTTON", "", "btn primary large"), "button.btn.primary");
         assert_eq!(segment("DIV", "card-7", "card"), "div#card-7");
         assert_eq!(
             segment("A", &"i".repeat(41), &format!("{} x y", "c".repeat(31))),
@@ -88,8 +77,8 @@ mod tests {
             "A\u{1f}\u{1f}\u{1e}LI\u{1f}\u{1f}\u{1e}UL\u{1f}\u{1f}x\u{1e}NAV\u{1f}\u{1f}\u{1e}HEADER\u{1f}\u{1f}";
         assert_eq!(of(deep), "nav>ul.x>li>a", "at most four segments");
         assert_eq!(of("svg\u{1f}\u{1f}"), "svg");
-        assert_eq!(text("  Add\n  to   cart "), Some("Add to cart".into()));
-        assert_eq!(text(" \n "), None);
+        assert_eq!(text("Add to cart"), Some("Add to cart".into()));
+        assert_eq!(text(""), None);
         assert_eq!(text(&"x".repeat(500)).map(|t| t.len()), Some(64));
     }
 }

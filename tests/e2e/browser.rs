@@ -175,6 +175,8 @@ async fn a_shopper_in_chromium_is_tracked_end_to_end_and_privacy_is_honoured() {
     assert_eq!(of_kind(&stored, "checkout_started").len(), 1);
     let scroll = of_kind(&stored, "scroll");
     assert!(scroll.iter().any(|s| s["payload"]["depthPct"].as_u64().unwrap() >= 75), "{scroll:?}");
+    let noop = clicks.iter().find(|c| c["payload"]["path"] == "button#noop").expect("the no-op button's click");
+    assert_eq!(noop["payload"]["text"], "Does nothing", "white space collapsed");
     let dead = of_kind(&stored, "dead_click");
     assert!(dead.iter().any(|d| d["payload"]["path"] == "button#noop"), "dead click: {dead:?}");
     assert!(

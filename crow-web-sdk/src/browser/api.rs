@@ -82,34 +82,28 @@ pub fn commerce(kind: u8, products: &str, numbers: &[f64], order_id: &str, curre
     with(|t| t.emit(data));
 }
 
-/// `crow.optOut()`: the visitor said no. Nothing more is captured or sent, and what waited
-/// is discarded; remembered across visits.
-#[wasm_bindgen(js_name = optOut)]
-pub fn opt_out() {
-    with(|t| {
-        dom::set(Local, OPT_OUT, "1");
-        dom::set(Local, USER, "");
-        t.user_id = None;
-        t.reconsider_privacy();
-    });
-}
-
-/// `crow.optIn()`: the visitor said yes (this also overrides Do Not Track / GPC).
-#[wasm_bindgen(js_name = optIn)]
-pub fn opt_in() {
-    with(|t| {
-        dom::set(Local, OPT_OUT, "");
-        dom::set(Local, CONSENT, "1");
-        t.reconsider_privacy();
-    });
-}
-
-/// `crow.consent(granted)`: the site's consent decision, which takes precedence over Do Not
+/// The page's privacy calls: 0 `crow.optOut()`, 1 `crow.optIn()`, 2 `crow.consent(false)`,
+/// 3 `crow.consent(true)`.
+///
+/// `optOut`: the visitor said no. Nothing more is captured or sent, and what waited is
+/// discarded; remembered across visits. `optIn`: the visitor said yes (this also overrides Do
+/// Not Track / GPC). `consent`: the site's consent decision, which takes precedence over Do Not
 /// Track and Global Privacy Control (a visitor's `optOut` still wins).
 #[wasm_bindgen]
-pub fn consent(granted: bool) {
+pub fn privacy(choice: u8) {
     with(|t| {
-        dom::set(Local, CONSENT, if granted { "1" } else { "0" });
+        match choice {
+            0 => {
+                dom::set(Local, OPT_OUT, "1");
+                dom::set(Local, USER, "");
+                t.user_id = None;
+            }
+            1 => {
+                dom::set(Local, OPT_OUT, "");
+                dom::set(Local, CONSENT, "1");
+            }
+            _ => dom::set(Local, CONSENT, if choice == 3 { "1" } else { "0" }),
+        }
         t.reconsider_privacy();
     });
 }

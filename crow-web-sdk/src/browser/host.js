@@ -34,14 +34,19 @@ const call = (method, ...args) => {
 const text = (v) => (typeof v == "string" || typeof v == "number" ? "" + v : "");
 const number = (v) => (typeof v == "number" ? v : NaN);
 const attr = (el, name) => el.getAttribute(name) || "";
+/** White space collapsed to single spaces, none at either end. */
+const collapse = (s) => s.replace(/\s+/g, " ").trim();
 /** The first `n` code points (a cut through a surrogate pair would not be valid UTF-8). */
 const cut = (s, n) => (s.length > n ? Array.from(s).slice(0, n).join("") : s);
 
-/** An element and up to three ancestors below <body>, nearest first: "TAG␟id␟classes" each. */
+/**
+ * An element and up to three ancestors below <body>, nearest first: "TAG␟id␟classes" each.
+ * Attributes, not the `id` property: a form's control named "id" shadows that property.
+ */
 function levels(el) {
   const out = [];
   for (; el && out.length < 4 && !/^(body|html)$/i.test(el.tagName); el = el.parentElement) {
-    out.push(el.tagName + US + el.id + US + attr(el, "class"));
+    out.push(el.tagName + US + attr(el, "id") + US + collapse(attr(el, "class")));
   }
   return out.join(RS);
 }
@@ -125,15 +130,11 @@ export function store(local, key, value) {
   } catch (e) {}
 }
 export function storedKeys(prefix) {
-  const out = [];
   try {
-    const s = w.localStorage;
-    for (let i = 0; i < s.length; i++) {
-      const k = s.key(i);
-      if (k.startsWith(prefix)) out.push(k);
-    }
-  } catch (e) {}
-  return out.join(RS);
+    return Object.keys(w.localStorage).filter((k) => k.startsWith(prefix)).join(RS);
+  } catch (e) {
+    return "";
+  }
 }
 
 /** Page facts. */
@@ -196,7 +197,7 @@ export function install() {
       levels(t),
       el ? levels(el) : "",
       // What a visitor typed is never read.
-      el && !/^(input|textarea)$/i.test(el.tagName) ? (el.textContent || "").slice(0, 512) : "",
+      el && !/^(input|textarea)$/i.test(el.tagName) ? collapse((el.textContent || "").slice(0, 512)) : "",
       owner
         ? product(attr(owner, "data-crow-product"), attr(owner, "data-crow-sku"), "", attr(owner, "data-crow-name"))
         : "",
@@ -205,7 +206,7 @@ export function install() {
   }, true);
   on(d, "submit", (e) => {
     const f = e.target;
-    // The attribute, not `f.id`: a control named "id" shadows that property.
+    // The attribute, not `f.id` (see levels).
     if (f instanceof HTMLFormElement) call("submit", attr(f, "id"), levels(f), f.elements.length);
   }, true);
   on(d, "visibilitychange", () => call("visibility", d.visibilityState == "hidden", false));
@@ -253,9 +254,9 @@ export function install() {
     removeFromCart: (item) => commerce(1, item, [item]),
     checkoutStarted: (cart) => commerce(2, cart, cart && cart.items),
     purchase: (order) => commerce(3, order, order && order.items),
-    optOut: () => call("optOut"),
-    optIn: () => call("optIn"),
-    consent: (granted) => call("consent", !!granted),
+    optOut: () => call("privacy", 0),
+    optIn: () => call("privacy", 1),
+    consent: (granted) => call("privacy", granted ? 3 : 2),
     flush: () => call("flush"),
   };
   // Reading what the page passed can throw too (a throwing getter, a BigInt for JSON): the
