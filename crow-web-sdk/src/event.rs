@@ -5,6 +5,7 @@
 
 use alloc::string::String;
 
+use crate::fields::{FIELD, RECORD, split};
 use crate::json::{Obj, array};
 
 /// Longest string ingest accepts; longer values are cut here rather than rejected there.
@@ -32,9 +33,7 @@ pub struct Context<'a> {
 /// the schema's product object. Empty fields are left out; `{}` when nothing names a product.
 pub fn product(record: &str) -> String {
     let mut o = Obj::new();
-    for (key, value) in
-        ["externalId", "sku", "url", "name"].into_iter().zip(crate::fields::split(record, crate::fields::FIELD))
-    {
+    for (key, value) in ["externalId", "sku", "url", "name"].into_iter().zip(split(record, FIELD)) {
         if !value.is_empty() {
             o.str(key, clip(value));
         }
@@ -84,7 +83,7 @@ pub fn order_lines(records: &str, numbers: &[f64]) -> OrderLines {
     let number = |i: usize| numbers.get(i).copied().filter(|v| v.is_finite());
     let mut items = String::from("[");
     let mut count = 0;
-    for record in crate::fields::split(records, crate::fields::RECORD).filter(|r| !r.is_empty()).take(100) {
+    for record in split(records, RECORD).filter(|r| !r.is_empty()).take(100) {
         if count > 0 {
             items.push(',');
         }
