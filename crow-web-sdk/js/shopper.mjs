@@ -79,8 +79,17 @@ async function shop(v) {
   const { page } = v;
   await page.goto(store + "/");
   await ready(page);
+  await page.evaluate(() => crow.identify("customer-42"));
   await page.click("a[href='/products/mug-blue']");
   await ready(page);
+  // An error and an unhandled rejection as the browser reports them (dispatched, so the page
+  // itself sees no error).
+  await page.evaluate(() => {
+    dispatchEvent(new ErrorEvent("error", { message: "e2e error", filename: location.origin + "/app.js", lineno: 7 }));
+    const promise = Promise.resolve();
+    dispatchEvent(new PromiseRejectionEvent("unhandledrejection", { promise, reason: new Error("e2e rejection") }));
+  });
+  await page.evaluate(() => crow.removeFromCart({ id: "ghost-1", sku: "GH-1", quantity: 2, price: 3.5 }));
   await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
   await sleep(300);
   await page.click("button.add");
@@ -182,8 +191,25 @@ async function privacy(kind) {
   await v.context.close();
 }
 
+/** Do Not Track is on, but the site's consent says yes: tracking goes ahead. */
+async function consented() {
+  const v = await visitor("dnt");
+  const { page, sent } = v;
+  await page.goto(store + "/products/lamp-desk");
+  await ready(page);
+  await page.evaluate(() => {
+    crow.consent(true);
+    crow.track("consented", {});
+  });
+  await drained(page);
+  result({ scenario: "consent", requests: sent.requests, errors: v.pageErrors });
+  await v.context.close();
+}
+
 try {
-  if (scenario === "privacy") {
+  if (scenario === "consent") {
+    await consented();
+  } else if (scenario === "privacy") {
     for (const kind of ["dnt", "gpc", "optout"]) await privacy(kind);
   } else {
     const v = await visitor(null);

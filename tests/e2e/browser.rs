@@ -177,6 +177,24 @@ async fn a_shopper_in_chromium_is_tracked_end_to_end_and_privacy_is_honoured() {
     assert!(scroll.iter().any(|s| s["payload"]["depthPct"].as_u64().unwrap() >= 75), "{scroll:?}");
     let noop = clicks.iter().find(|c| c["payload"]["path"] == "button#noop").expect("the no-op button's click");
     assert_eq!(noop["payload"]["text"], "Does nothing", "white space collapsed");
+    let identified = of_kind(&stored, "identify");
+    assert_eq!(identified.len(), 1);
+    assert_eq!(identified[0]["payload"]["userId"], "customer-42");
+    assert_eq!(purchase[0]["payload"]["userId"], "customer-42", "later events carry the shop's user id");
+    let errors = of_kind(&stored, "js_error");
+    let error = errors.iter().find(|e| e["payload"]["message"] == "e2e error").expect("the error event");
+    assert_eq!(
+        (error["payload"]["source"].as_str().map(|s| s.ends_with("/app.js")), &error["payload"]["line"]),
+        (Some(true), &serde_json::json!(7))
+    );
+    let rejection = errors.iter().find(|e| e["payload"]["message"] == "e2e rejection").expect("the rejection");
+    assert!(rejection["payload"].get("source").is_none() && rejection["payload"].get("line").is_none(), "{rejection}");
+    let removed = of_kind(&stored, "remove_from_cart");
+    assert_eq!(removed.len(), 1);
+    assert_eq!(
+        removed[0]["payload"]["item"],
+        serde_json::json!({"product": {"externalId": "ghost-1", "sku": "GH-1"}, "quantity": 2, "price": 3.5})
+    );
     let dead = of_kind(&stored, "dead_click");
     assert!(dead.iter().any(|d| d["payload"]["path"] == "button#noop"), "dead click: {dead:?}");
     assert!(
@@ -234,6 +252,22 @@ async fn a_shopper_in_chromium_is_tracked_end_to_end_and_privacy_is_honoured() {
     // Only the opt-out visitor's first page view (before optOut) may have arrived.
     assert!(after.len() - before <= 2, "{} new interactions", after.len() - before);
     assert!(!serde_json::to_string(&after).unwrap().contains("should-not-arrive"));
+
+    // Do Not Track with the site's consent: tracked, and the page view the signal held back is
+    // recorded once consent arrives.
+    let results = shopper("consent", &shop.store, |_| async {}).await;
+    assert!(results[0]["requests"].as_u64().unwrap() >= 1, "{}", results[0]);
+    assert_eq!(results[0]["errors"], serde_json::json!([]));
+    let consented = all_interactions(&shop.owner).await;
+    let custom = of_kind(&consented, "custom");
+    let session =
+        custom.iter().find(|c| c["payload"]["name"] == "consented").expect("the consented event")["sessionId"].clone();
+    let views = of_kind(&consented, "page_view");
+    assert!(
+        views.iter().any(
+            |v| v["sessionId"] == session && v["payload"]["url"].as_str().unwrap().ends_with("/products/lamp-desk")
+        )
+    );
     server.stop().await;
 }
 
