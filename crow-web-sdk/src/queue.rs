@@ -79,8 +79,9 @@ impl Outbox {
     /// panic message would stay in the wasm's data.)
     fn forget_oldest(&mut self, n: usize) {
         let n = n.min(self.entries.len());
-        self.entries = self.entries.split_off(n);
-        self.bytes = self.entries.iter().map(String::len).sum();
+        let rest = self.entries.split_off(n);
+        self.bytes -= self.entries.iter().map(String::len).sum::<usize>();
+        self.entries = rest;
         self.in_flight = self.in_flight.saturating_sub(n);
     }
 
