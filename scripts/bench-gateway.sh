@@ -16,6 +16,9 @@
 # again under valgrind (callgrind): user-space instructions per request, a figure this shared,
 # noisy machine cannot blur (kernel time, the other half of the cost, is not counted).
 # Target: the gateway adds no more p99 latency than nginx and sustains at least its throughput.
+# Each run also prints the CPU every process of a path spent per request (the proxy's user-space
+# part apart, wrk's from bash's `time`) and from it the budget: how much user-space CPU per
+# request the gateway may spend for nginx's throughput, all else as measured.
 # INSTRUCTIONS=0 skips the callgrind phase.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -113,32 +116,37 @@ start_gateway "$GATEWAY" "$work/crow"
 crow_pid=$gateway_pid
 api_key "$GATEWAY"
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system, in clock ticks
+cpu_ticks() { awk '{print $14, $15}' "/proc/$1/stat"; } # user, system: clock ticks
 per_request() { # CPU ticks spent during one run, requests per second → µs per request
   awk -v t="$1" -v hz="$(getconf CLK_TCK)" -v r="$2" -v d="${DURATION%s}" \
     'BEGIN { printf "%.1f", t / hz * 1e6 / (r * d) }'
 }
 run() { # label, url, pid of the process serving it, extra wrk args…
   local label=$1 url=$2 pid=$3; shift 3
-  local before after up_before up_after
+  local before after up_before up_after wrk_cpu
   before=$(cpu_ticks "$pid")
   up_before=$(cpu_ticks "$upstream_worker")
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" "$url" > "$work/$label.txt"
+  # wrk's own CPU time (user + system seconds), from bash's `time`.
+  wrk_cpu=$( { TIMEFORMAT='%U %S'; time wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" "$url" \
+    > "$work/$label.txt"; } 2>&1 | awk '{ print $1 + $2 }')
   after=$(cpu_ticks "$pid")
   up_after=$(cpu_ticks "$upstream_worker")
-  local rps p50 p99 cpu up_cpu
+  local rps p50 p99 cpu user up_cpu load_cpu
   rps=$(awk '/Requests\/sec/ {print $2}' "$work/$label.txt")
-  # CPU time the serving process spent per request (all its threads, kernel time included),
-  # and the upstream's: the machine's two cores serve wrk, the proxy and the upstream, so what
-  # a proxy makes the upstream do (parse the headers it adds, wake it) costs throughput too.
-  cpu=$(per_request $((after - before)) "$rps")
-  up_cpu=$(per_request $((up_after - up_before)) "$rps")
+  # CPU time the serving process spent per request (all its threads, kernel time included;
+  # `user` its user-space part), the upstream's and wrk's: the machine's two cores serve all
+  # three, so what a proxy makes the upstream do (parse the headers it adds, wake it) costs
+  # throughput too.
+  cpu=$(per_request $((${after% *} + ${after#* } - ${before% *} - ${before#* })) "$rps")
+  user=$(per_request $((${after% *} - ${before% *})) "$rps")
+  up_cpu=$(per_request $((${up_after% *} + ${up_after#* } - ${up_before% *} - ${up_before#* })) "$rps")
+  load_cpu=$(awk -v s="$wrk_cpu" -v r="$rps" -v d="${DURATION%s}" 'BEGIN { printf "%.1f", s * 1e6 / (r * d) }')
   p50=$(awk '$1=="50%" {print $2}' "$work/$label.txt")
   p99=$(awk '$1=="99%" {print $2}' "$work/$label.txt")
   errors=$(awk '/Non-2xx/ {print $5}' "$work/$label.txt")
-  printf '%-14s %12s req/s   p50 %9s   p99 %9s   %6s us CPU/request (upstream %s)   non-2xx %s\n' \
-    "$label" "$rps" "$p50" "$p99" "$cpu" "$up_cpu" "${errors:-0}"
-  echo "$cpu $up_cpu" >> "$work/$label.cpu"
+  printf '%-14s %12s req/s   p50 %9s   p99 %9s   CPU us/request: %5s (user %s), upstream %s, wrk %s   non-2xx %s\n' \
+    "$label" "$rps" "$p50" "$p99" "$cpu" "$user" "$up_cpu" "$load_cpu" "${errors:-0}"
+  echo "$cpu $up_cpu $user $load_cpu" >> "$work/$label.cpu"
   echo "$rps $(to_us "$p99")" >> "$work/$label.sum"
 }
 
@@ -165,9 +173,12 @@ for label in direct nginx-proxy crow-gateway nginx-contract; do
   p99=$(awk '{print $2}' "$work/$label.sum" | median)
   cpu=$(awk '{print $1}' "$work/$label.cpu" | median)
   up_cpu=$(awk '{print $2}' "$work/$label.cpu" | median)
+  user=$(awk '{print $3}' "$work/$label.cpu" | median)
+  load_cpu=$(awk '{print $4}' "$work/$label.cpu" | median)
   echo "$rps $p99" > "$work/$label.median"
-  printf 'median %-14s %12.0f req/s   p99 %8.0f us   %5.1f us CPU/request (upstream %.1f)\n' \
-    "$label" "$rps" "$p99" "$cpu" "$up_cpu"
+  echo "$cpu $up_cpu $user $load_cpu" > "$work/$label.cpu.median"
+  printf 'median %-14s %12.0f req/s   p99 %8.0f us   CPU us/request: %5.1f (user %.1f), upstream %.1f, wrk %.1f\n' \
+    "$label" "$rps" "$p99" "$cpu" "$user" "$up_cpu" "$load_cpu"
 done
 read -r _ d < "$work/direct.median"
 read -r n_rps n < "$work/nginx-proxy.median"
@@ -180,6 +191,15 @@ awk -v g="$g_rps" -v n="$n_rps" -v gp="$g" -v np="$n" 'BEGIN {
 awk -v g="$g_rps" -v c="$c_rps" -v n="$n_rps" 'BEGIN {
   printf "reference (medians): nginx with the header contract at %.1f%% of plain nginx; the gateway at %.1f%% of it\n",
     100*c/n, 100*g/c }'
+# The budget: on two shared cores, throughput follows the CPU the whole path spends per request
+# (wrk + proxy + upstream). What the gateway's user space may spend for the target, with its
+# kernel time, the upstream's and wrk's as measured.
+read -r n_cpu n_up n_user n_load < "$work/nginx-proxy.cpu.median"
+read -r g_cpu g_up g_user g_load < "$work/crow-gateway.cpu.median"
+awk -v nc="$n_cpu" -v nu="$n_up" -v nus="$n_user" -v nl="$n_load" -v gc="$g_cpu" -v gu="$g_up" -v gus="$g_user" -v gl="$g_load" 'BEGIN {
+  n = nc + nu + nl; g = gc + gu + gl; room = n - (gc - gus) - gu - gl
+  printf "CPU per request on the machine (medians): nginx path %.1f us (proxy %.1f, upstream %.1f, wrk %.1f), gateway path %.1f us (gateway %.1f, upstream %.1f, wrk %.1f)\n", n, nc, nu, nl, g, gc, gu, gl
+  printf "budget: for nginx'"'"'s throughput the gateway'"'"'s user space may spend %.1f us per request (it spends %.1f; nginx'"'"'s plain proxying %.1f)\n", room, gus, nus }'
 
 [ "$INSTRUCTIONS" = 1 ] || exit 0
 # User-space instructions per request (callgrind, counting only while wrk runs).
