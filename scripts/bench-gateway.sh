@@ -117,6 +117,9 @@ crow_pid=$gateway_pid
 api_key "$GATEWAY"
 
 cpu_ticks() { awk '{print $14, $15}' "/proc/$1/stat"; } # user, system: clock ticks
+spent() { # two cpu_ticks readings [, user] → ticks between them: user + system, or user only
+  echo "$1 $2" | awk -v part="${3:-all}" '{ print part == "user" ? $3 - $1 : $3 + $4 - $1 - $2 }'
+}
 per_request() { # CPU ticks spent during one run, requests per second → µs per request
   awk -v t="$1" -v hz="$(getconf CLK_TCK)" -v r="$2" -v d="${DURATION%s}" \
     'BEGIN { printf "%.1f", t / hz * 1e6 / (r * d) }'
@@ -137,9 +140,9 @@ run() { # label, url, pid of the process serving it, extra wrk args…
   # `user` its user-space part), the upstream's and wrk's: the machine's two cores serve all
   # three, so what a proxy makes the upstream do (parse the headers it adds, wake it) costs
   # throughput too.
-  cpu=$(per_request $((${after% *} + ${after#* } - ${before% *} - ${before#* })) "$rps")
-  user=$(per_request $((${after% *} - ${before% *})) "$rps")
-  up_cpu=$(per_request $((${up_after% *} + ${up_after#* } - ${up_before% *} - ${up_before#* })) "$rps")
+  cpu=$(per_request "$(spent "$before" "$after")" "$rps")
+  user=$(per_request "$(spent "$before" "$after" user)" "$rps")
+  up_cpu=$(per_request "$(spent "$up_before" "$up_after")" "$rps")
   load_cpu=$(awk -v s="$wrk_cpu" -v r="$rps" -v d="${DURATION%s}" 'BEGIN { printf "%.1f", s * 1e6 / (r * d) }')
   p50=$(awk '$1=="50%" {print $2}' "$work/$label.txt")
   p99=$(awk '$1=="99%" {print $2}' "$work/$label.txt")
